@@ -1,0 +1,33 @@
+package org.fedbeam.model;
+
+import java.util.Locale;
+
+/** The families of model FedBeam trains. Both are dense feed-forward networks with a softmax output. */
+public enum ModelKind {
+  /** Multinomial logistic regression: input layer straight to a softmax output, no hidden layer. */
+  LOGREG("logreg"),
+  /** Multilayer perceptron: one or more ReLU hidden layers, then a softmax output. */
+  MLP("mlp");
+
+  private final String id;
+
+  ModelKind(String id) {
+    this.id = id;
+  }
+
+  /** The stable identifier used on the command line, in files and in provenance. */
+  public String id() {
+    return id;
+  }
+
+  /** Parses an identifier such as {@code mlp}; the error lists what is accepted. */
+  public static ModelKind parse(String text) {
+    String wanted = text == null ? "" : text.trim().toLowerCase(Locale.ROOT);
+    for (ModelKind kind : values()) {
+      if (kind.id.equals(wanted)) {
+        return kind;
+      }
+    }
+    throw new IllegalArgumentException("model must be one of logreg, mlp; was '" + text + "'");
+  }
+}

@@ -1,0 +1,36 @@
+package org.fedbeam.model;
+
+/**
+ * Local training hyperparameters: minibatch SGD with optional momentum and L2 weight decay.
+ *
+ * @param epochs passes over the local data per call to train
+ * @param batchSize samples per minibatch
+ * @param learningRate step size
+ * @param momentum heavy-ball momentum in [0, 1); 0 for plain SGD
+ * @param weightDecay L2 penalty coefficient, >= 0
+ */
+public record TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay) {
+
+  public TrainConfig {
+    if (epochs < 1) {
+      throw new IllegalArgumentException("epochs must be >= 1, was " + epochs);
+    }
+    if (batchSize < 1) {
+      throw new IllegalArgumentException("batchSize must be >= 1, was " + batchSize);
+    }
+    if (!(learningRate > 0) || !Double.isFinite(learningRate)) {
+      throw new IllegalArgumentException("learningRate must be a finite number > 0, was " + learningRate);
+    }
+    if (!(momentum >= 0 && momentum < 1)) {
+      throw new IllegalArgumentException("momentum must be in [0, 1), was " + momentum);
+    }
+    if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
+      throw new IllegalArgumentException("weightDecay must be a finite number >= 0, was " + weightDecay);
+    }
+  }
+
+  /** The same settings with another number of epochs. */
+  public TrainConfig withEpochs(int newEpochs) {
+    return new TrainConfig(newEpochs, batchSize, learningRate, momentum, weightDecay);
+  }
+}

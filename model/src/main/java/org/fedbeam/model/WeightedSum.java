@@ -1,0 +1,160 @@
+package org.fedbeam.model;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+
+/**
+ * A running weighted sum of parameter vectors of one spec: the accumulator of federated averaging
+ * (McMahan et al. 2017, "Communication-Efficient Learning of Deep Networks from Decentralized
+ * Data"). It holds a double-precision sum and at most {@link #PENDING} not-yet-folded inputs, so its
+ * memory is O(parameters) whatever the number of silos.
+ *
+ * <p>Pending inputs are folded in one cache-blocked pass: each block of the sum is loaded once and
+ * updated by every pending vector, which reads the inputs at close to memory bandwidth instead of
+ * re-reading and re-writing the whole sum for each input. Not thread-safe.
+ */
+public final class WeightedSum {
+  /** How many inputs are held back before a fold. */
+  public static final int PENDING = 8;
+
+  private static final int BLOCK = 2048;
+  private final ModelSpec spec;
+  private final double[] sum;
+  private final float[][] pending = new float[PENDING][];
+  private final double[] pendingWeights = new double[PENDING];
+  private int pendingCount;
+  private double totalWeight;
+  private long count;
+
+  public WeightedSum(ModelSpec spec) {
+    this.spec = spec;
+    this.sum = new double[spec.parameterCount()];
+  }
+
+  public ModelSpec spec() {
+    return spec;
+  }
+
+  /** Sum of the weights added so far. */
+  public double totalWeight() {
+    return totalWeight;
+  }
+
+  /** Number of vectors added so far (merged sums count theirs). */
+  public long count() {
+    return count;
+  }
+
+  /**
+   * Adds {@code weight * parameters}.
+   *
+   * @throws IllegalArgumentException if the spec differs or the weight is not a finite number > 0
+   */
+  public void add(Parameters parameters, double weight) {
+    if (!parameters.spec().equals(spec)) {
+      throw new IllegalArgumentException("update is " + parameters.spec() + " (" + parameters.size()
+          + " values) but the global model is " + spec + " (" + spec.parameterCount() + " values)");
+    }
+    if (!(weight > 0) || !Double.isFinite(weight)) {
+      throw new IllegalArgumentException("weight must be a finite number > 0, was " + weight);
+    }
+    pending[pendingCount] = parameters.values();
+    pendingWeights[pendingCount] = weight;
+    pendingCount++;
+    totalWeight += weight;
+    count++;
+    if (pendingCount == PENDING) {
+      fold();
+    }
+  }
+
+  /** Adds everything {@code other} holds; {@code other} is left unchanged. */
+  public void merge(WeightedSum other) {
+    if (!other.spec.equals(spec)) {
+      throw new IllegalArgumentException("cannot merge sums of " + other.spec + " into " + spec);
+    }
+    other.fold();
+    fold();
+    double[] theirs = other.sum;
+    for (int i = 0; i < sum.length; i++) {
+      sum[i] += theirs[i];
+    }
+    totalWeight += other.totalWeight;
+    count += other.count;
+  }
+
+  /**
+   * The weighted mean, rounded to float32.
+   *
+   * @throws IllegalStateException if nothing was added
+   */
+  public Parameters average() {
+    if (count == 0) {
+      throw new IllegalStateException("no updates to average");
+    }
+    fold();
+    float[] out = new float[sum.length];
+    double inv = 1.0 / totalWeight;
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (float) (sum[i] * inv);
+    }
+    return Parameters.adopt(spec, out);
+  }
+
+  /** Folds the pending inputs into the sum, block by block. */
+  public void fold() {
+    int k = pendingCount;
+    if (k == 0) {
+      return;
+    }
+    int n = sum.length;
+    for (int start = 0; start < n; start += BLOCK) {
+      int end = Math.min(n, start + BLOCK);
+      for (int j = 0; j < k; j++) {
+        float[] v = pending[j];
+        double w = pendingWeights[j];
+        for (int i = start; i < end; i++) {
+          sum[i] += w * v[i];
+        }
+      }
+    }
+    java.util.Arrays.fill(pending, null);
+    pendingCount = 0;
+  }
+
+  /** Writes the folded state: spec, count, total weight and the double sum. */
+  public void writeTo(DataOutputStream out) throws IOException {
+    fold();
+    out.writeByte(spec.kind().ordinal());
+    out.writeByte(spec.layers().size());
+    for (int width : spec.layers()) {
+      out.writeInt(width);
+    }
+    out.writeLong(count);
+    out.writeDouble(totalWeight);
+    byte[] bytes = new byte[sum.length * Double.BYTES];
+    java.nio.ByteBuffer.wrap(bytes).asDoubleBuffer().put(sum);
+    out.write(bytes);
+  }
+
+  /** Reads what {@link #writeTo} wrote. */
+  public static WeightedSum readFrom(DataInputStream in) throws IOException {
+    int kind = in.readUnsignedByte();
+    int layerCount = in.readUnsignedByte();
+    if (kind >= ModelKind.values().length || layerCount < 2) {
+      throw new IOException("corrupt weighted sum: kind " + kind + ", " + layerCount + " layers");
+    }
+    java.util.List<Integer> layers = new java.util.ArrayList<>();
+    for (int i = 0; i < layerCount; i++) {
+      layers.add(in.readInt());
+    }
+    WeightedSum s = new WeightedSum(new ModelSpec(ModelKind.values()[kind], layers));
+    s.count = in.readLong();
+    s.totalWeight = in.readDouble();
+    byte[] bytes = new byte[s.sum.length * Double.BYTES];
+    in.readFully(bytes);
+    java.nio.ByteBuffer.wrap(bytes).asDoubleBuffer().get(s.sum);
+    return s;
+  }
+}
