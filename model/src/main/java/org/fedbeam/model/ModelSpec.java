@@ -10,7 +10,7 @@ import java.util.stream.Collectors;
  * <p>Parameters are laid out layer by layer: the weight matrix (fan-in x fan-out, row-major), then
  * the bias vector (fan-out).
  */
-public record ModelSpec(ModelKind kind, List<Integer> layers) {
+public record ModelSpec(ModelKind kind, List<Integer> layers) implements java.io.Serializable {
 
   /** Validates the kind against the layer count and copies the layer list. */
   public ModelSpec {

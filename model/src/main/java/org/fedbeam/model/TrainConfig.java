@@ -9,7 +9,8 @@ package org.fedbeam.model;
  * @param momentum heavy-ball momentum in [0, 1); 0 for plain SGD
  * @param weightDecay L2 penalty coefficient, >= 0
  */
-public record TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay) {
+public record TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay)
+    implements java.io.Serializable {
 
   public TrainConfig {
     if (epochs < 1) {

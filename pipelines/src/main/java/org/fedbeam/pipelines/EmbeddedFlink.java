@@ -1,0 +1,176 @@
+package org.fedbeam.pipelines;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.jar.JarOutputStream;
+import java.util.jar.Manifest;
+import java.util.stream.Stream;
+import org.apache.flink.api.dag.Pipeline;
+import org.apache.flink.api.java.ExecutionEnvironment;
+import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
+import org.apache.flink.configuration.DeploymentOptions;
+import org.apache.flink.configuration.JobManagerOptions;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.PipelineExecutor;
+import org.apache.flink.core.execution.PipelineExecutorFactory;
+import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
+import org.apache.flink.runtime.jobgraph.JobGraph;
+import org.apache.flink.runtime.minicluster.MiniCluster;
+import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
+import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
+
+/**
+ * One long-lived embedded Flink cluster per process, so a driver that runs a pipeline per round
+ * pays the cluster start once, not every round.
+ *
+ * <p>While it runs, it is installed as Flink's context {@link ExecutionEnvironment}: Beam's
+ * FlinkRunner with {@code --flinkMaster=[auto]} picks it up and every job graph goes straight to
+ * this MiniCluster, without REST and without staging jars (task class loaders fall back to this
+ * JVM's class path). Every address and port binds to loopback; temporary files go to the run's own
+ * folder. The REST endpoint also serves the Flink web UI.
+ */
+public final class EmbeddedFlink implements AutoCloseable {
+  private static final String EXECUTOR_NAME = "fedbeam-embedded";
+  private final MiniCluster cluster;
+  private final Path stagingJar;
+  private final int slots;
+
+  private EmbeddedFlink(MiniCluster cluster, Path stagingJar, int slots) {
+    this.cluster = cluster;
+    this.stagingJar = stagingJar;
+    this.slots = slots;
+  }
+
+  /**
+   * Starts the cluster and installs it as the context environment.
+   *
+   * @param slots task slots, the parallelism of every job
+   * @param webUiPort REST and web UI port or range ("0" for any free port)
+   * @param workDir folder for Flink's temporary files
+   */
+  public static synchronized EmbeddedFlink start(int slots, String webUiPort, Path workDir) throws Exception {
+    Files.createDirectories(workDir);
+    Configuration conf = new Configuration();
+    conf.set(JobManagerOptions.ADDRESS, "127.0.0.1");
+    conf.set(JobManagerOptions.BIND_HOST, "127.0.0.1");
+    conf.set(TaskManagerOptions.HOST, "127.0.0.1");
+    conf.set(TaskManagerOptions.BIND_HOST, "127.0.0.1");
+    conf.set(RestOptions.ADDRESS, "127.0.0.1");
+    conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
+    conf.set(RestOptions.BIND_PORT, webUiPort);
+    conf.set(CoreOptions.TMP_DIRS, workDir.toAbsolutePath().toString());
+    conf.set(CoreOptions.DEFAULT_PARALLELISM, slots);
+    MiniClusterConfiguration clusterConf = new MiniClusterConfiguration.Builder()
+        .setConfiguration(conf)
+        .setNumTaskManagers(1)
+        .setNumSlotsPerTaskManager(slots)
+        .build();
+    MiniCluster cluster = new MiniCluster(clusterConf);
+    cluster.start();
+    Path jar = workDir.resolve("fedbeam-empty-stage.jar");
+    writeEmptyJar(jar);
+    ClusterEnvironment.install(cluster, slots);
+    return new EmbeddedFlink(cluster, jar, slots);
+  }
+
+  /** The REST endpoint and web UI. */
+  public URI webUi() {
+    return cluster.getRestAddress().join();
+  }
+
+  public int slots() {
+    return slots;
+  }
+
+  /**
+   * A tiny jar to pass as {@code --filesToStage}, so Beam does not scan and zip the class path for
+   * every pipeline (nothing is uploaded to this cluster either way).
+   */
+  public Path stagingJar() {
+    return stagingJar;
+  }
+
+  @Override
+  public synchronized void close() throws Exception {
+    ClusterEnvironment.uninstall();
+    cluster.close();
+  }
+
+  private static void writeEmptyJar(Path jar) throws IOException {
+    Manifest manifest = new Manifest();
+    manifest.getMainAttributes().putValue("Manifest-Version", "1.0");
+    try (OutputStream out = Files.newOutputStream(jar); JarOutputStream ignored = new JarOutputStream(out, manifest)) {
+      // an empty jar: task class loaders fall back to the JVM class path
+    }
+  }
+
+  /** The context environment that submits job graphs straight to the MiniCluster. */
+  private static final class ClusterEnvironment extends ExecutionEnvironment {
+    private ClusterEnvironment(PipelineExecutorServiceLoader loader, Configuration conf) {
+      super(loader, conf, Thread.currentThread().getContextClassLoader());
+    }
+
+    static void install(MiniCluster cluster, int parallelism) {
+      PipelineExecutorServiceLoader loader = new SingleExecutorLoader(cluster);
+      initializeContextEnvironment(() -> {
+        Configuration conf = new Configuration();
+        conf.set(DeploymentOptions.TARGET, EXECUTOR_NAME);
+        conf.set(DeploymentOptions.ATTACHED, true);
+        ClusterEnvironment env = new ClusterEnvironment(loader, conf);
+        env.setParallelism(parallelism);
+        return env;
+      });
+    }
+
+    static void uninstall() {
+      resetContextEnvironment();
+    }
+  }
+
+  private record SingleExecutorLoader(MiniCluster cluster) implements PipelineExecutorServiceLoader {
+    @Override
+    public PipelineExecutorFactory getExecutorFactory(Configuration configuration) {
+      return new PipelineExecutorFactory() {
+        @Override
+        public String getName() {
+          return EXECUTOR_NAME;
+        }
+
+        @Override
+        public boolean isCompatibleWith(Configuration conf) {
+          return EXECUTOR_NAME.equals(conf.get(DeploymentOptions.TARGET));
+        }
+
+        @Override
+        public PipelineExecutor getExecutor(Configuration conf) {
+          return (Pipeline pipeline, Configuration jobConf, ClassLoader classLoader) -> submit(pipeline, jobConf, classLoader);
+        }
+      };
+    }
+
+    private CompletableFuture<JobClient> submit(Pipeline pipeline, Configuration jobConf, ClassLoader classLoader)
+        throws Exception {
+      Configuration conf = new Configuration(jobConf);
+      conf.set(PipelineOptions.JARS, List.of());
+      conf.set(PipelineOptions.CLASSPATHS, List.of());
+      JobGraph jobGraph = PipelineExecutorUtils.getJobGraph(pipeline, conf, classLoader);
+      return cluster.submitJob(jobGraph).thenApply(result -> new MiniClusterJobClient(result.getJobID(), cluster,
+          classLoader, MiniClusterJobClient.JobFinalizationBehavior.NOTHING));
+    }
+
+    @Override
+    public Stream<String> getExecutorNames() {
+      return Stream.of(EXECUTOR_NAME);
+    }
+  }
+}

@@ -1,0 +1,132 @@
+package org.fedbeam.pipelines;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+
+/**
+ * The command line: {@code fedbeam train [flags]} and {@code fedbeam bench [flags]}.
+ *
+ * <p>Flags may be written the friendly way ({@code --batch-size 64}, {@code --no-baselines}) or the
+ * Beam way ({@code --batchSize=64}, {@code --baselines=false}); they are parsed and validated by
+ * Beam's {@link PipelineOptionsFactory} against each command's options interface. The runner is
+ * Flink on an embedded cluster unless {@code --runner} or {@code --flinkMaster} says otherwise.
+ */
+public final class FedBeam {
+  private FedBeam() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out, System.err));
+  }
+
+  /** Runs a command; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
+  public static int run(String[] args, PrintStream out, PrintStream err) {
+    if (args.length == 0 || List.of("-h", "--help", "help").contains(args[0])) {
+      usage(out);
+      return args.length == 0 ? 2 : 0;
+    }
+    String command = args[0];
+    List<String> rest = Arrays.asList(args).subList(1, args.length);
+    try {
+      switch (command) {
+        case "train" -> {
+          if (rest.contains("--help")) {
+            PipelineOptionsFactory.printHelp(out, TrainOptions.class);
+            return 0;
+          }
+          TrainJob.run(parse(rest, TrainOptions.class), out);
+        }
+        case "bench" -> {
+          if (rest.contains("--help")) {
+            PipelineOptionsFactory.printHelp(out, BenchOptions.class);
+            return 0;
+          }
+          Bench.run(parse(rest, BenchOptions.class), out);
+        }
+        default -> {
+          err.println("error: unknown command '" + command + "'");
+          usage(err);
+          return 2;
+        }
+      }
+      return 0;
+    } catch (IllegalArgumentException e) {
+      err.println("error: " + messages(e));
+      return 2;
+    } catch (Exception e) {
+      err.println("error: " + messages(e));
+      return 1;
+    }
+  }
+
+  static <T extends org.apache.beam.sdk.options.PipelineOptions> T parse(List<String> args, Class<T> type) {
+    List<String> beam = toBeamArgs(args);
+    if (beam.stream().noneMatch(a -> a.startsWith("--runner="))) {
+      beam.add("--runner=" + FlinkRunner.class.getSimpleName());
+    }
+    PipelineOptionsFactory.register(type);
+    return PipelineOptionsFactory.fromArgs(beam.toArray(String[]::new)).withValidation().as(type);
+  }
+
+  /** {@code --batch-size 64} -> {@code --batchSize=64}; {@code --no-baselines} -> {@code --baselines=false}. */
+  static List<String> toBeamArgs(List<String> args) {
+    List<String> out = new ArrayList<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      if (!arg.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument '" + arg + "': flags start with --");
+      }
+      String body = arg.substring(2);
+      int eq = body.indexOf('=');
+      String name = eq < 0 ? body : body.substring(0, eq);
+      String value = eq < 0 ? null : body.substring(eq + 1);
+      if (value == null && name.startsWith("no-")) {
+        out.add("--" + camel(name.substring(3)) + "=false");
+        continue;
+      }
+      if (value == null && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+        value = args.get(++i);
+      }
+      out.add("--" + camel(name) + (value == null ? "" : "=" + value));
+    }
+    return out;
+  }
+
+  static String camel(String kebab) {
+    StringBuilder sb = new StringBuilder();
+    boolean upper = false;
+    for (char c : kebab.toCharArray()) {
+      if (c == '-') {
+        upper = true;
+      } else {
+        sb.append(upper ? Character.toUpperCase(c) : c);
+        upper = false;
+      }
+    }
+    return sb.toString();
+  }
+
+  /** The distinct messages of an exception and its causes, outermost first. */
+  static String messages(Throwable t) {
+    List<String> seen = new ArrayList<>();
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      String m = c.getMessage();
+      if (m != null && !m.isBlank() && seen.stream().noneMatch(s -> s.contains(m))) {
+        seen.removeIf(m::contains);
+        seen.add(m);
+      }
+    }
+    return seen.isEmpty() ? t.toString() : String.join("\n  caused by: ", seen);
+  }
+
+  private static void usage(PrintStream out) {
+    out.println("usage: fedbeam train --output DIR [--silos 10 --alpha 0.5 --partition dirichlet --seed 42");
+    out.println("                     --model mlp --hidden 128 --epochs 1 --rounds 50 --lr 0.05 --batch-size 64");
+    out.println("                     --dataset fashion-mnist|FILE.csv --label-column label --no-baselines]");
+    out.println("       fedbeam bench [--output DIR]");
+    out.println("       fedbeam COMMAND --help   lists every flag of a command");
+  }
+}

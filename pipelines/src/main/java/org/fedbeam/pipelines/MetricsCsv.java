@@ -1,0 +1,48 @@
+package org.fedbeam.pipelines;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Locale;
+import org.fedbeam.model.EvalReport;
+import org.fedbeam.transforms.Artifacts;
+
+/**
+ * {@code metrics.csv}: one {@code global} row per round (wall time, evaluation) and one row per
+ * silo per round ({@code trained} with its system metadata, or {@code left_out}). The whole file is
+ * rewritten atomically after each round, so a reader never sees half a row.
+ */
+final class MetricsCsv {
+  static final String HEADER = "round,scope,silo,status,samples,train_loss,train_s,wall_s,overhead_s,"
+      + "val_loss,val_accuracy,test_loss,test_accuracy,test_macro_f1";
+  private final String uri;
+  private final StringBuilder content = new StringBuilder(HEADER).append('\n');
+
+  MetricsCsv(String uri) {
+    this.uri = uri;
+  }
+
+  void append(FederatedDriver.RoundStats s) {
+    EvalReport val = s.evaluation("validation");
+    EvalReport test = s.evaluation("test");
+    row(s.round(), "global", "", "aggregated", s.participants().values().stream().mapToLong(m -> m.sampleCount()).sum(),
+        "", "", fmt(s.wallSeconds()), fmt(s.overheadSeconds()), val == null ? "" : fmt(val.logLoss()),
+        val == null ? "" : fmt(val.accuracy()), test == null ? "" : fmt(test.logLoss()),
+        test == null ? "" : fmt(test.accuracy()), test == null ? "" : fmt(test.macroF1()));
+    s.participants().forEach((silo, m) -> row(s.round(), "silo", silo, "trained", m.sampleCount(), fmt(m.trainLoss()),
+        fmt(m.trainMillis() / 1000.0), "", "", "", "", "", "", ""));
+    s.skipped().forEach((silo, reason) -> row(s.round(), "silo", silo, "left_out", 0, "", "", "", "", "", "", "", "", ""));
+    Artifacts.writeAtomically(uri, content.toString().getBytes(StandardCharsets.UTF_8));
+  }
+
+  private void row(int round, String scope, String silo, String status, long samples, String... rest) {
+    content.append(round).append(',').append(scope).append(',').append(silo).append(',').append(status).append(',')
+        .append(samples);
+    for (String r : rest) {
+      content.append(',').append(r);
+    }
+    content.append('\n');
+  }
+
+  private static String fmt(double v) {
+    return String.format(Locale.ROOT, "%.6f", v);
+  }
+}

@@ -1,0 +1,75 @@
+package org.fedbeam.pipelines;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.options.PipelineOptions;
+
+/**
+ * Puts the runner the options ask for in place. FlinkRunner with the default master
+ * ({@code [auto]}) gets one embedded cluster for the whole run ({@link EmbeddedFlink});
+ * {@code --flinkMaster=host:port} submits to that cluster; {@code [local]} is Beam's own
+ * per-pipeline mini cluster; any other runner (DirectRunner in tests) is used as is.
+ */
+final class Runners {
+  private Runners() {}
+
+  /** The runner-side resources of a run; closing them stops an embedded cluster. */
+  interface Session extends AutoCloseable {
+    /** Where to watch the jobs, or null. */
+    String webUi();
+
+    String describe();
+
+    @Override
+    void close() throws Exception;
+  }
+
+  static Session prepare(PipelineOptions options, String output, String webUiPort, PrintStream out) throws Exception {
+    if (!FlinkRunner.class.equals(options.getRunner())) {
+      String name = options.getRunner().getSimpleName();
+      return session(null, name, null);
+    }
+    FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    String master = flink.getFlinkMaster();
+    if (!"[auto]".equals(master)) {
+      return session(null, "FlinkRunner at " + master, null);
+    }
+    int slots = flink.getParallelism() > 0 ? flink.getParallelism() : Runtime.getRuntime().availableProcessors();
+    Path work = isLocal(output) ? Path.of(output).resolve("flink-tmp") : Files.createTempDirectory("fedbeam-flink");
+    EmbeddedFlink cluster = EmbeddedFlink.start(slots, webUiPort, work);
+    flink.setFilesToStage(List.of(cluster.stagingJar().toString()));
+    flink.setParallelism(slots);
+    String ui = cluster.webUi().toString();
+    out.println("embedded Flink cluster: " + slots + " slots, web UI " + ui);
+    return session(ui, "FlinkRunner on an embedded cluster (" + slots + " slots)", cluster);
+  }
+
+  static boolean isLocal(String uri) {
+    return !uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") || uri.startsWith("file://");
+  }
+
+  private static Session session(String ui, String description, AutoCloseable resource) {
+    return new Session() {
+      @Override
+      public String webUi() {
+        return ui;
+      }
+
+      @Override
+      public String describe() {
+        return description;
+      }
+
+      @Override
+      public void close() throws Exception {
+        if (resource != null) {
+          resource.close();
+        }
+      }
+    };
+  }
+}

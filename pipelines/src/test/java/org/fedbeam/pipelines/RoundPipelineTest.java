@@ -1,0 +1,138 @@
+package org.fedbeam.pipelines;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasKey;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
+import static org.hamcrest.Matchers.not;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.fedbeam.model.DenseNetwork;
+import org.fedbeam.model.ModelFormat;
+import org.fedbeam.model.Parameters;
+import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.SiloTask;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** One round as a Beam pipeline, on the DirectRunner and on the embedded Flink cluster. */
+class RoundPipelineTest {
+  private static final int ROUND = 3;
+  private static final Map<String, Integer> SILO_ROWS = Map.of("silo-a", 40, "silo-b", 25, "silo-c", 60, "silo-d", 33);
+  private static EmbeddedFlink flink;
+
+  @TempDir
+  Path dir;
+
+  @BeforeAll
+  static void startFlink(@TempDir Path flinkDir) throws Exception {
+    flink = EmbeddedFlink.start(2, "0", flinkDir);
+  }
+
+  @AfterAll
+  static void stopFlink() throws Exception {
+    flink.close();
+  }
+
+  @Test
+  void directRunnerRoundEqualsPureAggregation() {
+    assertRoundMatchesPureFunction(direct());
+  }
+
+  @Test
+  void embeddedFlinkRoundEqualsPureAggregation() {
+    assertRoundMatchesPureFunction(embeddedFlink());
+  }
+
+  @Test
+  void siloWithNoRowsIsLeftOutAndRecorded() {
+    Map<String, Integer> rows = new LinkedHashMap<>(SILO_ROWS);
+    rows.put("silo-empty", 0);
+    Map<String, String> silos = Fixtures.writeSilos(dir, rows);
+    List<SiloTask> tasks = Fixtures.tasks(silos, ROUND);
+    Parameters global = new DenseNetwork(Fixtures.SPEC).initialize(1);
+
+    RoundRecords.Outcome outcome = runRound(embeddedFlink(), global, tasks);
+
+    assertThat(outcome.skipped(), hasKey("silo-empty"));
+    assertThat(outcome.skipped().get("silo-empty"), containsString(silos.get("silo-empty")));
+    assertThat(outcome.participants(), not(hasKey("silo-empty")));
+    assertThat(outcome.participants().size(), equalTo(SILO_ROWS.size()));
+    Parameters model = ModelFormat.decode(Artifacts.read(modelUri(), "model"), modelUri());
+    assertThat(model.maxAbsDifference(Fixtures.expectedRound(global, tasks)), lessThanOrEqualTo(1e-6));
+  }
+
+  @Test
+  void siloWithWrongFeatureCountFailsNamingSiloAndFile() {
+    Map<String, String> silos = Fixtures.writeSilos(dir, SILO_ROWS);
+    String odd = dir.resolve("silo-odd").resolve("train.fbds").toString();
+    Artifacts.writeAtomically(odd, org.fedbeam.data.DatasetFormat.encode(new org.fedbeam.data.Dataset("odd",
+        new float[4 * 2], new int[4], 2, Fixtures.CLASSES)));
+    silos.put("silo-odd", odd);
+    Parameters global = new DenseNetwork(Fixtures.SPEC).initialize(1);
+
+    Exception e = assertThrows(Exception.class, () -> runRound(direct(), global, Fixtures.tasks(silos, ROUND)));
+
+    String messages = FedBeam.messages(e);
+    assertThat(messages, containsString("silo silo-odd"));
+    assertThat(messages, containsString(odd));
+    assertThat(messages, containsString("2 features"));
+  }
+
+  private void assertRoundMatchesPureFunction(PipelineOptions options) {
+    Map<String, String> silos = Fixtures.writeSilos(dir, SILO_ROWS);
+    List<SiloTask> tasks = Fixtures.tasks(silos, ROUND);
+    Parameters global = new DenseNetwork(Fixtures.SPEC).initialize(1);
+
+    RoundRecords.Outcome outcome = runRound(options, global, tasks);
+
+    Parameters model = ModelFormat.decode(Artifacts.read(modelUri(), "model"), modelUri());
+    Parameters expected = Fixtures.expectedRound(global, tasks);
+    // the same updates in another order: only the double-precision sum's rounding may differ
+    assertThat(model.maxAbsDifference(expected), lessThanOrEqualTo(1e-6));
+    assertThat(model.maxAbsDifference(global) > 1e-3, equalTo(true));
+    assertThat(outcome.totalSamples(), equalTo(SILO_ROWS.values().stream().mapToLong(Integer::longValue).sum()));
+    assertThat(outcome.participants().keySet(), equalTo(new java.util.TreeSet<>(SILO_ROWS.keySet())));
+    assertThat(outcome.participants().get("silo-b").sampleCount(), equalTo(25L));
+    assertThat(outcome.evaluations().get("test").samples(), equalTo(50));
+    assertThat(outcome.evaluations().get("test").accuracy(),
+        equalTo(new DenseNetwork(Fixtures.SPEC).evaluate(model, Fixtures.blobs("test", 50, 999)).accuracy()));
+  }
+
+  private RoundRecords.Outcome runRound(PipelineOptions options, Parameters global, List<SiloTask> tasks) {
+    String test = Fixtures.writeEval(dir, "test", 50);
+    String roundDir = dir.resolve("rounds").resolve("round-0003").toString();
+    Pipeline pipeline = Pipeline.create(options);
+    RoundPipeline.build(pipeline, new RoundPipeline.Round(ROUND, global, tasks, Map.of("test", test), modelUri(), roundDir));
+    PipelineResult.State state = pipeline.run().waitUntilFinish();
+    assertThat(state, equalTo(PipelineResult.State.DONE));
+    return RoundRecords.read(ROUND, roundDir, List.of("test"));
+  }
+
+  private String modelUri() {
+    return dir.resolve("models").resolve("round-0003.fbm").toString();
+  }
+
+  private static PipelineOptions direct() {
+    return PipelineOptionsFactory.fromArgs("--runner=DirectRunner").create();
+  }
+
+  private static PipelineOptions embeddedFlink() {
+    FlinkPipelineOptions options = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner").as(FlinkPipelineOptions.class);
+    options.setFilesToStage(List.of(flink.stagingJar().toString()));
+    options.setParallelism(flink.slots());
+    return options;
+  }
+}

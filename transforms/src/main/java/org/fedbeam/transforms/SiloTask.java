@@ -1,0 +1,14 @@
+package org.fedbeam.transforms;
+
+import org.fedbeam.model.TrainConfig;
+
+/**
+ * One silo's work in one round: where its private training shard lives, and how to train.
+ *
+ * @param siloId the silo's stable identifier
+ * @param dataUri the silo's shard (a local path or an {@code azfs://} URI)
+ * @param round the round number, from 1
+ * @param seed this silo's seed for this round (see {@link org.fedbeam.model.Seeds})
+ * @param config local training hyperparameters
+ */
+public record SiloTask(String siloId, String dataUri, int round, long seed, TrainConfig config) {}
