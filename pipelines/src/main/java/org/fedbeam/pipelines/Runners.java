@@ -34,6 +34,8 @@ final class Runners {
       return session(null, name, null);
     }
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
+    // every element type FedBeam emits is immutable, so chained operators may share instances
+    flink.setFasterCopy(true);
     String master = flink.getFlinkMaster();
     if (!"[auto]".equals(master)) {
       return session(null, "FlinkRunner at " + master, null);
