@@ -136,6 +136,9 @@ public final class CsvReader {
     if (rows.isEmpty()) {
       throw new DataFormatException(source + ": every data row is malformed; first: " + bad.get(0));
     }
+    if (rawLabels.stream().allMatch(CsvReader::isNumber)) {
+      rawLabels.replaceAll(CsvReader::canonicalNumber);
+    }
     List<String> classNames = sortedClasses(rawLabels);
     if (classNames.size() < 2) {
       throw new DataFormatException(source + ": label column '" + options.labelColumn() + "' has only one value " + classNames);
@@ -164,6 +167,11 @@ public final class CsvReader {
       Arrays.sort(distinct);
     }
     return List.of(distinct);
+  }
+
+  /** "1", "1.0" and "1e0" all become "1". */
+  private static String canonicalNumber(String s) {
+    return new java.math.BigDecimal(s.trim()).stripTrailingZeros().toPlainString();
   }
 
   private static boolean isNumber(String s) {

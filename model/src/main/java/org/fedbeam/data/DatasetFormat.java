@@ -67,7 +67,7 @@ public final class DatasetFormat {
     if (version != VERSION) {
       throw new DataFormatException(source + ": unsupported shard version " + version);
     }
-    int encoding = buf.get();
+    int encoding = Byte.toUnsignedInt(buf.get());
     if (encoding != 0 && encoding != 1) {
       throw new DataFormatException(source + ": unknown feature encoding " + encoding);
     }

@@ -8,25 +8,33 @@ public record FeatureScaling(float[] mean, float[] scale) {
 
   public static FeatureScaling fit(Dataset data) {
     int d = data.featureCount();
-    double[] sum = new double[d];
-    double[] sumSq = new double[d];
+    int n = Math.max(1, data.size());
+    double[] mean = new double[d];
     for (int r = 0; r < data.size(); r++) {
       for (int c = 0; c < d; c++) {
-        double v = data.feature(r, c);
-        sum[c] += v;
-        sumSq[c] += v * v;
+        mean[c] += data.feature(r, c);
       }
     }
-    float[] mean = new float[d];
-    float[] scale = new float[d];
-    int n = Math.max(1, data.size());
     for (int c = 0; c < d; c++) {
-      double m = sum[c] / n;
-      double var = Math.max(0, sumSq[c] / n - m * m);
-      mean[c] = (float) m;
-      scale[c] = var > 1e-12 ? (float) Math.sqrt(var) : 1f;
+      mean[c] /= n;
     }
-    return new FeatureScaling(mean, scale);
+    // second pass over the centred values: no cancellation, unlike E[x^2] - E[x]^2
+    double[] squares = new double[d];
+    for (int r = 0; r < data.size(); r++) {
+      for (int c = 0; c < d; c++) {
+        double centred = data.feature(r, c) - mean[c];
+        squares[c] += centred * centred;
+      }
+    }
+    float[] m = new float[d];
+    float[] scale = new float[d];
+    for (int c = 0; c < d; c++) {
+      double std = Math.sqrt(squares[c] / n);
+      m[c] = (float) mean[c];
+      // a feature whose spread is float rounding noise relative to its size is constant
+      scale[c] = std > 1e-6 * Math.max(1.0, Math.abs(mean[c])) ? (float) std : 1f;
+    }
+    return new FeatureScaling(m, scale);
   }
 
   public Dataset apply(Dataset data) {

@@ -60,8 +60,18 @@ public final class IdxReader {
       if (rows < 0 || height < 1 || width < 1) {
         throw new DataFormatException(images + ": bad dimensions " + rows + " x " + height + " x " + width);
       }
-      features = Math.multiplyExact(height, width);
-      pixels = new byte[Math.multiplyExact(rows, features)];
+      long size = (long) rows * height * width;
+      if ((long) height * width > Integer.MAX_VALUE || size > Integer.MAX_VALUE - 16) {
+        throw new DataFormatException(images + ": header announces " + rows + " x " + height + " x " + width
+            + " pixels, more than one array can hold (a corrupt header?)");
+      }
+      long fileBytes = Files.size(images);
+      if (!isGzip(images) && size > fileBytes) {
+        throw new DataFormatException(images + ": truncated: the header announces " + size + " pixels, the file has "
+            + fileBytes + " bytes");
+      }
+      features = height * width;
+      pixels = new byte[(int) size];
       in.readFully(pixels);
     } catch (EOFException e) {
       throw new DataFormatException(images + ": truncated: the file ends before the data its header announces");
@@ -98,6 +108,12 @@ public final class IdxReader {
       values[i] = Byte.toUnsignedInt(pixels[i]) / 255f;
     }
     return Dataset.adopt(name, values, labelValues, features, classes);
+  }
+
+  private static boolean isGzip(Path file) throws IOException {
+    try (InputStream in = Files.newInputStream(file)) {
+      return in.read() == 0x1f && in.read() == 0x8b;
+    }
   }
 
   private static DataInputStream open(Path file) throws IOException {

@@ -48,6 +48,11 @@ public final class Partitioner {
     if (scheme != Scheme.IID && !(alpha > 0 && Double.isFinite(alpha))) {
       throw new IllegalArgumentException("alpha must be a finite number > 0, was " + alpha);
     }
+    for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new IllegalArgumentException("row " + i + " has label " + labels[i] + ", expected [0, " + classes + ")");
+      }
+    }
     SplittableRandom random = new SplittableRandom(seed);
     List<List<Integer>> parts = new ArrayList<>();
     for (int s = 0; s < silos; s++) {

@@ -82,6 +82,9 @@ public final class DenseNetwork {
   /** Mean cross-entropy over all of {@code data} and its gradient, in one full batch. */
   public LossAndGradient lossAndGradient(Parameters parameters, Dataset data) {
     requireCompatible(parameters, data);
+    if (data.size() == 0) {
+      throw new IllegalArgumentException("cannot compute a loss on " + data.name() + ": it has no rows");
+    }
     Workspace ws = new Workspace(data.size(), true);
     parameters.copyInto(ws.weights);
     int[] rows = new int[data.size()];

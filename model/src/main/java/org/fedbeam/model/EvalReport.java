@@ -23,6 +23,9 @@ public record EvalReport(int samples, double accuracy, double logLoss, double ma
     double logLoss = 0;
     long correct = 0;
     for (int i = 0; i < labels.length; i++) {
+      if (labels[i] < 0 || labels[i] >= classes) {
+        throw new IllegalArgumentException("row " + i + " has label " + labels[i] + ", expected [0, " + classes + ")");
+      }
       int base = i * classes;
       int best = 0;
       for (int c = 1; c < classes; c++) {

@@ -20,7 +20,7 @@ import java.util.zip.CRC32C;
 public final class ModelFormat {
   public static final int VERSION = 1;
   private static final byte[] MAGIC = {'F', 'B', 'M', 'D'};
-  private static final int MAX_LAYERS = 64;
+  private static final int MAX_LAYERS = ModelSpec.MAX_LAYERS;
 
   private ModelFormat() {}
 

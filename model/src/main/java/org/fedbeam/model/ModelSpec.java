@@ -11,6 +11,8 @@ import java.util.stream.Collectors;
  * the bias vector (fan-out).
  */
 public record ModelSpec(ModelKind kind, List<Integer> layers) implements java.io.Serializable {
+  /** Most layer widths (input and output included) a spec may have; the file formats store one byte. */
+  public static final int MAX_LAYERS = 64;
 
   /** Validates the kind against the layer count and copies the layer list. */
   public ModelSpec {
@@ -19,6 +21,9 @@ public record ModelSpec(ModelKind kind, List<Integer> layers) implements java.io
     }
     if (layers == null || layers.size() < 2) {
       throw new IllegalArgumentException("a model needs at least an input and an output layer, was " + layers);
+    }
+    if (layers.size() > MAX_LAYERS) {
+      throw new IllegalArgumentException("a model has at most " + MAX_LAYERS + " layers, was " + layers.size());
     }
     layers = List.copyOf(layers);
     for (int i = 0; i < layers.size(); i++) {

@@ -149,7 +149,13 @@ public final class WeightedSum {
     for (int i = 0; i < layerCount; i++) {
       layers.add(in.readInt());
     }
-    WeightedSum s = new WeightedSum(new ModelSpec(ModelKind.values()[kind], layers));
+    ModelSpec spec;
+    try {
+      spec = new ModelSpec(ModelKind.values()[kind], layers);
+    } catch (IllegalArgumentException e) {
+      throw new IOException("corrupt weighted sum: " + e.getMessage(), e);
+    }
+    WeightedSum s = new WeightedSum(spec);
     s.count = in.readLong();
     s.totalWeight = in.readDouble();
     byte[] bytes = new byte[s.sum.length * Double.BYTES];

@@ -121,8 +121,9 @@ public interface TrainOptions extends PipelineOptions {
 
   void setWeightDecay(double value);
 
-  @Description("Stop when the validation loss has improved by less than tolerance for this many rounds in a row")
-  @Default.Integer(5)
+  @Description("Stop when the validation loss has improved by less than tolerance for this many rounds in a row"
+      + " (FedAvg's validation loss is noisy under label skew, so this is not small)")
+  @Default.Integer(10)
   int getPatience();
 
   void setPatience(int value);
