@@ -11,6 +11,9 @@ import org.fedbeam.model.SystemMetadata;
 public record AggregateResult(int round, Parameters model, long totalSamples,
     SortedMap<String, SystemMetadata> participants) {
   public AggregateResult {
-    participants = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(participants));
+    // copy into natural order: the coder writes participants in map order, so it must not follow the caller's
+    java.util.TreeMap<String, SystemMetadata> sorted = new java.util.TreeMap<>();
+    sorted.putAll(participants);
+    participants = java.util.Collections.unmodifiableSortedMap(sorted);
   }
 }

@@ -44,6 +44,7 @@ public final class Artifacts {
 
   /** The whole content at {@code uri}; {@code what} says what it is, for the error message. */
   public static byte[] read(String uri, String what) {
+    requireLiteral(uri);
     try {
       MatchResult.Metadata metadata = FileSystems.matchSingleFileSpec(uri);
       try (InputStream in = Channels.newInputStream(FileSystems.open(metadata.resourceId()))) {
@@ -58,6 +59,7 @@ public final class Artifacts {
 
   /** Size and modification time, or null when nothing exists at {@code uri}. */
   public static MatchResult.Metadata metadataOrNull(String uri) {
+    requireLiteral(uri);
     try {
       return FileSystems.matchSingleFileSpec(uri);
     } catch (FileNotFoundException e) {
@@ -75,6 +77,15 @@ public final class Artifacts {
   public static String resolve(String directoryUri, String name) {
     String base = directoryUri.endsWith("/") ? directoryUri : directoryUri + "/";
     return base + name;
+  }
+
+  /** Lookups go through FileSystems' matching, so a name with glob characters could match another file. */
+  private static void requireLiteral(String uri) {
+    int slash = uri.lastIndexOf('/');
+    String name = uri.substring(slash + 1);
+    if (name.matches(".*[*?\\[\\]{}].*")) {
+      throw new IllegalArgumentException("artifact name " + uri + " contains a glob character (* ? [ ] { }), which is not allowed");
+    }
   }
 
   private static void deleteQuietly(ResourceId temp) {

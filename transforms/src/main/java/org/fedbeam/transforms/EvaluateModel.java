@@ -45,8 +45,13 @@ public final class EvaluateModel extends PTransform<PCollection<Parameters>, PCo
     public void process(@Element Parameters model, OutputReceiver<ModelEvaluation> out) {
       DenseNetwork network = new DenseNetwork(model.spec());
       for (Map.Entry<String, String> e : datasets.entrySet()) {
-        out.output(new ModelEvaluation(e.getKey(),
-            network.evaluate(model, SiloData.load(e.getValue(), "evaluation set " + e.getKey()))));
+        String owner = "evaluation set " + e.getKey();
+        try {
+          out.output(new ModelEvaluation(e.getKey(), network.evaluate(model, SiloData.load(e.getValue(), owner))));
+        } catch (IllegalArgumentException ex) {
+          throw ex.getMessage().startsWith(owner) ? ex
+              : new IllegalArgumentException(owner + " (" + e.getValue() + "): " + ex.getMessage(), ex);
+        }
       }
     }
   }
