@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
-import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.fedbeam.data.Dataset;
 import org.fedbeam.data.IdxReader;
 import org.fedbeam.model.DenseNetwork;
@@ -42,6 +41,8 @@ import org.fedbeam.model.WeightedSum;
 final class Bench {
   private static final int AGG_UPDATES = 10;
   private static final int AGG_PARAMS = 10_000_000;
+  /** Unmeasured runs before the bandwidth measurements, so the JIT has compiled the hot loops. */
+  private static final int WARMUP = 3;
 
   private Bench() {}
 
@@ -93,16 +94,18 @@ final class Bench {
     double[] c = new double[n];
     java.util.Arrays.fill(b, 1.0);
     java.util.Arrays.fill(c, 2.0);
-    double[] rates = new double[repeats + 1];
-    for (int r = 0; r <= repeats; r++) {
+    double[] rates = new double[repeats];
+    for (int r = -WARMUP; r < repeats; r++) {
       long t = System.nanoTime();
       triad(a, b, c, 3.0);
-      rates[r] = 3.0 * 8 * n / (System.nanoTime() - t);
+      if (r >= 0) {
+        rates[r] = 3.0 * 8 * n / (System.nanoTime() - t);
+      }
     }
     if (a[n / 2] != 7.0) {
       throw new IllegalStateException("triad computed " + a[n / 2] + ", expected 7.0");
     }
-    return TrainJob.median(java.util.Arrays.copyOfRange(rates, 1, rates.length));
+    return TrainJob.median(rates);
   }
 
   private static void triad(double[] a, double[] b, double[] c, double s) {
@@ -124,21 +127,23 @@ final class Bench {
       updates.add(Parameters.copyOf(spec, v));
     }
     double bytes = 4.0 * AGG_PARAMS * AGG_UPDATES;
-    double[] rates = new double[repeats + 1];
+    double[] rates = new double[repeats];
     float check = 0;
-    for (int r = 0; r <= repeats; r++) {
+    for (int r = -WARMUP; r < repeats; r++) {
       long t = System.nanoTime();
       WeightedSum sum = new WeightedSum(spec);
       for (int u = 0; u < AGG_UPDATES; u++) {
         sum.add(updates.get(u), 1000 + u);
       }
       check += sum.average().get(12345);
-      rates[r] = bytes / (System.nanoTime() - t);
+      if (r >= 0) {
+        rates[r] = bytes / (System.nanoTime() - t);
+      }
     }
     if (!Float.isFinite(check)) {
       throw new IllegalStateException("aggregation produced " + check);
     }
-    return TrainJob.median(java.util.Arrays.copyOfRange(rates, 1, rates.length));
+    return TrainJob.median(rates);
   }
 
   /** Samples per second of one-thread MLP training on Fashion-MNIST, median of per-epoch rates. */
@@ -202,10 +207,10 @@ final class Bench {
 
   /** Federated rounds on the embedded Flink with the main job's defaults, without baselines. */
   static RoundFigures roundFigures(BenchOptions options, PrintStream out) throws Exception {
-    TrainOptions train = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--output=" + options.getOutput(),
-        "--rounds=" + options.getRounds(), "--patience=" + options.getRounds(), "--baselines=false",
-        "--fashionMnistDir=" + options.getFashionMnistDir(), "--webUiPort=" + options.getWebUiPort())
-        .as(TrainOptions.class);
+    TrainOptions train = options;
+    train.setRounds(options.getBenchRounds());
+    train.setPatience(options.getBenchRounds());
+    train.setBaselines(false);
     SimulationData data = SimulationData.prepare(train);
     FederatedDriver.Settings settings = TrainJob.settings(train, data.featureCount(), data.classes());
     FederatedDriver.Result result;

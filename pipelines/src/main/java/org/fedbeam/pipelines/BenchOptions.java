@@ -2,27 +2,18 @@ package org.fedbeam.pipelines;
 
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
-import org.apache.beam.sdk.options.PipelineOptions;
 
-/** Options of {@code fedbeam bench}. */
-public interface BenchOptions extends PipelineOptions {
-  @Description("Folder for the benchmark's scratch run (silo shards, models)")
-  @Default.String("target/bench")
-  String getOutput();
-
-  void setOutput(String value);
-
-  @Description("Folder holding Fashion-MNIST's IDX files")
-  @Default.String("/usr/share/datasets/fashion-mnist")
-  String getFashionMnistDir();
-
-  void setFashionMnistDir(String value);
-
+/**
+ * Options of {@code fedbeam bench}: the main job's options (the federated rounds it times use
+ * them, with the main job's defaults) plus the benchmark's own. {@code --output} defaults to
+ * {@code target/bench}.
+ */
+public interface BenchOptions extends TrainOptions {
   @Description("Federated rounds timed for the round overhead")
   @Default.Integer(12)
-  int getRounds();
+  int getBenchRounds();
 
-  void setRounds(int value);
+  void setBenchRounds(int value);
 
   @Description("Repetitions of each micro-measurement (the median is reported)")
   @Default.Integer(5)
@@ -35,10 +26,4 @@ public interface BenchOptions extends PipelineOptions {
   String getPython();
 
   void setPython(String value);
-
-  @Description("Embedded Flink: port or range for the REST endpoint and web UI ('0' picks a free port)")
-  @Default.String("0")
-  String getWebUiPort();
-
-  void setWebUiPort(String value);
 }

@@ -44,7 +44,11 @@ public final class FedBeam {
             PipelineOptionsFactory.printHelp(out, BenchOptions.class);
             return 0;
           }
-          Bench.run(parse(rest, BenchOptions.class), out);
+          List<String> benchArgs = new ArrayList<>(rest);
+          if (benchArgs.stream().noneMatch(a -> a.equals("--output") || a.startsWith("--output="))) {
+            benchArgs.add("--output=target/bench");
+          }
+          Bench.run(parse(benchArgs, BenchOptions.class), out);
         }
         default -> {
           err.println("error: unknown command '" + command + "'");
