@@ -57,16 +57,13 @@ public final class DenseNetwork {
     int batch = Math.min(config.batchSize(), data.size());
     Workspace ws = new Workspace(batch, true);
     start.copyInto(ws.weights);
-    int[] order = new int[data.size()];
-    for (int i = 0; i < order.length; i++) {
-      order[i] = i;
-    }
+    int[] order = Permutations.identity(data.size());
     SplittableRandom random = new SplittableRandom(seed);
     double lossSum = 0;
     long seen = 0;
     int[] rows = new int[batch];
     for (int epoch = 0; epoch < config.epochs(); epoch++) {
-      shuffle(order, random);
+      Permutations.shuffle(order, random);
       for (int from = 0; from < order.length; from += batch) {
         int count = Math.min(batch, order.length - from);
         System.arraycopy(order, from, rows, 0, count);
@@ -87,10 +84,7 @@ public final class DenseNetwork {
     }
     Workspace ws = new Workspace(data.size(), true);
     parameters.copyInto(ws.weights);
-    int[] rows = new int[data.size()];
-    for (int i = 0; i < rows.length; i++) {
-      rows[i] = i;
-    }
+    int[] rows = Permutations.identity(data.size());
     double loss = ws.forwardBackward(data, rows, rows.length, ws.gradient, 0f) / rows.length;
     float[] gradient = new float[spec.parameterCount()];
     ws.gradient.get(0, gradient);
@@ -137,15 +131,6 @@ public final class DenseNetwork {
     if (data.classes() > spec.classes()) {
       throw new IllegalArgumentException(data.name() + " has " + data.classes() + " classes, model " + spec
           + " predicts " + spec.classes());
-    }
-  }
-
-  private static void shuffle(int[] order, SplittableRandom random) {
-    for (int i = order.length - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
     }
   }
 

@@ -12,6 +12,7 @@ import org.fedbeam.data.DatasetFormat;
 import org.fedbeam.data.FeatureScaling;
 import org.fedbeam.data.IdxReader;
 import org.fedbeam.data.Partitioner;
+import org.fedbeam.model.Permutations;
 import org.fedbeam.model.Seeds;
 import org.fedbeam.transforms.Artifacts;
 
@@ -93,17 +94,8 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
       throw new IllegalArgumentException("a held-out share must be in (0, 1), was " + share);
     }
     int n = data.size();
-    int[] order = new int[n];
-    for (int i = 0; i < n; i++) {
-      order[i] = i;
-    }
-    SplittableRandom random = new SplittableRandom(seed);
-    for (int i = n - 1; i > 0; i--) {
-      int j = random.nextInt(i + 1);
-      int t = order[i];
-      order[i] = order[j];
-      order[j] = t;
-    }
+    int[] order = Permutations.identity(n);
+    Permutations.shuffle(order, new SplittableRandom(seed));
     int held = (int) Math.round(n * share);
     if (held < 1 || held >= n) {
       throw new IllegalArgumentException(data.name() + ": holding out " + share + " of " + n + " rows leaves an empty side");

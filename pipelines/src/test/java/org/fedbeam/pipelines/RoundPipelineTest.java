@@ -133,6 +133,7 @@ class RoundPipelineTest {
     FlinkPipelineOptions options = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner").as(FlinkPipelineOptions.class);
     options.setFilesToStage(List.of(flink.stagingJar().toString()));
     options.setParallelism(flink.slots());
+    options.setFasterCopy(true);
     return options;
   }
 }
