@@ -10,12 +10,17 @@ import java.io.IOException;
  * Data"). It holds a double-precision sum and at most {@link #PENDING} not-yet-folded inputs, so its
  * memory is O(parameters) whatever the number of silos.
  *
- * <p>Pending inputs are folded eight at a time: each element of the sum is loaded and stored once
- * per eight inputs instead of once per input. Not thread-safe.
+ * <p>Pending inputs are folded eight at a time ({@link FoldKernel}): each element of the sum is
+ * loaded and stored once per eight inputs instead of once per input, and the last fold is fused
+ * with the final scaling. Not thread-safe.
  */
 public final class WeightedSum {
   /** How many inputs are held back before a fold. */
-  public static final int PENDING = 8;
+  public static final int PENDING = 16;
+
+  /** Elements per block when folding: a block of the sum stays in the L2 cache. */
+  private static final int BLOCK = 1 << 14;
+  private static final FoldKernel KERNEL = FoldKernel.best();
 
   private final ModelSpec spec;
   private final double[] sum;
@@ -91,75 +96,31 @@ public final class WeightedSum {
     if (count == 0) {
       throw new IllegalStateException("no updates to average");
     }
-    fold();
+    // fold and scale block by block, so each block of the sum is still in cache when it is scaled
     float[] out = new float[sum.length];
     double inv = 1.0 / totalWeight;
-    for (int i = 0; i < out.length; i++) {
-      out[i] = (float) (sum[i] * inv);
+    for (int start = 0; start < sum.length; start += BLOCK) {
+      int end = Math.min(sum.length, start + BLOCK);
+      KERNEL.accumulate(sum, pending, pendingWeights, pendingCount, start, end);
+      KERNEL.scale(sum, inv, out, start, end);
     }
+    clearPending();
     return Parameters.adopt(spec, out);
   }
 
-  /**
-   * Folds the pending inputs into the sum. Inputs are taken eight, four, then one at a time, so
-   * each element of the sum is loaded and stored once per group rather than once per input: the
-   * loop is bound by the float-to-double conversions (which the JIT does not vectorise on Java 17),
-   * not by re-reading the accumulator.
-   */
+  /** Folds the pending inputs into the sum (see {@link ScalarFoldKernel} for the order). */
   public void fold() {
-    int k = pendingCount;
-    int j = 0;
-    for (; j + 8 <= k; j += 8) {
-      fold8(j);
-    }
-    for (; j + 4 <= k; j += 4) {
-      fold4(j);
-    }
-    for (; j < k; j++) {
-      float[] a = pending[j];
-      double wa = pendingWeights[j];
-      for (int i = 0; i < sum.length; i++) {
-        sum[i] += wa * a[i];
+    if (pendingCount > 0) {
+      for (int start = 0; start < sum.length; start += BLOCK) {
+        KERNEL.accumulate(sum, pending, pendingWeights, pendingCount, start, Math.min(sum.length, start + BLOCK));
       }
+      clearPending();
     }
+  }
+
+  private void clearPending() {
     java.util.Arrays.fill(pending, null);
     pendingCount = 0;
-  }
-
-  private void fold8(int j) {
-    float[] a = pending[j];
-    float[] b = pending[j + 1];
-    float[] c = pending[j + 2];
-    float[] d = pending[j + 3];
-    float[] e = pending[j + 4];
-    float[] f = pending[j + 5];
-    float[] g = pending[j + 6];
-    float[] h = pending[j + 7];
-    double wa = pendingWeights[j];
-    double wb = pendingWeights[j + 1];
-    double wc = pendingWeights[j + 2];
-    double wd = pendingWeights[j + 3];
-    double we = pendingWeights[j + 4];
-    double wf = pendingWeights[j + 5];
-    double wg = pendingWeights[j + 6];
-    double wh = pendingWeights[j + 7];
-    for (int i = 0; i < sum.length; i++) {
-      sum[i] += ((wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i])) + ((we * e[i] + wf * f[i]) + (wg * g[i] + wh * h[i]));
-    }
-  }
-
-  private void fold4(int j) {
-    float[] a = pending[j];
-    float[] b = pending[j + 1];
-    float[] c = pending[j + 2];
-    float[] d = pending[j + 3];
-    double wa = pendingWeights[j];
-    double wb = pendingWeights[j + 1];
-    double wc = pendingWeights[j + 2];
-    double wd = pendingWeights[j + 3];
-    for (int i = 0; i < sum.length; i++) {
-      sum[i] += (wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i]);
-    }
   }
 
   /** Writes the folded state: spec, count, total weight and the double sum. */

@@ -26,7 +26,7 @@ class WeightedSumTest {
   private static final ModelSpec TINY = ModelSpec.of(1, List.of(), 2); // 1 x 2 weights + 2 biases = 4
   /** More values than one fold block (2048), so blocking is exercised. */
   private static final ModelSpec WIDE = ModelSpec.of(300, List.of(16), 4);
-  private static final int INPUTS = 20;
+  private static final int INPUTS = 40;
   private static final long SEED = 2024L;
 
   @Test

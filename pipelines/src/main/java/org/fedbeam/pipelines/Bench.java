@@ -42,7 +42,7 @@ final class Bench {
   private static final int AGG_UPDATES = 10;
   private static final int AGG_PARAMS = 10_000_000;
   /** Unmeasured runs before the bandwidth measurements, so the JIT has compiled the hot loops. */
-  private static final int WARMUP = 3;
+  private static final int WARMUP = 5;
 
   private Bench() {}
 

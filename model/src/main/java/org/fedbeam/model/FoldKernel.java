@@ -1,0 +1,29 @@
+package org.fedbeam.model;
+
+/**
+ * The inner loops of {@link WeightedSum}: add weighted float vectors into a double sum, and scale
+ * the sum back to float. Two implementations compute exactly the same values, element by element
+ * and operation by operation: a scalar one, and one on Java's incubating Vector API (used when the
+ * JVM was started with {@code --add-modules jdk.incubator.vector}), which converts float lanes to
+ * double explicitly, a step the JIT does not vectorise on its own on Java 17.
+ */
+interface FoldKernel {
+  /** {@code sum[i] += sum over groups of w[j] * v[j][i]} for i in [from, to); see {@link ScalarFoldKernel}. */
+  void accumulate(double[] sum, float[][] v, double[] w, int k, int from, int to);
+
+  /** {@code out[i] = (float) (sum[i] * scale)} for i in [from, to). */
+  void scale(double[] sum, double scale, float[] out, int from, int to);
+
+  /** The vector kernel when the JVM has the Vector API and {@code fedbeam.vector} is not false. */
+  static FoldKernel best() {
+    if (!"false".equals(System.getProperty("fedbeam.vector"))
+        && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+      try {
+        return new VectorFoldKernel();
+      } catch (LinkageError e) {
+        return new ScalarFoldKernel();
+      }
+    }
+    return new ScalarFoldKernel();
+  }
+}
