@@ -133,16 +133,10 @@ public final class FederatedDriver {
   }
 
   private static void runRound(PipelineOptions options, RoundPipeline.Round round) {
-    long a = System.nanoTime();
     Pipeline pipeline = Pipeline.create(options);
     RoundPipeline.build(pipeline, round);
-    long b = System.nanoTime();
     PipelineResult result = pipeline.run();
-    long c = System.nanoTime();
     PipelineResult.State state = result.waitUntilFinish();
-    if (Boolean.getBoolean("fedbeam.debugTiming")) {
-      System.err.printf("TIMING build %.3f run %.3f wait %.3f%n", (b - a) / 1e9, (c - b) / 1e9, (System.nanoTime() - c) / 1e9);
-    }
     if (state != PipelineResult.State.DONE) {
       throw new IllegalStateException("round " + round.round() + " pipeline ended in state " + state);
     }
