@@ -5,6 +5,7 @@ import java.io.OutputStream;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.jar.JarOutputStream;
@@ -18,6 +19,7 @@ import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.DeploymentOptions;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.ResourceManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
@@ -70,6 +72,8 @@ public final class EmbeddedFlink implements AutoCloseable {
     conf.set(RestOptions.BIND_PORT, webUiPort);
     conf.set(CoreOptions.TMP_DIRS, workDir.toAbsolutePath().toString());
     conf.set(CoreOptions.DEFAULT_PARALLELISM, slots);
+    // the slot manager waits this long to batch slot requests of concurrent jobs; rounds run one at a time
+    conf.set(ResourceManagerOptions.REQUIREMENTS_CHECK_DELAY, Duration.ZERO);
     MiniClusterConfiguration clusterConf = new MiniClusterConfiguration.Builder()
         .setConfiguration(conf)
         .setNumTaskManagers(1)
