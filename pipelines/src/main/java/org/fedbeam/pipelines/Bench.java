@@ -211,7 +211,7 @@ final class Bench {
     train.setRounds(options.getBenchRounds());
     train.setPatience(options.getBenchRounds());
     train.setBaselines(false);
-    SimulationData data = SimulationData.prepare(train);
+    SimulationData data = SimulationData.prepare(train, out);
     FederatedDriver.Settings settings = TrainJob.settings(train, data.featureCount(), data.classes());
     FederatedDriver.Result result;
     int slots;

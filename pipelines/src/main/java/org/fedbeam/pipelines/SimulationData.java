@@ -32,8 +32,11 @@ import org.fedbeam.transforms.Artifacts;
 public record SimulationData(Map<String, String> silos, Map<String, String> evaluationSets, int featureCount,
     int classes, Map<String, Integer> siloSizes, String source) {
 
-  /** Reads the data set named by the options and writes the shards under {@code output}. */
-  public static SimulationData prepare(TrainOptions options) {
+  /**
+   * Reads the data set named by the options and writes the shards under {@code output}; warnings
+   * (malformed CSV rows skipped) go to {@code out}.
+   */
+  public static SimulationData prepare(TrainOptions options, java.io.PrintStream out) {
     Dataset pool;
     Dataset test;
     String source;
@@ -46,7 +49,7 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
       CsvReader.Table table = CsvReader.read(Path.of(options.getDataset()),
           new CsvReader.Options(options.getLabelColumn(), options.getMaxBadRowShare()));
       if (!table.badRows().isEmpty()) {
-        System.out.println("warning: " + options.getDataset() + ": skipped " + table.badRows().size()
+        out.println("warning: " + options.getDataset() + ": skipped " + table.badRows().size()
             + " malformed rows, first: " + table.badRows().get(0));
       }
       Dataset[] split = holdOut(table.dataset(), options.getTestShare(), Seeds.derive(options.getSeed(), "test-split"));

@@ -29,7 +29,7 @@ public final class TrainJob {
     out.printf("preparing data: %s, %d silos, %s partition%s, seed %d%n", options.getDataset(), options.getSilos(),
         options.getPartition(), "iid".equalsIgnoreCase(options.getPartition()) ? "" : " alpha " + options.getAlpha(),
         options.getSeed());
-    SimulationData data = SimulationData.prepare(options);
+    SimulationData data = SimulationData.prepare(options, out);
     FederatedDriver.Settings settings = settings(options, data.featureCount(), data.classes());
     out.println("silo sizes: " + data.siloSizes());
     out.printf("model %s, %d local epoch(s) per round, at most %d rounds%n", settings.spec(), settings.config().epochs(),
