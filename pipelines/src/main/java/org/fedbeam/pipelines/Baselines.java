@@ -2,7 +2,6 @@ package org.fedbeam.pipelines;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -72,12 +71,5 @@ public final class Baselines {
     } finally {
       pool.shutdownNow();
     }
-  }
-
-  static List<String> describe(Result r) {
-    List<String> lines = new ArrayList<>();
-    lines.add(String.format("centralized  test acc %.4f", r.centralized().accuracy()));
-    r.local().forEach((silo, rep) -> lines.add(String.format("%s alone  test acc %.4f", silo, rep.accuracy())));
-    return lines;
   }
 }

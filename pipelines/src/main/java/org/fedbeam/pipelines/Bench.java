@@ -81,8 +81,7 @@ final class Bench {
     targets.put("round_overhead_le_0.5s", rounds.overhead() <= 0.5);
     targets.put("train_ge_0.9x_numpy", numpy != null && java >= 0.9 * numpy);
     targets.put("aggregate_ge_0.6x_triad", aggregate >= 0.6 * triad);
-    out.println("BENCH " + RoundRecords.JSON.copy()
-        .disable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT).writeValueAsString(result));
+    out.println("BENCH " + RoundRecords.oneLine(result));
     return result;
   }
 
@@ -215,7 +214,7 @@ final class Bench {
     FederatedDriver.Settings settings = TrainJob.settings(train, data.featureCount(), data.classes());
     FederatedDriver.Result result;
     int slots;
-    try (Runners.Session session = Runners.prepare(train, train.getOutput(), train.getWebUiPort(), out)) {
+    try (Runners.Session session = Runners.prepare(train, out)) {
       slots = train.as(org.apache.beam.runners.flink.FlinkPipelineOptions.class).getParallelism();
       result = FederatedDriver.run(train, data, settings, train.getOutput(), new PrintStream(out) {
         @Override
@@ -224,20 +223,13 @@ final class Bench {
         }
       });
     }
-    List<FederatedDriver.RoundStats> rounds = result.rounds();
-    double[] overhead = new double[rounds.size()];
-    double[] critical = new double[rounds.size()];
-    double[] wall = new double[rounds.size()];
-    double[] slowest = new double[rounds.size()];
-    for (int i = 0; i < rounds.size(); i++) {
-      FederatedDriver.RoundStats s = rounds.get(i);
-      double summed = s.participants().values().stream().mapToLong(m -> m.trainMillis()).sum() / 1000.0;
-      overhead[i] = s.overheadSeconds();
-      critical[i] = s.wallSeconds() - Math.max(s.slowestSiloSeconds(), summed / slots);
-      wall[i] = s.wallSeconds();
-      slowest[i] = s.slowestSiloSeconds();
-    }
-    return new RoundFigures(TrainJob.median(overhead), TrainJob.median(critical), TrainJob.median(wall),
-        TrainJob.median(slowest), rounds.size());
+    return new RoundFigures(result.median(FederatedDriver.RoundStats::overheadSeconds),
+        result.median(s -> s.wallSeconds() - Math.max(s.slowestSiloSeconds(), summedTrainSeconds(s) / slots)),
+        result.median(FederatedDriver.RoundStats::wallSeconds), result.median(FederatedDriver.RoundStats::slowestSiloSeconds),
+        result.rounds().size());
+  }
+
+  private static double summedTrainSeconds(FederatedDriver.RoundStats s) {
+    return s.participants().values().stream().mapToLong(m -> m.trainMillis()).sum() / 1000.0;
   }
 }

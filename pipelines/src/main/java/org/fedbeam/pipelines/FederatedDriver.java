@@ -59,8 +59,12 @@ public final class FederatedDriver {
   }
 
   /** The run's outcome. */
-  public record Result(List<RoundStats> rounds, Parameters finalModel, String finalModelUri, boolean converged,
-      Parameters initialModel) {}
+  public record Result(List<RoundStats> rounds, String finalModelUri, boolean converged, Parameters initialModel) {
+    /** The median over rounds of a per-round figure. */
+    public double median(java.util.function.ToDoubleFunction<RoundStats> figure) {
+      return TrainJob.median(rounds.stream().mapToDouble(figure).toArray());
+    }
+  }
 
   private FederatedDriver() {}
 
@@ -115,7 +119,7 @@ public final class FederatedDriver {
       }
     }
     RoundStats last = rounds.get(rounds.size() - 1);
-    return new Result(rounds, global, last.modelUri(), converged, initial);
+    return new Result(rounds, last.modelUri(), converged, initial);
   }
 
   static String modelUri(String output, int round) {

@@ -133,6 +133,11 @@ public final class RoundRecords {
     return out;
   }
 
+  /** {@code node} as JSON on one line, for the SUMMARY and BENCH lines. */
+  static String oneLine(JsonNode node) throws IOException {
+    return JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node);
+  }
+
   static void write(String uri, JsonNode node) {
     try {
       Artifacts.writeAtomically(uri, JSON.writeValueAsBytes(node));

@@ -6,7 +6,6 @@ import java.nio.file.Path;
 import java.util.List;
 import org.apache.beam.runners.flink.FlinkPipelineOptions;
 import org.apache.beam.runners.flink.FlinkRunner;
-import org.apache.beam.sdk.options.PipelineOptions;
 
 /**
  * Puts the runner the options ask for in place. FlinkRunner with the default master
@@ -28,7 +27,8 @@ final class Runners {
     void close() throws Exception;
   }
 
-  static Session prepare(PipelineOptions options, String output, String webUiPort, PrintStream out) throws Exception {
+  static Session prepare(TrainOptions options, PrintStream out) throws Exception {
+    String output = options.getOutput();
     if (!FlinkRunner.class.equals(options.getRunner())) {
       String name = options.getRunner().getSimpleName();
       return session(null, name, null);
@@ -42,7 +42,7 @@ final class Runners {
     }
     int slots = flink.getParallelism() > 0 ? flink.getParallelism() : Runtime.getRuntime().availableProcessors();
     Path work = isLocal(output) ? Path.of(output).resolve("flink-tmp") : Files.createTempDirectory("fedbeam-flink");
-    EmbeddedFlink cluster = EmbeddedFlink.start(slots, webUiPort, work);
+    EmbeddedFlink cluster = EmbeddedFlink.start(slots, options.getWebUiPort(), work);
     flink.setFilesToStage(List.of(cluster.stagingJar().toString()));
     flink.setParallelism(slots);
     String ui = cluster.webUi().toString();

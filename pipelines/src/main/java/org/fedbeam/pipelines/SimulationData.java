@@ -1,9 +1,7 @@
 package org.fedbeam.pipelines;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import org.fedbeam.data.CsvReader;
@@ -108,10 +106,5 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
     java.util.Arrays.sort(keep);
     java.util.Arrays.sort(out);
     return new Dataset[] {data.subset(data.name(), keep), data.subset(data.name() + " (held out)", out)};
-  }
-
-  /** Silo ids in order. */
-  public List<String> siloIds() {
-    return new ArrayList<>(silos.keySet());
   }
 }

@@ -37,7 +37,7 @@ public final class TrainJob {
     FederatedDriver.Result fl;
     String runner;
     String webUi;
-    try (Runners.Session session = Runners.prepare(options, options.getOutput(), options.getWebUiPort(), out)) {
+    try (Runners.Session session = Runners.prepare(options, out)) {
       runner = session.describe();
       webUi = session.webUi();
       fl = FederatedDriver.run(options, data, settings, options.getOutput(), out);
@@ -55,8 +55,7 @@ public final class TrainJob {
     }
     byte[] pretty = RoundRecords.JSON.writeValueAsBytes(summary);
     Artifacts.writeAtomically(Artifacts.resolve(options.getOutput(), "run-summary.json"), pretty);
-    out.println("SUMMARY " + RoundRecords.JSON.copy().disable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT)
-        .writeValueAsString(summary));
+    out.println("SUMMARY " + RoundRecords.oneLine(summary));
     return summary;
   }
 
@@ -107,13 +106,11 @@ public final class TrainJob {
       s.putNull("centralized_accuracy").putNull("local_accuracy_mean").putNull("local_accuracy_min");
     }
     s.put("rounds", fl.rounds().size());
-    double[] walls = fl.rounds().stream().mapToDouble(FederatedDriver.RoundStats::wallSeconds).toArray();
-    double[] overheads = fl.rounds().stream().mapToDouble(FederatedDriver.RoundStats::overheadSeconds).toArray();
-    s.put("round_wall_s_median", median(walls));
-    s.put("round_overhead_s_median", median(overheads));
+    s.put("round_wall_s_median", fl.median(FederatedDriver.RoundStats::wallSeconds));
+    s.put("round_overhead_s_median", fl.median(FederatedDriver.RoundStats::overheadSeconds));
     long samples = fl.rounds().stream().flatMap(r -> r.participants().values().stream())
         .mapToLong(m -> m.sampleCount()).sum() * settings.config().epochs();
-    s.put("train_samples_per_s", samples / Arrays.stream(walls).sum());
+    s.put("train_samples_per_s", samples / fl.rounds().stream().mapToDouble(FederatedDriver.RoundStats::wallSeconds).sum());
     s.put("final_model_sha256", sha256(Artifacts.read(fl.finalModelUri(), "final model")));
     s.put("final_model", fl.finalModelUri());
     s.put("fl_test_log_loss", test.logLoss());

@@ -6,6 +6,7 @@ import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
+import org.fedbeam.data.Dataset;
 import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.Parameters;
 
@@ -46,11 +47,11 @@ public final class EvaluateModel extends PTransform<PCollection<Parameters>, PCo
       DenseNetwork network = new DenseNetwork(model.spec());
       for (Map.Entry<String, String> e : datasets.entrySet()) {
         String owner = "evaluation set " + e.getKey();
+        Dataset data = SiloData.load(e.getValue(), owner); // its errors already name the set and the file
         try {
-          out.output(new ModelEvaluation(e.getKey(), network.evaluate(model, SiloData.load(e.getValue(), owner))));
+          out.output(new ModelEvaluation(e.getKey(), network.evaluate(model, data)));
         } catch (IllegalArgumentException ex) {
-          throw ex.getMessage().startsWith(owner) ? ex
-              : new IllegalArgumentException(owner + " (" + e.getValue() + "): " + ex.getMessage(), ex);
+          throw new IllegalArgumentException(owner + " (" + e.getValue() + "): " + ex.getMessage(), ex);
         }
       }
     }
