@@ -6,13 +6,16 @@ package org.fedbeam.model;
  * and operation by operation: a scalar one, and one on Java's incubating Vector API (used when the
  * JVM was started with {@code --add-modules jdk.incubator.vector}), which converts float lanes to
  * double explicitly, a step the JIT does not vectorise on its own on Java 17.
+ *
+ * <p>{@code base} offsets the sum: element {@code i} of the inputs goes to {@code sum[i - base]},
+ * so the sum may be the whole vector ({@code base = 0}) or a cache-sized window of it.
  */
 interface FoldKernel {
-  /** {@code sum[i] += sum over groups of w[j] * v[j][i]} for i in [from, to); see {@link ScalarFoldKernel}. */
-  void accumulate(double[] sum, float[][] v, double[] w, int k, int from, int to);
+  /** {@code sum[i - base] += sum over groups of w[j] * v[j][i]} for i in [from, to); see {@link ScalarFoldKernel}. */
+  void accumulate(double[] sum, int base, float[][] v, double[] w, int k, int from, int to);
 
-  /** {@code out[i] = (float) (sum[i] * scale)} for i in [from, to). */
-  void scale(double[] sum, double scale, float[] out, int from, int to);
+  /** {@code out[i] = (float) (sum[i - base] * scale)} for i in [from, to). */
+  void scale(double[] sum, int base, double scale, float[] out, int from, int to);
 
   /** The vector kernel when the JVM has the Vector API and {@code fedbeam.vector} is not false. */
   static FoldKernel best() {

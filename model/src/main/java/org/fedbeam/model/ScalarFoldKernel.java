@@ -7,7 +7,7 @@ package org.fedbeam.model;
  */
 final class ScalarFoldKernel implements FoldKernel {
   @Override
-  public void accumulate(double[] sum, float[][] v, double[] w, int k, int from, int to) {
+  public void accumulate(double[] sum, int base, float[][] v, double[] w, int k, int from, int to) {
     int j = 0;
     for (; j + 8 <= k; j += 8) {
       float[] a = v[j];
@@ -27,7 +27,7 @@ final class ScalarFoldKernel implements FoldKernel {
       double wg = w[j + 6];
       double wh = w[j + 7];
       for (int i = from; i < to; i++) {
-        sum[i] += ((wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i])) + ((we * e[i] + wf * f[i]) + (wg * g[i] + wh * h[i]));
+        sum[i - base] += ((wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i])) + ((we * e[i] + wf * f[i]) + (wg * g[i] + wh * h[i]));
       }
     }
     for (; j + 4 <= k; j += 4) {
@@ -40,7 +40,7 @@ final class ScalarFoldKernel implements FoldKernel {
       double wc = w[j + 2];
       double wd = w[j + 3];
       for (int i = from; i < to; i++) {
-        sum[i] += (wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i]);
+        sum[i - base] += (wa * a[i] + wb * b[i]) + (wc * c[i] + wd * d[i]);
       }
     }
     for (; j + 2 <= k; j += 2) {
@@ -49,22 +49,22 @@ final class ScalarFoldKernel implements FoldKernel {
       double wa = w[j];
       double wb = w[j + 1];
       for (int i = from; i < to; i++) {
-        sum[i] += wa * a[i] + wb * b[i];
+        sum[i - base] += wa * a[i] + wb * b[i];
       }
     }
     for (; j < k; j++) {
       float[] a = v[j];
       double wa = w[j];
       for (int i = from; i < to; i++) {
-        sum[i] += wa * a[i];
+        sum[i - base] += wa * a[i];
       }
     }
   }
 
   @Override
-  public void scale(double[] sum, double scale, float[] out, int from, int to) {
+  public void scale(double[] sum, int base, double scale, float[] out, int from, int to) {
     for (int i = from; i < to; i++) {
-      out[i] = (float) (sum[i] * scale);
+      out[i] = (float) (sum[i - base] * scale);
     }
   }
 }

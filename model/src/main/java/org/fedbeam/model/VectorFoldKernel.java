@@ -22,30 +22,30 @@ final class VectorFoldKernel implements FoldKernel {
   }
 
   @Override
-  public void accumulate(double[] sum, float[][] v, double[] w, int k, int from, int to) {
+  public void accumulate(double[] sum, int base, float[][] v, double[] w, int k, int from, int to) {
     int upper = from + (to - from) / F.length() * F.length();
     int j = 0;
     for (; j + 8 <= k; j += 8) {
-      eight(sum, v, w, j, from, upper);
+      eight(sum, base, v, w, j, from, upper);
     }
     for (; j + 4 <= k; j += 4) {
-      four(sum, v, w, j, from, upper);
+      four(sum, base, v, w, j, from, upper);
     }
     for (; j + 2 <= k; j += 2) {
-      two(sum, v[j], v[j + 1], w[j], w[j + 1], from, upper);
+      two(sum, base, v[j], v[j + 1], w[j], w[j + 1], from, upper);
     }
     for (; j < k; j++) {
-      one(sum, v[j], w[j], from, upper);
+      one(sum, base, v[j], w[j], from, upper);
     }
     if (upper < to) {
-      tail.accumulate(sum, v, w, k, upper, to);
+      tail.accumulate(sum, base, v, w, k, upper, to);
     }
   }
 
   // One small method per group size: C2 inlines and intrinsifies each fully (one large method
   // with all four loops left some Vector API calls boxed).
 
-  private static void eight(double[] sum, float[][] v, double[] w, int j, int from, int upper) {
+  private static void eight(double[] sum, int base, float[][] v, double[] w, int j, int from, int upper) {
     float[] a = v[j];
     float[] b = v[j + 1];
     float[] c = v[j + 2];
@@ -65,11 +65,11 @@ final class VectorFoldKernel implements FoldKernel {
     for (int i = from; i < upper; i += F.length()) {
       DoubleVector left = wa.mul(wide(a, i)).add(wb.mul(wide(b, i))).add(wc.mul(wide(c, i)).add(wd.mul(wide(d, i))));
       DoubleVector right = we.mul(wide(e, i)).add(wf.mul(wide(f, i))).add(wg.mul(wide(g, i)).add(wh.mul(wide(h, i))));
-      DoubleVector.fromArray(D, sum, i).add(left.add(right)).intoArray(sum, i);
+      DoubleVector.fromArray(D, sum, i - base).add(left.add(right)).intoArray(sum, i - base);
     }
   }
 
-  private static void four(double[] sum, float[][] v, double[] w, int j, int from, int upper) {
+  private static void four(double[] sum, int base, float[][] v, double[] w, int j, int from, int upper) {
     float[] a = v[j];
     float[] b = v[j + 1];
     float[] c = v[j + 2];
@@ -80,35 +80,35 @@ final class VectorFoldKernel implements FoldKernel {
     DoubleVector wd = DoubleVector.broadcast(D, w[j + 3]);
     for (int i = from; i < upper; i += F.length()) {
       DoubleVector group = wa.mul(wide(a, i)).add(wb.mul(wide(b, i))).add(wc.mul(wide(c, i)).add(wd.mul(wide(d, i))));
-      DoubleVector.fromArray(D, sum, i).add(group).intoArray(sum, i);
+      DoubleVector.fromArray(D, sum, i - base).add(group).intoArray(sum, i - base);
     }
   }
 
-  private static void two(double[] sum, float[] a, float[] b, double weightA, double weightB, int from, int upper) {
+  private static void two(double[] sum, int base, float[] a, float[] b, double weightA, double weightB, int from, int upper) {
     DoubleVector wa = DoubleVector.broadcast(D, weightA);
     DoubleVector wb = DoubleVector.broadcast(D, weightB);
     for (int i = from; i < upper; i += F.length()) {
-      DoubleVector.fromArray(D, sum, i).add(wa.mul(wide(a, i)).add(wb.mul(wide(b, i)))).intoArray(sum, i);
+      DoubleVector.fromArray(D, sum, i - base).add(wa.mul(wide(a, i)).add(wb.mul(wide(b, i)))).intoArray(sum, i - base);
     }
   }
 
-  private static void one(double[] sum, float[] a, double weight, int from, int upper) {
+  private static void one(double[] sum, int base, float[] a, double weight, int from, int upper) {
     DoubleVector wa = DoubleVector.broadcast(D, weight);
     for (int i = from; i < upper; i += F.length()) {
-      DoubleVector.fromArray(D, sum, i).add(wa.mul(wide(a, i))).intoArray(sum, i);
+      DoubleVector.fromArray(D, sum, i - base).add(wa.mul(wide(a, i))).intoArray(sum, i - base);
     }
   }
 
   @Override
-  public void scale(double[] sum, double scale, float[] out, int from, int to) {
+  public void scale(double[] sum, int base, double scale, float[] out, int from, int to) {
     int lanes = F.length();
     int upper = from + (to - from) / lanes * lanes;
     DoubleVector s = DoubleVector.broadcast(D, scale);
     for (int i = from; i < upper; i += lanes) {
-      ((FloatVector) DoubleVector.fromArray(D, sum, i).mul(s).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, i);
+      ((FloatVector) DoubleVector.fromArray(D, sum, i - base).mul(s).convertShape(VectorOperators.D2F, F, 0)).intoArray(out, i);
     }
     if (upper < to) {
-      tail.scale(sum, scale, out, upper, to);
+      tail.scale(sum, base, scale, out, upper, to);
     }
   }
 

@@ -12,7 +12,11 @@ import java.io.IOException;
  *
  * <p>Pending inputs are folded eight at a time ({@link FoldKernel}): each element of the sum is
  * loaded and stored once per eight inputs instead of once per input, and the last fold is fused
- * with the final scaling. Not thread-safe.
+ * with the final scaling. The full-length double sum is only allocated when it is needed (more than
+ * {@link #PENDING} inputs, a merge, or serialisation): until then {@link #average()} folds each
+ * block of the pending inputs into a cache-sized window and scales it straight to the output,
+ * which performs the same operations in the same order as folding into a zeroed full sum, so the
+ * result is bit-identical either way. Not thread-safe.
  */
 public final class WeightedSum {
   /** How many inputs are held back before a fold. */
@@ -23,7 +27,8 @@ public final class WeightedSum {
   private static final FoldKernel KERNEL = FoldKernel.best();
 
   private final ModelSpec spec;
-  private final double[] sum;
+  /** The folded sum; null until something has been folded into it (all zero until then). */
+  private double[] sum;
   private final float[][] pending = new float[PENDING][];
   private final double[] pendingWeights = new double[PENDING];
   private int pendingCount;
@@ -32,7 +37,6 @@ public final class WeightedSum {
 
   public WeightedSum(ModelSpec spec) {
     this.spec = spec;
-    this.sum = new double[spec.parameterCount()];
   }
 
   public ModelSpec spec() {
@@ -80,8 +84,11 @@ public final class WeightedSum {
     other.fold();
     fold();
     double[] theirs = other.sum;
-    for (int i = 0; i < sum.length; i++) {
-      sum[i] += theirs[i];
+    if (theirs != null) {
+      double[] ours = folded();
+      for (int i = 0; i < ours.length; i++) {
+        ours[i] += theirs[i];
+      }
     }
     totalWeight += other.totalWeight;
     count += other.count;
@@ -97,25 +104,43 @@ public final class WeightedSum {
       throw new IllegalStateException("no updates to average");
     }
     // fold and scale block by block, so each block of the sum is still in cache when it is scaled
-    float[] out = new float[sum.length];
+    int n = spec.parameterCount();
+    float[] out = new float[n];
     double inv = 1.0 / totalWeight;
-    for (int start = 0; start < sum.length; start += BLOCK) {
-      int end = Math.min(sum.length, start + BLOCK);
-      KERNEL.accumulate(sum, pending, pendingWeights, pendingCount, start, end);
-      KERNEL.scale(sum, inv, out, start, end);
+    double[] window = sum == null ? new double[Math.min(BLOCK, n)] : null;
+    for (int start = 0; start < n; start += BLOCK) {
+      int end = Math.min(n, start + BLOCK);
+      if (window == null) {
+        KERNEL.accumulate(sum, 0, pending, pendingWeights, pendingCount, start, end);
+        KERNEL.scale(sum, 0, inv, out, start, end);
+      } else {
+        java.util.Arrays.fill(window, 0.0);
+        KERNEL.accumulate(window, start, pending, pendingWeights, pendingCount, start, end);
+        KERNEL.scale(window, start, inv, out, start, end);
+      }
     }
-    clearPending();
+    if (window == null) {
+      clearPending(); // folded into the sum above; without a sum, the inputs stay pending
+    }
     return Parameters.adopt(spec, out);
   }
 
   /** Folds the pending inputs into the sum (see {@link ScalarFoldKernel} for the order). */
   public void fold() {
     if (pendingCount > 0) {
-      for (int start = 0; start < sum.length; start += BLOCK) {
-        KERNEL.accumulate(sum, pending, pendingWeights, pendingCount, start, Math.min(sum.length, start + BLOCK));
+      double[] into = folded();
+      for (int start = 0; start < into.length; start += BLOCK) {
+        KERNEL.accumulate(into, 0, pending, pendingWeights, pendingCount, start, Math.min(into.length, start + BLOCK));
       }
       clearPending();
     }
+  }
+
+  private double[] folded() {
+    if (sum == null) {
+      sum = new double[spec.parameterCount()];
+    }
+    return sum;
   }
 
   private void clearPending() {
@@ -133,8 +158,10 @@ public final class WeightedSum {
     }
     out.writeLong(count);
     out.writeDouble(totalWeight);
-    byte[] bytes = new byte[sum.length * Double.BYTES];
-    java.nio.ByteBuffer.wrap(bytes).asDoubleBuffer().put(sum);
+    byte[] bytes = new byte[spec.parameterCount() * Double.BYTES];
+    if (sum != null) {
+      java.nio.ByteBuffer.wrap(bytes).asDoubleBuffer().put(sum);
+    }
     out.write(bytes);
   }
 
@@ -158,9 +185,9 @@ public final class WeightedSum {
     WeightedSum s = new WeightedSum(spec);
     s.count = in.readLong();
     s.totalWeight = in.readDouble();
-    byte[] bytes = new byte[s.sum.length * Double.BYTES];
+    byte[] bytes = new byte[spec.parameterCount() * Double.BYTES];
     in.readFully(bytes);
-    java.nio.ByteBuffer.wrap(bytes).asDoubleBuffer().get(s.sum);
+    java.nio.ByteBuffer.wrap(bytes).asDoubleBuffer().get(s.folded());
     return s;
   }
 }

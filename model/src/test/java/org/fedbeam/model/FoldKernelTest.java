@@ -36,8 +36,8 @@ class FoldKernelTest {
         double[] scalar = start.clone();
         double[] vector = start.clone();
 
-        new ScalarFoldKernel().accumulate(scalar, inputs, weights, k, from, to);
-        new VectorFoldKernel().accumulate(vector, inputs, weights, k, from, to);
+        new ScalarFoldKernel().accumulate(scalar, 0, inputs, weights, k, from, to);
+        new VectorFoldKernel().accumulate(vector, 0, inputs, weights, k, from, to);
 
         assertThat("length " + length + ", " + k + " inputs", Arrays.equals(vector, scalar), equalTo(true));
       }
@@ -52,8 +52,8 @@ class FoldKernelTest {
       float[] scalar = new float[length];
       float[] vector = new float[length];
 
-      new ScalarFoldKernel().scale(sum, 1.0 / 12345, scalar, 0, length);
-      new VectorFoldKernel().scale(sum, 1.0 / 12345, vector, 0, length);
+      new ScalarFoldKernel().scale(sum, 0, 1.0 / 12345, scalar, 0, length);
+      new VectorFoldKernel().scale(sum, 0, 1.0 / 12345, vector, 0, length);
 
       assertThat("length " + length, Arrays.equals(vector, scalar), equalTo(true));
     }

@@ -24,8 +24,9 @@ import org.junit.jupiter.api.Test;
 /** The running weighted sum behind FedAvg: exactness, folding, merging and serialization. */
 class WeightedSumTest {
   private static final ModelSpec TINY = ModelSpec.of(1, List.of(), 2); // 1 x 2 weights + 2 biases = 4
-  /** More values than one fold block (2048), so blocking is exercised. */
   private static final ModelSpec WIDE = ModelSpec.of(300, List.of(16), 4);
+  /** 32,084 values: two full fold blocks (16,384 each would be 32,768) do not fit, so there is a partial last block. */
+  private static final ModelSpec BLOCKS = ModelSpec.of(2000, List.of(16), 4);
   private static final int INPUTS = 40;
   private static final long SEED = 2024L;
 
@@ -58,6 +59,44 @@ class WeightedSumTest {
     assertThat(maxAbsDifference(average, reference(inputs, weights)), lessThanOrEqualTo(1e-6));
     assertThat(sum.count(), equalTo((long) INPUTS));
     assertThat(sum.totalWeight(), closeTo(Arrays.stream(weights).sum(), 1e-9));
+  }
+
+  @Test
+  void averagingWithoutAFullSumIsBitIdenticalToFoldingIntoOne() {
+    assertThat(BLOCKS.parameterCount(), greaterThan(16_384));
+    for (int k = 1; k <= WeightedSum.PENDING - 1; k++) {
+      List<Parameters> inputs = randomParameters(BLOCKS, k, SEED + k);
+      double[] weights = randomWeights(k, SEED + 100 + k);
+      WeightedSum windowed = new WeightedSum(BLOCKS);
+      WeightedSum full = new WeightedSum(BLOCKS);
+      for (int i = 0; i < k; i++) {
+        windowed.add(inputs.get(i), weights[i]);
+        full.add(inputs.get(i), weights[i]);
+      }
+      full.fold(); // materialises the full double sum; average() then scales from it
+
+      Parameters a = windowed.average();
+      Parameters b = full.average();
+
+      for (int i = 0; i < a.size(); i++) {
+        if (Float.floatToRawIntBits(a.get(i)) != Float.floatToRawIntBits(b.get(i))) {
+          throw new AssertionError(k + " inputs: value " + i + " is " + a.get(i) + " without a full sum, "
+              + b.get(i) + " with one");
+        }
+      }
+      assertThat(maxAbsDifference(a, reference(inputs, weights)), lessThanOrEqualTo(1e-6));
+    }
+  }
+
+  @Test
+  void anEmptySumSerialisesAsZerosAndTakesInputsAfterwards() throws IOException {
+    WeightedSum empty = new WeightedSum(TINY);
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    empty.writeTo(new DataOutputStream(bytes));
+    WeightedSum back = WeightedSum.readFrom(new DataInputStream(new ByteArrayInputStream(bytes.toByteArray())));
+    back.add(Parameters.copyOf(TINY, new float[] {2, 4, 6, 8}), 2);
+
+    assertThat(back.average(), equalTo(Parameters.copyOf(TINY, new float[] {2, 4, 6, 8})));
   }
 
   @Test

@@ -49,8 +49,10 @@ final class Bench {
   static ObjectNode run(BenchOptions options, PrintStream out) throws Exception {
     ObjectNode result = RoundRecords.JSON.createObjectNode();
     out.println("bench 1/4: aggregation and triad bandwidth");
-    double triad = triadGbPerSecond(options.getRepeats());
-    double aggregate = aggregateGbPerSecond(options.getRepeats());
+    // a pair of measurements takes about 0.1 s: take three times as many as for the slower figures
+    Bandwidth bandwidth = bandwidth(3 * options.getRepeats());
+    double triad = bandwidth.triad();
+    double aggregate = bandwidth.aggregate();
     out.printf("  aggregate %.2f GB/s, triad %.2f GB/s%n", aggregate, triad);
     out.println("bench 2/4: local training throughput, JVM (one thread)");
     Path fmnist = Path.of(options.getFashionMnistDir());
@@ -85,36 +87,25 @@ final class Bench {
     return result;
   }
 
-  /** STREAM triad {@code a = b + s * c} on 20M doubles; bytes counted as STREAM does (3 x 8 per element). */
-  static double triadGbPerSecond(int repeats) {
+  record Bandwidth(double aggregate, double triad) {}
+
+  /**
+   * The aggregation and the triad, measured in alternation (triad, aggregate, triad, ...) so that
+   * both see the same state of this shared host; each figure is the median over its repeats.
+   * <ul>
+   *   <li>aggregate: weighted average of 10 updates of 10M float32 with the CombineFn's
+   *       accumulator ({@link WeightedSum}), GB/s of input read;</li>
+   *   <li>triad: STREAM's {@code a = b + s * c} on 20M doubles, bytes counted as STREAM does
+   *       (3 x 8 per element).</li>
+   * </ul>
+   */
+  static Bandwidth bandwidth(int repeats) {
     int n = 20_000_000;
     double[] a = new double[n];
     double[] b = new double[n];
     double[] c = new double[n];
     java.util.Arrays.fill(b, 1.0);
     java.util.Arrays.fill(c, 2.0);
-    double[] rates = new double[repeats];
-    for (int r = -WARMUP; r < repeats; r++) {
-      long t = System.nanoTime();
-      triad(a, b, c, 3.0);
-      if (r >= 0) {
-        rates[r] = 3.0 * 8 * n / (System.nanoTime() - t);
-      }
-    }
-    if (a[n / 2] != 7.0) {
-      throw new IllegalStateException("triad computed " + a[n / 2] + ", expected 7.0");
-    }
-    return TrainJob.median(rates);
-  }
-
-  private static void triad(double[] a, double[] b, double[] c, double s) {
-    for (int i = 0; i < a.length; i++) {
-      a[i] = b[i] + s * c[i];
-    }
-  }
-
-  /** Weighted average of 10 updates of 10M float32 with the CombineFn's accumulator. */
-  static double aggregateGbPerSecond(int repeats) {
     ModelSpec spec = new ModelSpec(ModelKind.LOGREG, List.of(AGG_PARAMS / 10 - 1, 10));
     List<Parameters> updates = new ArrayList<>();
     SplittableRandom random = new SplittableRandom(7);
@@ -125,24 +116,38 @@ final class Bench {
       }
       updates.add(Parameters.copyOf(spec, v));
     }
-    double bytes = 4.0 * AGG_PARAMS * AGG_UPDATES;
-    double[] rates = new double[repeats];
+    double[] triadRates = new double[repeats];
+    double[] aggregateRates = new double[repeats];
     float check = 0;
     for (int r = -WARMUP; r < repeats; r++) {
       long t = System.nanoTime();
+      triad(a, b, c, 3.0);
+      long triadNanos = System.nanoTime() - t;
+      t = System.nanoTime();
       WeightedSum sum = new WeightedSum(spec);
       for (int u = 0; u < AGG_UPDATES; u++) {
         sum.add(updates.get(u), 1000 + u);
       }
       check += sum.average().get(12345);
+      long aggregateNanos = System.nanoTime() - t;
       if (r >= 0) {
-        rates[r] = bytes / (System.nanoTime() - t);
+        triadRates[r] = 3.0 * 8 * n / triadNanos;
+        aggregateRates[r] = 4.0 * AGG_PARAMS * AGG_UPDATES / aggregateNanos;
       }
+    }
+    if (a[n / 2] != 7.0) {
+      throw new IllegalStateException("triad computed " + a[n / 2] + ", expected 7.0");
     }
     if (!Float.isFinite(check)) {
       throw new IllegalStateException("aggregation produced " + check);
     }
-    return TrainJob.median(rates);
+    return new Bandwidth(TrainJob.median(aggregateRates), TrainJob.median(triadRates));
+  }
+
+  private static void triad(double[] a, double[] b, double[] c, double s) {
+    for (int i = 0; i < a.length; i++) {
+      a[i] = b[i] + s * c[i];
+    }
   }
 
   /** Samples per second of one-thread MLP training on Fashion-MNIST, median of per-epoch rates. */
