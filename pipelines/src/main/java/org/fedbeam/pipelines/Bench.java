@@ -221,7 +221,7 @@ final class Bench {
     int slots;
     try (Runners.Session session = Runners.prepare(train, out)) {
       slots = train.as(org.apache.beam.runners.flink.FlinkPipelineOptions.class).getParallelism();
-      result = FederatedDriver.run(train, data, settings, train.getOutput(), new PrintStream(out) {
+      result = FederatedDriver.run(train, session.roundRunner(), data, settings, train.getOutput(), new PrintStream(out) {
         @Override
         public void println(String x) {
           super.println("  " + x);

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.jar.JarOutputStream;
 import java.util.jar.Manifest;
 import java.util.stream.Stream;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.dag.Pipeline;
 import org.apache.flink.api.java.ExecutionEnvironment;
 import org.apache.flink.client.deployment.executors.PipelineExecutorUtils;
@@ -26,10 +27,12 @@ import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.PipelineExecutor;
 import org.apache.flink.core.execution.PipelineExecutorFactory;
 import org.apache.flink.core.execution.PipelineExecutorServiceLoader;
+import org.apache.flink.runtime.client.JobExecutionException;
 import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
+import org.apache.flink.util.InstantiationUtil;
 
 /**
  * One long-lived embedded Flink cluster per process, so a driver that runs a pipeline per round
@@ -40,17 +43,22 @@ import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
  * this MiniCluster, without REST and without staging jars (task class loaders fall back to this
  * JVM's class path). Every address and port binds to loopback; temporary files go to the run's own
  * folder. The REST endpoint also serves the Flink web UI.
+ *
+ * <p>It keeps a serialized copy of the last job graph submitted through it, so that a pipeline
+ * that is the same every round can be translated once and its job run again ({@link #roundRunner()}).
  */
 public final class EmbeddedFlink implements AutoCloseable {
   private static final String EXECUTOR_NAME = "fedbeam-embedded";
   private final MiniCluster cluster;
   private final Path stagingJar;
   private final int slots;
+  private final SingleExecutorLoader loader;
 
-  private EmbeddedFlink(MiniCluster cluster, Path stagingJar, int slots) {
+  private EmbeddedFlink(MiniCluster cluster, Path stagingJar, int slots, SingleExecutorLoader loader) {
     this.cluster = cluster;
     this.stagingJar = stagingJar;
     this.slots = slots;
+    this.loader = loader;
   }
 
   /**
@@ -83,8 +91,9 @@ public final class EmbeddedFlink implements AutoCloseable {
     cluster.start();
     Path jar = workDir.resolve("fedbeam-empty-stage.jar");
     writeEmptyJar(jar);
-    ClusterEnvironment.install(cluster, slots);
-    return new EmbeddedFlink(cluster, jar, slots);
+    SingleExecutorLoader loader = new SingleExecutorLoader(cluster, new java.util.concurrent.atomic.AtomicReference<>());
+    ClusterEnvironment.install(loader, slots);
+    return new EmbeddedFlink(cluster, jar, slots, loader);
   }
 
   /** The REST endpoint and web UI. */
@@ -102,6 +111,48 @@ public final class EmbeddedFlink implements AutoCloseable {
    */
   public Path stagingJar() {
     return stagingJar;
+  }
+
+  /**
+   * Runs round pipelines on this cluster, translating the run's pipeline once: the first round
+   * goes through Beam's FlinkRunner as usual, and the job graph it submitted is run again, under a
+   * new job id, for every later round. Only for a pipeline that is the same every round, reading
+   * what changes at run time (see {@link RoundPipeline}); the options must select this cluster.
+   */
+  public RoundRunner roundRunner() {
+    return new RoundRunner() {
+      private byte[] jobGraph;
+
+      @Override
+      public void run(int round, java.util.function.Supplier<org.apache.beam.sdk.Pipeline> pipeline) {
+        if (jobGraph == null) {
+          Object before = loader.last().get();
+          RoundRunner.runWithBeam(round, pipeline.get());
+          byte[] submitted = loader.last().get();
+          if (submitted == null || submitted == before) {
+            throw new IllegalStateException("round " + round + " did not run on the embedded Flink cluster:"
+                + " the pipeline options select another cluster or runner");
+          }
+          jobGraph = submitted;
+          return;
+        }
+        JobGraph graph;
+        try {
+          graph = InstantiationUtil.deserializeObject(jobGraph, EmbeddedFlink.class.getClassLoader());
+        } catch (IOException | ClassNotFoundException e) {
+          throw new IllegalStateException("cannot copy the round pipeline's job graph: " + e.getMessage(), e);
+        }
+        graph.setJobID(new JobID());
+        try {
+          cluster.executeJobBlocking(graph);
+        } catch (JobExecutionException e) {
+          throw new RuntimeException("Pipeline execution failed", e);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted while round " + round + " ran", e);
+        }
+      }
+    };
   }
 
   @Override
@@ -124,8 +175,7 @@ public final class EmbeddedFlink implements AutoCloseable {
       super(loader, conf, Thread.currentThread().getContextClassLoader());
     }
 
-    static void install(MiniCluster cluster, int parallelism) {
-      PipelineExecutorServiceLoader loader = new SingleExecutorLoader(cluster);
+    static void install(PipelineExecutorServiceLoader loader, int parallelism) {
       initializeContextEnvironment(() -> {
         Configuration conf = new Configuration();
         conf.set(DeploymentOptions.TARGET, EXECUTOR_NAME);
@@ -141,7 +191,9 @@ public final class EmbeddedFlink implements AutoCloseable {
     }
   }
 
-  private record SingleExecutorLoader(MiniCluster cluster) implements PipelineExecutorServiceLoader {
+  /** Submits to the cluster and keeps the last job graph, serialized before submission. */
+  private record SingleExecutorLoader(MiniCluster cluster, java.util.concurrent.atomic.AtomicReference<byte[]> last)
+      implements PipelineExecutorServiceLoader {
     @Override
     public PipelineExecutorFactory getExecutorFactory(Configuration configuration) {
       return new PipelineExecutorFactory() {
@@ -168,6 +220,7 @@ public final class EmbeddedFlink implements AutoCloseable {
       conf.set(PipelineOptions.JARS, List.of());
       conf.set(PipelineOptions.CLASSPATHS, List.of());
       JobGraph jobGraph = PipelineExecutorUtils.getJobGraph(pipeline, conf, classLoader);
+      last.set(InstantiationUtil.serializeObject(jobGraph));
       return cluster.submitJob(jobGraph).thenApply(result -> new MiniClusterJobClient(result.getJobID(), cluster,
           classLoader, MiniClusterJobClient.JobFinalizationBehavior.NOTHING));
     }

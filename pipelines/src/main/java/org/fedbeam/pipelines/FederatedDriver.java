@@ -5,8 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.SortedMap;
+import java.util.function.Supplier;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.EvalReport;
@@ -68,11 +68,25 @@ public final class FederatedDriver {
 
   private FederatedDriver() {}
 
+  /** Runs the rounds with the runner {@code pipelineOptions} select, building each round's pipeline anew. */
   public static Result run(PipelineOptions pipelineOptions, SimulationData data, Settings settings, String output,
       PrintStream progress) {
+    return run(pipelineOptions, RoundRunner.beam(), data, settings, output, progress);
+  }
+
+  /** Runs the rounds with {@code runner}. */
+  public static Result run(PipelineOptions pipelineOptions, RoundRunner runner, SimulationData data, Settings settings,
+      String output, PrintStream progress) {
     DenseNetwork network = new DenseNetwork(settings.spec());
     Parameters initial = network.initialize(settings.seed());
-    Parameters global = initial;
+    String descriptorUri = RoundDescriptor.uri(output);
+    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptorUri, settings.spec(), data.evaluationSets());
+    Supplier<Pipeline> pipeline = () -> {
+      Pipeline p = Pipeline.create(pipelineOptions);
+      RoundPipeline.build(p, plan);
+      return p;
+    };
+    Map<String, Long> shardBytes = shardBytes(data);
     String parentUri = modelUri(output, 0);
     Artifacts.writeAtomically(parentUri, ModelFormat.encode(initial));
     Provenance.write(parentUri, Provenance.initial(settings));
@@ -87,14 +101,14 @@ public final class FederatedDriver {
       String modelUri = modelUri(output, round);
       RoundRecords.clear(roundDir);
       long start = System.nanoTime();
-      runRound(pipelineOptions, new RoundPipeline.Round(round, global, tasks(data, settings, round),
-          data.evaluationSets(), modelUri, roundDir));
+      new RoundDescriptor(round, parentUri, modelUri, roundDir, largestFirst(tasks(data, settings, round), shardBytes))
+          .write(descriptorUri);
+      runner.run(round, pipeline);
       if (!Artifacts.exists(modelUri)) {
         throw new IllegalStateException("round " + round + " produced no global model: no silo sent an update"
             + " (left out: " + RoundRecords.readSkipped(roundDir) + ")");
       }
       RoundRecords.Outcome outcome = RoundRecords.read(round, roundDir, evalNames);
-      global = ModelFormat.decode(Artifacts.read(modelUri, "global model"), modelUri);
       double wall = (System.nanoTime() - start) / 1e9;
       RoundStats stats = stats(round, wall, outcome, modelUri);
       rounds.add(stats);
@@ -136,14 +150,22 @@ public final class FederatedDriver {
     return tasks;
   }
 
-  private static void runRound(PipelineOptions options, RoundPipeline.Round round) {
-    Pipeline pipeline = Pipeline.create(options);
-    RoundPipeline.build(pipeline, round);
-    PipelineResult result = pipeline.run();
-    PipelineResult.State state = result.waitUntilFinish();
-    if (state != PipelineResult.State.DONE) {
-      throw new IllegalStateException("round " + round.round() + " pipeline ended in state " + state);
+  /** Each silo's shard size in bytes (0 if it cannot be found: training then fails naming the file). */
+  private static Map<String, Long> shardBytes(SimulationData data) {
+    Map<String, Long> bytes = new java.util.HashMap<>();
+    for (var silo : data.silos().entrySet()) {
+      var metadata = Artifacts.metadataOrNull(silo.getValue());
+      bytes.put(silo.getKey(), metadata == null ? 0L : metadata.sizeBytes());
     }
+    return bytes;
+  }
+
+  /** The tasks, largest shard first (ties by silo id), the order in which silos should start training. */
+  static List<SiloTask> largestFirst(List<SiloTask> tasks, Map<String, Long> shardBytes) {
+    List<SiloTask> sorted = new ArrayList<>(tasks);
+    sorted.sort(java.util.Comparator.<SiloTask>comparingLong(t -> -shardBytes.getOrDefault(t.siloId(), 0L))
+        .thenComparing(SiloTask::siloId));
+    return sorted;
   }
 
   private static RoundStats stats(int round, double wall, RoundRecords.Outcome outcome, String modelUri) {

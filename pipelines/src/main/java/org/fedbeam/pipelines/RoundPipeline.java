@@ -1,18 +1,19 @@
 package org.fedbeam.pipelines;
 
-import java.util.List;
+import java.io.Serializable;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
-import org.apache.beam.sdk.transforms.Reshuffle;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.PCollectionTuple;
 import org.apache.beam.sdk.values.PCollectionView;
 import org.fedbeam.model.ModelFormat;
+import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.transforms.AggregateResult;
 import org.fedbeam.transforms.AggregateUpdates;
@@ -20,101 +21,130 @@ import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.EvaluateModel;
 import org.fedbeam.transforms.FedBeamCoders;
 import org.fedbeam.transforms.ModelEvaluation;
-import org.fedbeam.transforms.SiloTask;
 import org.fedbeam.transforms.TrainLocally;
 
 /**
  * One federated round as one bounded Beam pipeline (simulation mode):
  *
  * <pre>
- *   ListSilos -> SpreadSilos -> TrainLocally(global model as side input) -> AggregateUpdates -> WriteGlobalModel
- *                                                                             -> EvaluateModel -> WriteEvaluation
- *             \-> (silos with no data) RecordSkipped
+ *   RoundDescriptor -> ReadGlobalModel -> AsSideInput ----------------------------.
+ *   ListSilos (one split per silo) -> TrainLocally(global model as side input) -> AggregateUpdates -> WriteGlobalModel
+ *                                                                                   -> EvaluateModel -> WriteEvaluation
+ *                                   \-> (silos with no data) RecordSkipped
  * </pre>
  *
- * The new global model is written atomically to {@link Round#modelUri()}; the round's records go to
- * {@link Round#roundDir()} (see {@link RoundRecords}).
+ * The pipeline is the same for every round of a run: what changes from round to round (the round
+ * number, the global model, the silos' seeds, where the outputs go) is read at run time from the
+ * {@link RoundDescriptor} the driver writes before each round. So a runner can translate it once
+ * and run the same job again each round (see {@link RoundRunner}). The new global model is written
+ * atomically to the descriptor's {@code model_out}; the round's records go to its {@code round_dir}
+ * (see {@link RoundRecords}).
  */
 public final class RoundPipeline {
   private RoundPipeline() {}
 
   /**
-   * Everything one round needs.
+   * What is fixed for a whole run.
    *
-   * @param round round number, from 1
-   * @param global the global model the silos start from
-   * @param tasks one task per silo
+   * @param descriptorUri where the driver writes each round's {@link RoundDescriptor}
+   * @param spec the model's shape
    * @param evaluationSets evaluation data sets held by the orchestrator, name -> shard URI
-   * @param modelUri where the new global model goes
-   * @param roundDir where the round's records go
    */
-  public record Round(int round, Parameters global, List<SiloTask> tasks, Map<String, String> evaluationSets,
-      String modelUri, String roundDir) {}
+  public record Plan(String descriptorUri, ModelSpec spec, Map<String, String> evaluationSets) implements Serializable {
+    public Plan {
+      evaluationSets = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(evaluationSets));
+    }
+  }
 
   /** Adds the round's transforms to {@code pipeline}. */
-  public static void build(Pipeline pipeline, Round round) {
+  public static void build(Pipeline pipeline, Plan plan) {
     FedBeamCoders.registerAll(pipeline.getCoderRegistry());
     PCollectionView<Parameters> global = pipeline
-        .apply("GlobalModel", Create.of(round.global()).withCoder(FedBeamCoders.ParametersCoder.of()))
+        .apply("RoundDescriptor", Create.of(plan.descriptorUri()))
+        .apply("ReadGlobalModel", ParDo.of(new ReadGlobalModelFn(plan.spec())))
+        .setCoder(FedBeamCoders.ParametersCoder.of())
         .apply("AsSideInput", View.asSingleton());
     PCollectionTuple trained = pipeline
-        .apply("ListSilos", Create.of(round.tasks()).withCoder(FedBeamCoders.SiloTaskCoder.of()))
-        // Create makes one split; spread the silos over the workers (round robin on Flink) so they train in parallel
-        .apply("SpreadSilos", Reshuffle.viaRandomKey())
+        // one split per silo, handed to the workers as they become free (see RoundTasksSource)
+        .apply("ListSilos", Read.from(RoundTasksSource.of(plan.descriptorUri())))
         .apply("TrainLocally", TrainLocally.from(global));
     PCollection<AggregateResult> aggregate = trained.get(TrainLocally.UPDATES)
-        .apply("AggregateUpdates", AggregateUpdates.of(round.global().spec(), round.round()));
+        .apply("AggregateUpdates", AggregateUpdates.of(plan.spec()));
     PCollection<Parameters> model = aggregate
-        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(round.modelUri(), round.roundDir())))
+        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(plan.descriptorUri())))
         .setCoder(FedBeamCoders.ParametersCoder.of());
-    if (!round.evaluationSets().isEmpty()) {
-      model.apply("EvaluateModel", EvaluateModel.on(round.evaluationSets()))
-          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(round.roundDir())));
+    if (!plan.evaluationSets().isEmpty()) {
+      model.apply("EvaluateModel", EvaluateModel.on(plan.evaluationSets()))
+          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(plan.descriptorUri())));
     }
-    trained.get(TrainLocally.SKIPPED).apply("RecordSkipped", ParDo.of(new RecordSkippedFn(round.roundDir())));
+    trained.get(TrainLocally.SKIPPED).apply("RecordSkipped", ParDo.of(new RecordSkippedFn(plan.descriptorUri())));
+  }
+
+  /** Reads the global model the descriptor names and checks its shape. */
+  static final class ReadGlobalModelFn extends DoFn<String, Parameters> {
+    private final ModelSpec spec;
+
+    ReadGlobalModelFn(ModelSpec spec) {
+      this.spec = spec;
+    }
+
+    @ProcessElement
+    public void process(@Element String descriptorUri, OutputReceiver<Parameters> out) {
+      RoundDescriptor round = RoundDescriptor.read(descriptorUri);
+      String uri = round.globalModelUri();
+      Parameters global = ModelFormat.decode(Artifacts.read(uri, "global model"), uri);
+      if (!global.spec().equals(spec)) {
+        throw new IllegalStateException("global model " + uri + " for round " + round.round() + " is " + global.spec()
+            + ", this run trains " + spec);
+      }
+      out.output(global);
+    }
   }
 
   /** Writes the new global model and the aggregate record, then passes the model on. */
   static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
-    private final String modelUri;
-    private final String roundDir;
+    private final String descriptorUri;
 
-    WriteGlobalModelFn(String modelUri, String roundDir) {
-      this.modelUri = modelUri;
-      this.roundDir = roundDir;
+    WriteGlobalModelFn(String descriptorUri) {
+      this.descriptorUri = descriptorUri;
     }
 
     @ProcessElement
     public void process(@Element AggregateResult result, OutputReceiver<Parameters> out) {
-      Artifacts.writeAtomically(modelUri, ModelFormat.encode(result.model()));
-      RoundRecords.writeAggregate(roundDir, result);
+      RoundDescriptor round = RoundDescriptor.read(descriptorUri);
+      if (result.round() != round.round()) {
+        throw new IllegalStateException("the updates aggregated are for round " + result.round() + " (silos "
+            + result.participants().keySet() + "), this is round " + round.round() + "; nothing was written");
+      }
+      Artifacts.writeAtomically(round.modelUri(), ModelFormat.encode(result.model()));
+      RoundRecords.writeAggregate(round.roundDir(), result);
       out.output(result.model());
     }
   }
 
   static final class WriteEvaluationFn extends DoFn<ModelEvaluation, Void> {
-    private final String roundDir;
+    private final String descriptorUri;
 
-    WriteEvaluationFn(String roundDir) {
-      this.roundDir = roundDir;
+    WriteEvaluationFn(String descriptorUri) {
+      this.descriptorUri = descriptorUri;
     }
 
     @ProcessElement
     public void process(@Element ModelEvaluation evaluation) {
-      RoundRecords.writeEvaluation(roundDir, evaluation);
+      RoundRecords.writeEvaluation(RoundDescriptor.read(descriptorUri).roundDir(), evaluation);
     }
   }
 
   static final class RecordSkippedFn extends DoFn<KV<String, String>, Void> {
-    private final String roundDir;
+    private final String descriptorUri;
 
-    RecordSkippedFn(String roundDir) {
-      this.roundDir = roundDir;
+    RecordSkippedFn(String descriptorUri) {
+      this.descriptorUri = descriptorUri;
     }
 
     @ProcessElement
     public void process(@Element KV<String, String> skipped) {
-      RoundRecords.writeSkipped(roundDir, skipped.getKey(), skipped.getValue());
+      RoundRecords.writeSkipped(RoundDescriptor.read(descriptorUri).roundDir(), skipped.getKey(), skipped.getValue());
     }
   }
 }

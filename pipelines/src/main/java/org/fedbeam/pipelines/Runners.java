@@ -23,6 +23,9 @@ final class Runners {
 
     String describe();
 
+    /** How to run the rounds: translated once on the embedded cluster, rebuilt every round elsewhere. */
+    RoundRunner roundRunner();
+
     @Override
     void close() throws Exception;
   }
@@ -31,14 +34,14 @@ final class Runners {
     String output = options.getOutput();
     if (!FlinkRunner.class.equals(options.getRunner())) {
       String name = options.getRunner().getSimpleName();
-      return session(null, name, null);
+      return session(null, name, null, RoundRunner.beam());
     }
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
     // every element type FedBeam emits is immutable, so chained operators may share instances
     flink.setFasterCopy(true);
     String master = flink.getFlinkMaster();
     if (!"[auto]".equals(master)) {
-      return session(null, "FlinkRunner at " + master, null);
+      return session(null, "FlinkRunner at " + master, null, RoundRunner.beam());
     }
     int slots = flink.getParallelism() > 0 ? flink.getParallelism() : Runtime.getRuntime().availableProcessors();
     Path work = isLocal(output) ? Path.of(output).resolve("flink-tmp") : Files.createTempDirectory("fedbeam-flink");
@@ -47,15 +50,20 @@ final class Runners {
     flink.setParallelism(slots);
     String ui = cluster.webUi().toString();
     out.println("embedded Flink cluster: " + slots + " slots, web UI " + ui);
-    return session(ui, "FlinkRunner on an embedded cluster (" + slots + " slots)", cluster);
+    return session(ui, "FlinkRunner on an embedded cluster (" + slots + " slots)", cluster, cluster.roundRunner());
   }
 
   static boolean isLocal(String uri) {
     return !uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") || uri.startsWith("file://");
   }
 
-  private static Session session(String ui, String description, AutoCloseable resource) {
+  private static Session session(String ui, String description, AutoCloseable resource, RoundRunner rounds) {
     return new Session() {
+      @Override
+      public RoundRunner roundRunner() {
+        return rounds;
+      }
+
       @Override
       public String webUi() {
         return ui;

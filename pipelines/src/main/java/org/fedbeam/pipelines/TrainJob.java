@@ -40,7 +40,7 @@ public final class TrainJob {
     try (Runners.Session session = Runners.prepare(options, out)) {
       runner = session.describe();
       webUi = session.webUi();
-      fl = FederatedDriver.run(options, data, settings, options.getOutput(), out);
+      fl = FederatedDriver.run(options, session.roundRunner(), data, settings, options.getOutput(), out);
     }
     Baselines.Result baselines = null;
     int passes = fl.rounds().size() * settings.config().epochs();

@@ -114,8 +114,12 @@ class RoundPipelineTest {
   private RoundRecords.Outcome runRound(PipelineOptions options, Parameters global, List<SiloTask> tasks) {
     String test = Fixtures.writeEval(dir, "test", 50);
     String roundDir = dir.resolve("rounds").resolve("round-0003").toString();
+    String globalUri = dir.resolve("models").resolve("round-0002.fbm").toString();
+    Artifacts.writeAtomically(globalUri, ModelFormat.encode(global));
+    String descriptor = RoundDescriptor.uri(dir.toString());
+    new RoundDescriptor(ROUND, globalUri, modelUri(), roundDir, tasks).write(descriptor);
     Pipeline pipeline = Pipeline.create(options);
-    RoundPipeline.build(pipeline, new RoundPipeline.Round(ROUND, global, tasks, Map.of("test", test), modelUri(), roundDir));
+    RoundPipeline.build(pipeline, new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test)));
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     assertThat(state, equalTo(PipelineResult.State.DONE));
     return RoundRecords.read(ROUND, roundDir, List.of("test"));

@@ -11,4 +11,5 @@ import org.fedbeam.model.TrainConfig;
  * @param seed this silo's seed for this round (see {@link org.fedbeam.model.Seeds})
  * @param config local training hyperparameters
  */
-public record SiloTask(String siloId, String dataUri, int round, long seed, TrainConfig config) {}
+public record SiloTask(String siloId, String dataUri, int round, long seed, TrainConfig config)
+    implements java.io.Serializable {}

@@ -87,8 +87,8 @@ class AccumulatorCoderTest {
   @Test
   void aCorruptModelKindIsRejected() throws Exception {
     byte[] encoded = CoderUtils.encodeToByteArray(CODER, fn.createAccumulator());
-    // an empty accumulator: participant count (4 bytes), then the sum's model kind byte
-    encoded[4] = 9;
+    // an empty accumulator: round (4 bytes), participant count (4 bytes), then the sum's model kind byte
+    encoded[8] = 9;
 
     IOException e = assertThrows(IOException.class, () -> CODER.decode(new ByteArrayInputStream(encoded)));
 

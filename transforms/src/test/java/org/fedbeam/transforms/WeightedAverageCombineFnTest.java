@@ -81,6 +81,38 @@ class WeightedAverageCombineFnTest {
   }
 
   @Test
+  void aRoundAgnosticAggregationTakesTheUpdatesRoundUnderAnySharding() {
+    List<SiloUpdate> updates = Fixtures.updates(SILOS, ROUND, UPDATES_SEED);
+
+    CombineFnTester.testCombineFn(AggregateUpdates.anyRound(SPEC), new ArrayList<>(updates),
+        AggregateResultMatcher.closeTo(reference(updates, ROUND), TOLERANCE));
+  }
+
+  @Test
+  void aRoundAgnosticAggregationRejectsUpdatesOfTwoRoundsNamingBoth() {
+    AggregateUpdates.WeightedAverageCombineFn fn = AggregateUpdates.anyRound(SPEC);
+    AggregateUpdates.Accumulator acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-now", ROUND, WEIGHTS, 10));
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> fn.addInput(acc, Fixtures.update("silo-late", ROUND - 1, WEIGHTS, 10)));
+
+    assertThat(e.getMessage(), allOf(containsString("silo-late"), containsString("round " + (ROUND - 1)),
+        containsString("silo-now"), containsString("round " + ROUND)));
+  }
+
+  @Test
+  void aRoundAgnosticAggregationRejectsMergingSumsOfTwoRounds() {
+    AggregateUpdates.WeightedAverageCombineFn fn = AggregateUpdates.anyRound(SPEC);
+    AggregateUpdates.Accumulator now = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-now", ROUND, WEIGHTS, 10));
+    AggregateUpdates.Accumulator late = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-late", ROUND + 1, WEIGHTS, 10));
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> fn.mergeAccumulators(List.of(fn.createAccumulator(), now, late)));
+
+    assertThat(e.getMessage(), allOf(containsString("two rounds"), containsString("silo-now"), containsString("silo-late")));
+  }
+
+  @Test
   void aSecondUpdateFromOneSiloIsRejectedNamingTheSilo() {
     AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
     AggregateUpdates.Accumulator acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-twice", ROUND, WEIGHTS, 10));
