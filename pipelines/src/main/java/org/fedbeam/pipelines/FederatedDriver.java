@@ -80,7 +80,8 @@ public final class FederatedDriver {
     DenseNetwork network = new DenseNetwork(settings.spec());
     Parameters initial = network.initialize(settings.seed());
     String descriptorUri = RoundDescriptor.uri(output);
-    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptorUri, settings.spec(), data.evaluationSets());
+    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptorUri, settings.spec(), data.evaluationSets(),
+        workers(pipelineOptions));
     Supplier<Pipeline> pipeline = () -> {
       Pipeline p = Pipeline.create(pipelineOptions);
       RoundPipeline.build(p, plan);
@@ -101,7 +102,7 @@ public final class FederatedDriver {
       String modelUri = modelUri(output, round);
       RoundRecords.clear(roundDir);
       long start = System.nanoTime();
-      new RoundDescriptor(round, parentUri, modelUri, roundDir, largestFirst(tasks(data, settings, round), shardBytes))
+      new RoundDescriptor(round, parentUri, modelUri, roundDir, tasks(data, settings, round), shardBytes)
           .write(descriptorUri);
       runner.run(round, pipeline);
       if (!Artifacts.exists(modelUri)) {
@@ -160,12 +161,10 @@ public final class FederatedDriver {
     return bytes;
   }
 
-  /** The tasks, largest shard first (ties by silo id), the order in which silos should start training. */
-  static List<SiloTask> largestFirst(List<SiloTask> tasks, Map<String, Long> shardBytes) {
-    List<SiloTask> sorted = new ArrayList<>(tasks);
-    sorted.sort(java.util.Comparator.<SiloTask>comparingLong(t -> -shardBytes.getOrDefault(t.siloId(), 0L))
-        .thenComparing(SiloTask::siloId));
-    return sorted;
+  /** How many silos train at once: the Flink parallelism when set, else this machine's cores. */
+  static int workers(PipelineOptions options) {
+    int parallelism = options.as(org.apache.beam.runners.flink.FlinkPipelineOptions.class).getParallelism();
+    return parallelism > 0 ? parallelism : Runtime.getRuntime().availableProcessors();
   }
 
   private static RoundStats stats(int round, double wall, RoundRecords.Outcome outcome, String modelUri) {

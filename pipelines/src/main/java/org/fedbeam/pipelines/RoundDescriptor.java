@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.transforms.SiloTask;
@@ -16,16 +18,20 @@ import org.fedbeam.transforms.SiloTask;
  * where the new model and the round's records go, and the silos' tasks. The pipeline itself is the
  * same for every round of a run (see {@link RoundPipeline}), so a runner may translate it once.
  *
- * <p>{@code tasks} are listed largest shard first: the order in which they should start.
+ * <p>{@code shardBytes} (silo id -> size of its shard) lets the pipeline spread the silos over
+ * the workers by load ({@link SiloPlacement}).
  *
  * @param round the round number, from 1
  * @param globalModelUri the model the silos start from
  * @param modelUri where the round's new global model goes
  * @param roundDir where the round's records go
  * @param tasks one task per silo, all of this round
+ * @param shardBytes each silo's shard size in bytes
  */
-public record RoundDescriptor(int round, String globalModelUri, String modelUri, String roundDir, List<SiloTask> tasks) {
+public record RoundDescriptor(int round, String globalModelUri, String modelUri, String roundDir, List<SiloTask> tasks,
+    Map<String, Long> shardBytes) {
   public RoundDescriptor {
+    shardBytes = Map.copyOf(shardBytes);
     if (round < 1) {
       throw new IllegalArgumentException("round must be >= 1, was " + round);
     }
@@ -38,6 +44,10 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
       }
       if (!silos.add(task.siloId())) {
         throw new IllegalArgumentException("silo " + task.siloId() + " has two tasks in round " + round);
+      }
+      Long bytes = shardBytes.get(task.siloId());
+      if (bytes == null || bytes < 0) {
+        throw new IllegalArgumentException("silo " + task.siloId() + " has no shard size (or a negative one): " + bytes);
       }
     }
   }
@@ -62,6 +72,7 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
       ObjectNode t = list.addObject();
       t.put("silo", task.siloId());
       t.put("data", task.dataUri());
+      t.put("shard_bytes", shardBytes.get(task.siloId()));
       t.put("seed", task.seed());
       TrainConfig c = task.config();
       t.put("epochs", c.epochs());
@@ -83,6 +94,7 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
     try {
       int round = integer(json, "round");
       List<SiloTask> tasks = new ArrayList<>();
+      Map<String, Long> shardBytes = new HashMap<>();
       JsonNode list = json.get("tasks");
       if (list == null || !list.isArray()) {
         throw new IllegalArgumentException("\"tasks\" is missing or not a list");
@@ -95,8 +107,14 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
           throw new IllegalArgumentException("\"seed\" of silo " + text(t, "silo") + " is missing or not an integer");
         }
         tasks.add(new SiloTask(text(t, "silo"), text(t, "data"), round, seed.asLong(), config));
+        JsonNode bytes = t.get("shard_bytes");
+        if (bytes == null || !bytes.isIntegralNumber() || !bytes.canConvertToLong()) {
+          throw new IllegalArgumentException("\"shard_bytes\" of silo " + text(t, "silo") + " is missing or not an integer");
+        }
+        shardBytes.put(text(t, "silo"), bytes.asLong());
       }
-      return new RoundDescriptor(round, text(json, "global_model"), text(json, "model_out"), text(json, "round_dir"), tasks);
+      return new RoundDescriptor(round, text(json, "global_model"), text(json, "model_out"), text(json, "round_dir"), tasks,
+          shardBytes);
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("round descriptor " + uri + ": " + e.getMessage(), e);
     }

@@ -7,6 +7,8 @@ import org.apache.beam.sdk.io.Read;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.Reshuffle;
+import org.apache.beam.sdk.transforms.Values;
 import org.apache.beam.sdk.transforms.View;
 import org.apache.beam.sdk.values.KV;
 import org.apache.beam.sdk.values.PCollection;
@@ -28,7 +30,7 @@ import org.fedbeam.transforms.TrainLocally;
  *
  * <pre>
  *   RoundDescriptor -> ReadGlobalModel -> AsSideInput ----------------------------.
- *   ListSilos (one split per silo) -> TrainLocally(global model as side input) -> AggregateUpdates -> WriteGlobalModel
+ *   ListSilos (keyed by worker) -> SpreadSilos -> TrainLocally(global model as side input) -> AggregateUpdates -> WriteGlobalModel
  *                                                                                   -> EvaluateModel -> WriteEvaluation
  *                                   \-> (silos with no data) RecordSkipped
  * </pre>
@@ -49,9 +51,14 @@ public final class RoundPipeline {
    * @param descriptorUri where the driver writes each round's {@link RoundDescriptor}
    * @param spec the model's shape
    * @param evaluationSets evaluation data sets held by the orchestrator, name -> shard URI
+   * @param workers how many workers train silos in parallel (the runner's parallelism)
    */
-  public record Plan(String descriptorUri, ModelSpec spec, Map<String, String> evaluationSets) implements Serializable {
+  public record Plan(String descriptorUri, ModelSpec spec, Map<String, String> evaluationSets, int workers)
+      implements Serializable {
     public Plan {
+      if (workers < 1) {
+        throw new IllegalArgumentException("workers must be >= 1, was " + workers);
+      }
       evaluationSets = java.util.Collections.unmodifiableSortedMap(new java.util.TreeMap<>(evaluationSets));
     }
   }
@@ -65,8 +72,10 @@ public final class RoundPipeline {
         .setCoder(FedBeamCoders.ParametersCoder.of())
         .apply("AsSideInput", View.asSingleton());
     PCollectionTuple trained = pipeline
-        // one split per silo, handed to the workers as they become free (see RoundTasksSource)
-        .apply("ListSilos", Read.from(RoundTasksSource.of(plan.descriptorUri())))
+        // each silo keyed by the worker that should train it, so each worker gets about the same data
+        .apply("ListSilos", Read.from(RoundTasksSource.of(plan.descriptorUri(), plan.workers())))
+        .apply("SpreadSilos", Reshuffle.of())
+        .apply("DropWorkerKeys", Values.create())
         .apply("TrainLocally", TrainLocally.from(global));
     PCollection<AggregateResult> aggregate = trained.get(TrainLocally.UPDATES)
         .apply("AggregateUpdates", AggregateUpdates.of(plan.spec()));

@@ -4,68 +4,68 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
 import org.apache.beam.sdk.coders.Coder;
+import org.apache.beam.sdk.coders.KvCoder;
+import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.io.BoundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.apache.beam.sdk.values.KV;
 import org.fedbeam.transforms.FedBeamCoders;
 import org.fedbeam.transforms.SiloTask;
 
 /**
  * The silos' tasks of the current round, read from the round descriptor when the round runs (not
- * when the pipeline is built), one split per silo.
- *
- * <p>Why a source and not {@code Create} plus a reshuffle: on Flink each split is handed to a
- * worker when it asks for one, so a worker that finishes a silo takes the next: silos are placed
- * by load, not by a random key, and no shuffle stage is needed. The descriptor lists tasks largest
- * first; Flink's {@code DefaultInputSplitAssigner} hands splits out from the end of the list, so
- * the splits are returned in reverse, and the largest silos start first. Other runners may take the
- * splits in any order; the result does not depend on it.
+ * when the pipeline is built), each keyed by the worker that should train it
+ * ({@link SiloPlacement}): shuffled on that key, the silos spread over the workers by load.
  */
-final class RoundTasksSource extends BoundedSource<SiloTask> {
+final class RoundTasksSource extends BoundedSource<KV<Integer, SiloTask>> {
   private final String descriptorUri;
-  /** Null for the whole round; one task once split. */
-  private final SiloTask task;
+  private final int workers;
 
-  private RoundTasksSource(String descriptorUri, SiloTask task) {
+  private RoundTasksSource(String descriptorUri, int workers) {
     this.descriptorUri = descriptorUri;
-    this.task = task;
+    this.workers = workers;
   }
 
-  /** All tasks of the round the descriptor at {@code descriptorUri} describes. */
-  static RoundTasksSource of(String descriptorUri) {
-    return new RoundTasksSource(descriptorUri, null);
+  /** The tasks of the round the descriptor at {@code descriptorUri} describes, placed on {@code workers} workers. */
+  static RoundTasksSource of(String descriptorUri, int workers) {
+    if (workers < 1) {
+      throw new IllegalArgumentException("workers must be >= 1, was " + workers);
+    }
+    return new RoundTasksSource(descriptorUri, workers);
   }
 
-  private List<SiloTask> tasks() {
-    return task != null ? List.of(task) : RoundDescriptor.read(descriptorUri).tasks();
+  /** The round's tasks, each keyed by its worker's shuffle key. */
+  List<KV<Integer, SiloTask>> placedTasks() {
+    RoundDescriptor round = RoundDescriptor.read(descriptorUri);
+    int[] keys = SiloPlacement.keys(workers);
+    List<List<SiloTask>> groups = SiloPlacement.balance(round.tasks(), round.shardBytes(), workers);
+    List<KV<Integer, SiloTask>> placed = new ArrayList<>();
+    for (int w = 0; w < workers; w++) {
+      for (SiloTask task : groups.get(w)) {
+        placed.add(KV.of(keys[w], task));
+      }
+    }
+    return placed;
   }
 
   @Override
   public List<RoundTasksSource> split(long desiredBundleSizeBytes, PipelineOptions options) {
-    if (task != null) {
-      return List.of(this);
-    }
-    List<RoundTasksSource> splits = new ArrayList<>();
-    for (SiloTask t : tasks()) {
-      splits.add(new RoundTasksSource(descriptorUri, t));
-    }
-    java.util.Collections.reverse(splits);
-    return splits;
+    return List.of(this); // a handful of small records: the shuffle after this source spreads the work
   }
 
   @Override
   public long getEstimatedSizeBytes(PipelineOptions options) {
-    // one "byte" per silo: the figure only guides how finely a runner asks to split, and every split is one silo
-    return tasks().size();
+    return 1;
   }
 
   @Override
-  public BoundedReader<SiloTask> createReader(PipelineOptions options) {
-    return new Reader(this, tasks());
+  public BoundedReader<KV<Integer, SiloTask>> createReader(PipelineOptions options) {
+    return new Reader(this);
   }
 
   @Override
-  public Coder<SiloTask> getOutputCoder() {
-    return FedBeamCoders.SiloTaskCoder.of();
+  public Coder<KV<Integer, SiloTask>> getOutputCoder() {
+    return KvCoder.of(VarIntCoder.of(), FedBeamCoders.SiloTaskCoder.of());
   }
 
   @Override
@@ -75,18 +75,18 @@ final class RoundTasksSource extends BoundedSource<SiloTask> {
     }
   }
 
-  private static final class Reader extends BoundedReader<SiloTask> {
+  private static final class Reader extends BoundedReader<KV<Integer, SiloTask>> {
     private final RoundTasksSource source;
-    private final List<SiloTask> tasks;
+    private List<KV<Integer, SiloTask>> tasks;
     private int next = -1;
 
-    Reader(RoundTasksSource source, List<SiloTask> tasks) {
+    Reader(RoundTasksSource source) {
       this.source = source;
-      this.tasks = tasks;
     }
 
     @Override
     public boolean start() {
+      tasks = source.placedTasks();
       return advance();
     }
 
@@ -97,8 +97,8 @@ final class RoundTasksSource extends BoundedSource<SiloTask> {
     }
 
     @Override
-    public SiloTask getCurrent() {
-      if (next < 0 || next >= tasks.size()) {
+    public KV<Integer, SiloTask> getCurrent() {
+      if (tasks == null || next < 0 || next >= tasks.size()) {
         throw new NoSuchElementException();
       }
       return tasks.get(next);
@@ -108,7 +108,7 @@ final class RoundTasksSource extends BoundedSource<SiloTask> {
     public void close() {}
 
     @Override
-    public BoundedSource<SiloTask> getCurrentSource() {
+    public BoundedSource<KV<Integer, SiloTask>> getCurrentSource() {
       return source;
     }
   }

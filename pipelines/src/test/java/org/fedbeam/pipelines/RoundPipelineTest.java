@@ -117,9 +117,11 @@ class RoundPipelineTest {
     String globalUri = dir.resolve("models").resolve("round-0002.fbm").toString();
     Artifacts.writeAtomically(globalUri, ModelFormat.encode(global));
     String descriptor = RoundDescriptor.uri(dir.toString());
-    new RoundDescriptor(ROUND, globalUri, modelUri(), roundDir, tasks).write(descriptor);
+    Map<String, Long> bytes = new java.util.HashMap<>();
+    tasks.forEach(t -> bytes.put(t.siloId(), Artifacts.metadataOrNull(t.dataUri()).sizeBytes()));
+    new RoundDescriptor(ROUND, globalUri, modelUri(), roundDir, tasks, bytes).write(descriptor);
     Pipeline pipeline = Pipeline.create(options);
-    RoundPipeline.build(pipeline, new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test)));
+    RoundPipeline.build(pipeline, new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2));
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     assertThat(state, equalTo(PipelineResult.State.DONE));
     return RoundRecords.read(ROUND, roundDir, List.of("test"));
