@@ -21,7 +21,8 @@ import org.fedbeam.transforms.SiloTask;
 
 /**
  * The orchestrator's loop in simulation mode, in the shape of Flower's {@code start()}: configure
- * the round -> run it (one bounded Beam pipeline) -> read the aggregate and its evaluation ->
+ * the round (write its {@link RoundDescriptor}) -> run it (one bounded Beam pipeline, the same
+ * every round, through a {@link RoundRunner}) -> read the aggregate and its evaluation ->
  * record -> check convergence. It stops after {@code maxRounds} or when the validation loss has
  * improved by less than {@code tolerance} for {@code patience} rounds in a row.
  *
