@@ -91,6 +91,63 @@ class RoundPipelineTest {
     assertThat(messages, containsString("2 features"));
   }
 
+  @Test
+  void aReplayedRoundOnEmbeddedFlinkMatchesTheDirectRunnerAndReportsFailuresNamingSiloAndFile() {
+    Map<String, String> silos = Fixtures.writeSilos(dir, SILO_ROWS);
+    String test = Fixtures.writeEval(dir, "test", 50);
+    Parameters global = new DenseNetwork(Fixtures.SPEC).initialize(1);
+    String descriptor = RoundDescriptor.uri(dir.toString());
+    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2);
+    RoundRunner replaying = flink.roundRunner();
+    java.util.function.Supplier<Pipeline> flinkPipeline = () -> {
+      Pipeline p = Pipeline.create(embeddedFlink());
+      RoundPipeline.build(p, plan);
+      return p;
+    };
+    Map<String, Long> bytes = new java.util.HashMap<>();
+    silos.forEach((id, uri) -> bytes.put(id, Artifacts.metadataOrNull(uri).sizeBytes()));
+    String model0 = dir.resolve("models").resolve("round-0000.fbm").toString();
+    Artifacts.writeAtomically(model0, ModelFormat.encode(global));
+
+    // rounds 1 and 2 on Flink (round 2 runs the job graph recorded in round 1), round 2 again on the DirectRunner
+    String previous = model0;
+    for (int round = 1; round <= 2; round++) {
+      String out = dir.resolve("models").resolve("round-000" + round + ".fbm").toString();
+      new RoundDescriptor(round, previous, out, dir.resolve("rounds").resolve("flink-" + round).toString(),
+          Fixtures.tasks(silos, round), bytes).write(descriptor);
+      replaying.run(round, flinkPipeline);
+      previous = out;
+    }
+    String direct = dir.resolve("models").resolve("direct-0002.fbm").toString();
+    new RoundDescriptor(2, dir.resolve("models").resolve("round-0001.fbm").toString(), direct,
+        dir.resolve("rounds").resolve("direct-2").toString(), Fixtures.tasks(silos, 2), bytes).write(descriptor);
+    RoundRunner.beam().run(2, () -> {
+      Pipeline p = Pipeline.create(direct());
+      RoundPipeline.build(p, plan);
+      return p;
+    });
+    assertThat(ModelFormat.decode(Artifacts.read(previous, "model"), previous)
+        .maxAbsDifference(ModelFormat.decode(Artifacts.read(direct, "model"), direct)), lessThanOrEqualTo(1e-6));
+    assertThat(RoundRecords.read(2, dir.resolve("rounds").resolve("flink-2").toString(), List.of("test"))
+        .participants().keySet(), equalTo(new java.util.TreeSet<>(SILO_ROWS.keySet())));
+
+    // round 3 replayed with a corrupted shard: the failure names the silo and the file
+    String broken = silos.get("silo-c");
+    byte[] shard = Artifacts.read(broken, "shard");
+    shard[shard.length / 2] ^= 0x5a;
+    Artifacts.writeAtomically(broken, shard);
+    String out3 = dir.resolve("models").resolve("round-0003.fbm").toString();
+    new RoundDescriptor(3, previous, out3, dir.resolve("rounds").resolve("flink-3").toString(),
+        Fixtures.tasks(silos, 3), bytes).write(descriptor);
+
+    Exception e = assertThrows(Exception.class, () -> replaying.run(3, flinkPipeline));
+
+    String messages = FedBeam.messages(e);
+    assertThat(messages, containsString("silo silo-c"));
+    assertThat(messages, containsString(broken));
+    assertThat(Artifacts.exists(out3), equalTo(false));
+  }
+
   private void assertRoundMatchesPureFunction(PipelineOptions options) {
     Map<String, String> silos = Fixtures.writeSilos(dir, SILO_ROWS);
     List<SiloTask> tasks = Fixtures.tasks(silos, ROUND);
