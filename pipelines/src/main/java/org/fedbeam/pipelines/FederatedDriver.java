@@ -88,7 +88,7 @@ public final class FederatedDriver {
       RoundPipeline.build(p, plan);
       return p;
     };
-    Map<String, Long> shardBytes = shardBytes(data);
+    Map<String, Long> shardBytes = shardBytes(data.silos());
     String parentUri = modelUri(output, 0);
     Artifacts.writeAtomically(parentUri, ModelFormat.encode(initial));
     Provenance.write(parentUri, Provenance.initial(settings));
@@ -153,9 +153,9 @@ public final class FederatedDriver {
   }
 
   /** Each silo's shard size in bytes (0 if it cannot be found: training then fails naming the file). */
-  private static Map<String, Long> shardBytes(SimulationData data) {
+  static Map<String, Long> shardBytes(Map<String, String> silos) {
     Map<String, Long> bytes = new java.util.HashMap<>();
-    for (var silo : data.silos().entrySet()) {
+    for (var silo : silos.entrySet()) {
       var metadata = Artifacts.metadataOrNull(silo.getValue());
       bytes.put(silo.getKey(), metadata == null ? 0L : metadata.sizeBytes());
     }

@@ -104,8 +104,7 @@ class RoundPipelineTest {
       RoundPipeline.build(p, plan);
       return p;
     };
-    Map<String, Long> bytes = new java.util.HashMap<>();
-    silos.forEach((id, uri) -> bytes.put(id, Artifacts.metadataOrNull(uri).sizeBytes()));
+    Map<String, Long> bytes = FederatedDriver.shardBytes(silos);
     String model0 = dir.resolve("models").resolve("round-0000.fbm").toString();
     Artifacts.writeAtomically(model0, ModelFormat.encode(global));
 
@@ -174,8 +173,9 @@ class RoundPipelineTest {
     String globalUri = dir.resolve("models").resolve("round-0002.fbm").toString();
     Artifacts.writeAtomically(globalUri, ModelFormat.encode(global));
     String descriptor = RoundDescriptor.uri(dir.toString());
-    Map<String, Long> bytes = new java.util.HashMap<>();
-    tasks.forEach(t -> bytes.put(t.siloId(), Artifacts.metadataOrNull(t.dataUri()).sizeBytes()));
+    Map<String, String> silos = new java.util.HashMap<>();
+    tasks.forEach(t -> silos.put(t.siloId(), t.dataUri()));
+    Map<String, Long> bytes = FederatedDriver.shardBytes(silos);
     new RoundDescriptor(ROUND, globalUri, modelUri(), roundDir, tasks, bytes).write(descriptor);
     Pipeline pipeline = Pipeline.create(options);
     RoundPipeline.build(pipeline, new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2));
