@@ -93,31 +93,107 @@ public final class DenseNetwork {
 
   /** Class probabilities for every row, row-major ({@code data.size() x classes}). */
   public float[] predictProbabilities(Parameters parameters, Dataset data) {
+    return predictProbabilities(parameters, data, 1);
+  }
+
+  /**
+   * Class probabilities for every row, computed by up to {@code threads} threads (the calling one
+   * and {@code threads - 1} more), each over a contiguous run of whole evaluation batches. Every row
+   * is computed in the same batch as on one thread, so the result is bit-identical whatever the
+   * number of threads.
+   */
+  public float[] predictProbabilities(Parameters parameters, Dataset data, int threads) {
     requireCompatible(parameters, data);
-    int batch = Math.max(1, Math.min(EVAL_BATCH, data.size()));
-    Workspace ws = new Workspace(batch, false);
-    parameters.copyInto(ws.weights);
-    int classes = spec.classes();
-    float[] out = new float[data.size() * classes];
-    int[] rows = new int[batch];
-    for (int from = 0; from < data.size(); from += batch) {
-      int count = Math.min(batch, data.size() - from);
-      for (int i = 0; i < count; i++) {
-        rows[i] = from + i;
+    if (threads < 1) {
+      throw new IllegalArgumentException("threads must be >= 1, was " + threads);
+    }
+    float[] out = new float[data.size() * spec.classes()];
+    int batches = (data.size() + EVAL_BATCH - 1) / EVAL_BATCH;
+    int parts = Math.min(threads, batches);
+    if (parts <= 1) {
+      predictRows(parameters, data, 0, data.size(), out);
+      return out;
+    }
+    Thread[] helpers = new Thread[parts - 1];
+    Throwable[] failures = new Throwable[parts];
+    for (int p = 1; p < parts; p++) {
+      int part = p;
+      helpers[p - 1] = new Thread(() -> {
+        try {
+          predictPart(parameters, data, part, parts, batches, out);
+        } catch (Throwable t) {
+          failures[part] = t;
+        }
+      }, "fedbeam-evaluate-" + p);
+      helpers[p - 1].setDaemon(true);
+      helpers[p - 1].start();
+    }
+    try {
+      predictPart(parameters, data, 0, parts, batches, out);
+    } catch (RuntimeException | Error e) {
+      failures[0] = e;
+    }
+    boolean interrupted = false;
+    for (Thread helper : helpers) {
+      while (true) {
+        try {
+          helper.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true; // the helpers write into out: wait for them before returning
+        }
       }
-      ws.forward(data, rows, count, null);
-      ws.activations[spec.depth()].get(0, out, from * classes, count * classes);
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
+    }
+    for (Throwable failure : failures) {
+      if (failure instanceof RuntimeException e) {
+        throw e;
+      } else if (failure instanceof Error e) {
+        throw e;
+      } else if (failure != null) {
+        throw new IllegalStateException("evaluation failed: " + failure, failure);
+      }
     }
     return out;
   }
 
+  private void predictPart(Parameters parameters, Dataset data, int part, int parts, int batches, float[] out) {
+    int from = (int) ((long) part * batches / parts) * EVAL_BATCH;
+    int to = Math.min(data.size(), (int) ((long) (part + 1) * batches / parts) * EVAL_BATCH);
+    predictRows(parameters, data, from, to, out);
+  }
+
+  /** Rows [from, to) in batches of {@link #EVAL_BATCH} (fewer if there are fewer rows), from {@code from}. */
+  private void predictRows(Parameters parameters, Dataset data, int from, int to, float[] out) {
+    int batch = Math.max(1, Math.min(EVAL_BATCH, to - from));
+    Workspace ws = new Workspace(batch, false);
+    parameters.copyInto(ws.weights);
+    int classes = spec.classes();
+    int[] rows = new int[batch];
+    for (int start = from; start < to; start += batch) {
+      int count = Math.min(batch, to - start);
+      for (int i = 0; i < count; i++) {
+        rows[i] = start + i;
+      }
+      ws.forward(data, rows, count, null);
+      ws.activations[spec.depth()].get(0, out, start * classes, count * classes);
+    }
+  }
+
   /** Accuracy, log-loss, macro-F1 and the confusion matrix of {@code parameters} on {@code data}. */
   public EvalReport evaluate(Parameters parameters, Dataset data) {
+    return evaluate(parameters, data, 1);
+  }
+
+  /** As {@link #evaluate(Parameters, Dataset)}, the forward passes on up to {@code threads} threads; same result. */
+  public EvalReport evaluate(Parameters parameters, Dataset data, int threads) {
     int[] labels = new int[data.size()];
     for (int i = 0; i < labels.length; i++) {
       labels[i] = data.label(i);
     }
-    return EvalReport.of(predictProbabilities(parameters, data), labels, spec.classes());
+    return EvalReport.of(predictProbabilities(parameters, data, threads), labels, spec.classes());
   }
 
   private void requireCompatible(Parameters parameters, Dataset data) {

@@ -17,6 +17,21 @@ interface FoldKernel {
   /** {@code out[i] = (float) (sum[i - base] * scale)} for i in [from, to). */
   void scale(double[] sum, int base, double scale, float[] out, int from, int to);
 
+  /**
+   * Vectors shorter than this use the scalar kernel even where the Vector API is available: the
+   * vector kernel runs many times slower until the JIT has compiled it with its intrinsics, which
+   * takes several rounds' worth of calls when each call folds a model of a few hundred thousand
+   * values (measured: 40-75 ms per fold of 5 x 101,770 values for the first five to eight rounds
+   * against 2-4 ms scalar from the third), while at that size both run in a few milliseconds once
+   * compiled. Above it, the memory-bound fold of large vectors gains from the vector kernel.
+   */
+  int VECTOR_MIN_LENGTH = 1 << 20;
+
+  /** The kernel for vectors of {@code length} values: {@link #best()} from {@link #VECTOR_MIN_LENGTH} on, else scalar. */
+  static FoldKernel forLength(int length) {
+    return length >= VECTOR_MIN_LENGTH ? Kernels.BEST : Kernels.SCALAR;
+  }
+
   /** The vector kernel when the JVM has the Vector API and {@code fedbeam.vector} is not false. */
   static FoldKernel best() {
     if (!"false".equals(System.getProperty("fedbeam.vector"))
@@ -28,5 +43,13 @@ interface FoldKernel {
       }
     }
     return new ScalarFoldKernel();
+  }
+
+  /** The two kernels, chosen once per JVM. */
+  final class Kernels {
+    static final FoldKernel BEST = best();
+    static final FoldKernel SCALAR = new ScalarFoldKernel();
+
+    private Kernels() {}
   }
 }

@@ -24,9 +24,9 @@ public final class WeightedSum {
 
   /** Elements per block when folding: a block of the sum stays in the L2 cache. */
   private static final int BLOCK = 1 << 14;
-  private static final FoldKernel KERNEL = FoldKernel.best();
 
   private final ModelSpec spec;
+  private final FoldKernel kernel;
   /** The folded sum; null until something has been folded into it (all zero until then). */
   private double[] sum;
   private final float[][] pending = new float[PENDING][];
@@ -37,6 +37,7 @@ public final class WeightedSum {
 
   public WeightedSum(ModelSpec spec) {
     this.spec = spec;
+    this.kernel = FoldKernel.forLength(spec.parameterCount());
   }
 
   public ModelSpec spec() {
@@ -111,12 +112,12 @@ public final class WeightedSum {
     for (int start = 0; start < n; start += BLOCK) {
       int end = Math.min(n, start + BLOCK);
       if (window == null) {
-        KERNEL.accumulate(sum, 0, pending, pendingWeights, pendingCount, start, end);
-        KERNEL.scale(sum, 0, inv, out, start, end);
+        kernel.accumulate(sum, 0, pending, pendingWeights, pendingCount, start, end);
+        kernel.scale(sum, 0, inv, out, start, end);
       } else {
         java.util.Arrays.fill(window, 0.0);
-        KERNEL.accumulate(window, start, pending, pendingWeights, pendingCount, start, end);
-        KERNEL.scale(window, start, inv, out, start, end);
+        kernel.accumulate(window, start, pending, pendingWeights, pendingCount, start, end);
+        kernel.scale(window, start, inv, out, start, end);
       }
     }
     if (window == null) {
@@ -130,7 +131,7 @@ public final class WeightedSum {
     if (pendingCount > 0) {
       double[] into = folded();
       for (int start = 0; start < into.length; start += BLOCK) {
-        KERNEL.accumulate(into, 0, pending, pendingWeights, pendingCount, start, Math.min(into.length, start + BLOCK));
+        kernel.accumulate(into, 0, pending, pendingWeights, pendingCount, start, Math.min(into.length, start + BLOCK));
       }
       clearPending();
     }

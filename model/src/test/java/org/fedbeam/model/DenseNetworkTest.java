@@ -53,6 +53,27 @@ class DenseNetworkTest {
   }
 
   @Test
+  void evaluatingOnSeveralThreadsGivesTheSameBitsAsOnOne() {
+    DenseNetwork network = new DenseNetwork(MLP);
+    Parameters parameters = TestData.jitter(network.initialize(INIT_SEED), 0.2, 3L);
+    // 4 full batches and a partial one, so some thread counts leave the last part with only the partial batch
+    Dataset rows = TestData.gaussian("threaded", 4 * 512 + 37, 12, 4, 404L);
+    float[] one = network.predictProbabilities(parameters, rows, 1);
+
+    for (int threads : new int[] {2, 3, 4, 5, 8}) {
+      assertThat(threads + " threads", network.predictProbabilities(parameters, rows, threads), equalTo(one));
+      EvalReport threaded = network.evaluate(parameters, rows, threads);
+      EvalReport single = network.evaluate(parameters, rows);
+      assertThat(threaded.logLoss(), equalTo(single.logLoss()));
+      assertThat(threaded.accuracy(), equalTo(single.accuracy()));
+      assertThat(threaded.macroF1(), equalTo(single.macroF1()));
+      assertThat(threaded.confusion(), equalTo(single.confusion()));
+    }
+    assertThat(network.predictProbabilities(parameters, SMALL, 4), equalTo(network.predictProbabilities(parameters, SMALL)));
+    assertThrows(IllegalArgumentException.class, () -> network.predictProbabilities(parameters, rows, 0));
+  }
+
+  @Test
   void mlpProbabilitiesMatchThePureJavaForwardPass() {
     DenseNetwork network = new DenseNetwork(MLP);
     Parameters parameters = TestData.jitter(network.initialize(INIT_SEED), 0.2, 2L);

@@ -20,6 +20,14 @@ class FoldKernelTest {
   }
 
   @Test
+  void modelSizedVectorsFoldWithTheScalarKernelAndLargeOnesWithTheVectorKernel() {
+    assertThat(FoldKernel.forLength(101_770), instanceOf(ScalarFoldKernel.class));
+    assertThat(FoldKernel.forLength(FoldKernel.VECTOR_MIN_LENGTH - 1), instanceOf(ScalarFoldKernel.class));
+    assertThat(FoldKernel.forLength(FoldKernel.VECTOR_MIN_LENGTH), instanceOf(VectorFoldKernel.class));
+    assertThat(FoldKernel.forLength(10_000_000), instanceOf(VectorFoldKernel.class));
+  }
+
+  @Test
   void accumulateIsBitIdenticalToTheScalarReference() {
     SplittableRandom random = new SplittableRandom(11);
     for (int length : LENGTHS) {

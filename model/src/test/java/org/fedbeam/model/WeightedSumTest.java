@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.closeTo;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
+import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -59,6 +60,34 @@ class WeightedSumTest {
     assertThat(maxAbsDifference(average, reference(inputs, weights)), lessThanOrEqualTo(1e-6));
     assertThat(sum.count(), equalTo((long) INPUTS));
     assertThat(sum.totalWeight(), closeTo(Arrays.stream(weights).sum(), 1e-9));
+  }
+
+  @Test
+  void largeModelsFoldWithTheVectorKernelToTheSameBitsAsSmallModelsWithTheScalarOne() {
+    // 1024-1024-2: 1,051,650 values, over the size from which the vector kernel folds
+    ModelSpec large = ModelSpec.of(1024, List.of(1024), 2);
+    assertThat(large.parameterCount(), greaterThanOrEqualTo(FoldKernel.VECTOR_MIN_LENGTH));
+    int k = 5;
+    List<Parameters> inputs = randomParameters(large, k, SEED + 7);
+    double[] weights = randomWeights(k, SEED + 8);
+    WeightedSum sum = new WeightedSum(large);
+    for (int i = 0; i < k; i++) {
+      sum.add(inputs.get(i), weights[i]);
+    }
+    Parameters viaVector = sum.average();
+
+    // the same fold on the scalar reference kernel, block by block as WeightedSum does it
+    float[][] pending = new float[k][];
+    for (int i = 0; i < k; i++) {
+      pending[i] = inputs.get(i).values();
+    }
+    double[] reference = new double[large.parameterCount()];
+    float[] expected = new float[reference.length];
+    ScalarFoldKernel scalar = new ScalarFoldKernel();
+    scalar.accumulate(reference, 0, pending, weights, k, 0, reference.length);
+    scalar.scale(reference, 0, 1.0 / Arrays.stream(weights).sum(), expected, 0, reference.length);
+
+    assertThat(viaVector, equalTo(Parameters.copyOf(large, expected)));
   }
 
   @Test

@@ -9,8 +9,9 @@ import org.apache.beam.sdk.options.Description;
  * {@code target/bench}.
  */
 public interface BenchOptions extends TrainOptions {
-  @Description("Federated rounds timed for the round overhead")
-  @Default.Integer(12)
+  @Description("Federated rounds timed for the round overhead: the main job's default number of rounds, so the"
+      + " median covers the run the main job does, its first round (translation) and warm-up included")
+  @Default.Integer(50)
   int getBenchRounds();
 
   void setBenchRounds(int value);

@@ -83,7 +83,8 @@ public final class RoundPipeline {
         .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(plan.descriptorUri())))
         .setCoder(FedBeamCoders.ParametersCoder.of());
     if (!plan.evaluationSets().isEmpty()) {
-      model.apply("EvaluateModel", EvaluateModel.on(plan.evaluationSets()))
+      // training is over when the new model is evaluated: its forward passes may use every worker's core
+      model.apply("EvaluateModel", EvaluateModel.on(plan.evaluationSets()).withThreads(plan.workers()))
           .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(plan.descriptorUri())));
     }
     trained.get(TrainLocally.SKIPPED).apply("RecordSkipped", ParDo.of(new RecordSkippedFn(plan.descriptorUri())));

@@ -82,6 +82,29 @@ class EvaluateModelTest {
   }
 
   @Test
+  void evaluatingOnSeveralThreadsGivesTheSameReportAsOnOne() {
+    // more rows than one evaluation batch (512), so the forward passes really are split between threads
+    Dataset large = Fixtures.blobs("large", 1300, 505L);
+    String uri = Fixtures.writeShard(dir, "large.fbds", large);
+    EvalReport direct = new DenseNetwork(SPEC).evaluate(MODEL, large);
+    byte[] expected = Fixtures.encode(FedBeamCoders.ModelEvaluationCoder.of(), new ModelEvaluation("large", direct));
+    Pipeline p = Fixtures.pipeline();
+
+    PCollection<ModelEvaluation> evaluations = p
+        .apply(Create.of(List.of(MODEL)).withCoder(FedBeamCoders.ParametersCoder.of()))
+        .apply(EvaluateModel.on(Map.of("large", uri)).withThreads(3));
+
+    PAssert.thatSingleton(evaluations).satisfies(e -> {
+      assertThat(Fixtures.encode(FedBeamCoders.ModelEvaluationCoder.of(), e), equalTo(expected));
+      return null;
+    });
+    p.run().waitUntilFinish();
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> EvaluateModel.on(Map.of("large", uri)).withThreads(0));
+    assertThat(e.getMessage(), containsString("threads must be >= 1, was 0"));
+  }
+
+  @Test
   void noDatasetsAreRejected() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> EvaluateModel.on(Map.of()));
 
