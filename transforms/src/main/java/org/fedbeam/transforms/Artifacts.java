@@ -14,20 +14,49 @@ import org.apache.beam.sdk.io.fs.ResourceId;
 
 /**
  * Reads and writes whole artifacts (models, shards, round records) at URIs through Beam's
- * {@link FileSystems}, so a local folder and {@code azfs://} storage behave the same.
+ * {@link FileSystems}, so a local folder and {@code azfs://ACCOUNT/CONTAINER/path} storage behave
+ * the same. For azfs, the pipeline options must carry the account (see {@link
+ * org.fedbeam.transforms.storage.ConnectionStringClientFactory#configure}) and the container must
+ * exist ({@link org.fedbeam.transforms.storage.AzureContainers#ensure}).
  *
- * <p>Writes are atomic for readers: bytes go to a uniquely named temporary sibling first, which is
- * then renamed onto the target. A crash mid-write leaves at most a {@code .tmp-} file, never a
- * partial artifact under the real name.
+ * <p>Writes are atomic for readers: bytes go to a uniquely named temporary sibling
+ * ({@code NAME.tmp-UUID}) first, which is then renamed onto the target. A crash mid-write leaves at
+ * most a {@code .tmp-} file, never a partial artifact under the real name; readers look up exact
+ * names only, so a leftover temporary file is never taken for the artifact.
+ *
+ * <p>Why this holds on each file system:
+ * <ul>
+ *   <li>Local files: the rename is {@code Files.move} with {@code ATOMIC_MOVE}, replacing the target.
+ *   <li>{@code azfs://} (Beam's {@code AzureBlobStoreFileSystem}, Beam 2.59): there is no rename in
+ *       Blob storage; Beam renames by a server-side copy (Copy Blob From URL, synchronous) of the
+ *       temporary blob onto the target, then deletes the temporary blob. Both steps write a blob as a
+ *       whole: the temporary blob appears when the output stream is closed, in one Put Blob or, when
+ *       large, one Put Block List over blocks staged before (an interrupted upload leaves no blob, or
+ *       uncommitted blocks under the temporary name), and the copy replaces the target in one
+ *       commit, so a reader sees the old content or the new, never a mix. A reader already streaming the old blob while it is
+ *       replaced gets an error, not mixed bytes: the Azure SDK's blob input stream pins the ETag it
+ *       started with. A crash between copy and delete leaves a complete target plus a harmless
+ *       {@code .tmp-} blob. Copy Blob From URL takes sources of at most 256 MiB, so larger
+ *       artifacts are refused on azfs before anything is written.
+ * </ul>
  */
 public final class Artifacts {
   private static final String TEMP_MARK = ".tmp-";
+  /** The largest source Azure's synchronous Copy Blob From URL accepts, which Beam's azfs rename uses. */
+  static final long AZFS_MAX_ARTIFACT_BYTES = 256L * 1024 * 1024;
 
   private Artifacts() {}
 
-  /** Writes {@code bytes} to {@code uri}, replacing what was there, atomically for readers. */
+  /**
+   * Writes {@code bytes} to {@code uri}, replacing what was there, atomically for readers.
+   *
+   * @throws java.io.UncheckedIOException naming {@code uri} if the write fails; the target then holds
+   *     its old content or, if only the clean-up of the temporary file failed, the new one
+   * @throws IllegalArgumentException if {@code uri} is on azfs and {@code bytes} exceeds 256 MiB
+   */
   public static void writeAtomically(String uri, byte[] bytes) {
     ResourceId target = FileSystems.matchNewResource(uri, false);
+    requireRenamable(target.getScheme(), bytes.length, uri);
     String tempName = target.getFilename() + TEMP_MARK + UUID.randomUUID();
     ResourceId temp = target.getCurrentDirectory().resolve(tempName,
         org.apache.beam.sdk.io.fs.ResolveOptions.StandardResolveOptions.RESOLVE_FILE);
@@ -35,7 +64,9 @@ public final class Artifacts {
       try (OutputStream out = Channels.newOutputStream(FileSystems.create(temp, "application/octet-stream"))) {
         out.write(bytes);
       }
-      FileSystems.rename(List.of(temp), List.of(target), MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+      // No move options: every file system here refuses them and FileSystems would then match the
+      // source first (one more round trip on azfs); a missing temporary file must fail the write.
+      FileSystems.rename(List.of(temp), List.of(target));
     } catch (IOException e) {
       deleteQuietly(temp);
       throw new java.io.UncheckedIOException("cannot write " + uri + ": " + e.getMessage(), e);
@@ -77,6 +108,14 @@ public final class Artifacts {
   public static String resolve(String directoryUri, String name) {
     String base = directoryUri.endsWith("/") ? directoryUri : directoryUri + "/";
     return base + name;
+  }
+
+  /** Fails before any I/O when the file system could not rename an artifact of {@code length} bytes. */
+  static void requireRenamable(String scheme, long length, String uri) {
+    if ("azfs".equals(scheme) && length > AZFS_MAX_ARTIFACT_BYTES) {
+      throw new IllegalArgumentException("artifact " + uri + " is " + length + " bytes; azfs:// writes are renamed by "
+          + "Azure's Copy Blob From URL, which takes at most " + AZFS_MAX_ARTIFACT_BYTES + " bytes (256 MiB)");
+    }
   }
 
   /** Lookups go through FileSystems' matching, so a name with glob characters could match another file. */
