@@ -50,6 +50,47 @@ public final class FedBeam {
           }
           Bench.run(parse(benchArgs, BenchOptions.class), out);
         }
+        case "keys" -> {
+          if (rest.size() < 1 || !rest.get(0).equals("new")) {
+            err.println("usage: fedbeam keys new --out DIR");
+            return 2;
+          }
+          List<String> flags = toBeamArgs(rest.subList(1, rest.size()));
+          String dir = flags.stream().filter(f -> f.startsWith("--out=")).map(f -> f.substring(6)).findFirst()
+              .orElseThrow(() -> new IllegalArgumentException("keys new needs --out DIR"));
+          var identity = org.fedbeam.pipelines.federated.Keys.create(java.nio.file.Path.of(dir));
+          out.println("key pair written to " + dir + " (private.pem, public.pem)");
+          out.println("key id     " + identity.keyId());
+          out.println("public key " + identity.publicKeyBase64());
+        }
+        case "pipeline" -> {
+          out.println(org.fedbeam.pipelines.federated.SiloPipeline.NAME + " version "
+              + org.fedbeam.pipelines.federated.SiloPipeline.VERSION + " sha256 "
+              + org.fedbeam.pipelines.federated.SiloPipeline.definitionSha256());
+        }
+        case "agent" -> {
+          if (rest.contains("--help")) {
+            PipelineOptionsFactory.printHelp(out, org.fedbeam.pipelines.federated.AgentOptions.class);
+            return 0;
+          }
+          org.fedbeam.pipelines.federated.SiloAgent.run(parse(rest, org.fedbeam.pipelines.federated.AgentOptions.class), out);
+        }
+        case "orchestrate" -> {
+          if (rest.contains("--help")) {
+            PipelineOptionsFactory.printHelp(out, org.fedbeam.pipelines.federated.OrchestrateOptions.class);
+            return 0;
+          }
+          var summary = org.fedbeam.pipelines.federated.Orchestrator.run(
+              parse(rest, org.fedbeam.pipelines.federated.OrchestrateOptions.class), out);
+          out.println("SUMMARY " + RoundRecords.oneLine(summary));
+        }
+        case "demo" -> {
+          if (rest.isEmpty() || !rest.get(0).equals("federated")) {
+            err.println("usage: fedbeam demo federated --silos 3 --rounds 3 --output DIR [--storage local|azurite]");
+            return 2;
+          }
+          org.fedbeam.pipelines.federated.Demo.run(rest.subList(1, rest.size()), out);
+        }
         default -> {
           err.println("error: unknown command '" + command + "'");
           usage(err);
@@ -114,7 +155,7 @@ public final class FedBeam {
   }
 
   /** The distinct messages of an exception and its causes, outermost first. */
-  static String messages(Throwable t) {
+  public static String messages(Throwable t) {
     List<String> seen = new ArrayList<>();
     for (Throwable c = t; c != null; c = c.getCause()) {
       String m = c.getMessage();
@@ -131,6 +172,11 @@ public final class FedBeam {
     out.println("                     --model mlp --hidden 128 --epochs 1 --rounds 50 --lr 0.05 --batch-size 64");
     out.println("                     --dataset fashion-mnist|FILE.csv --label-column label --no-baselines]");
     out.println("       fedbeam bench [--output DIR]");
+    out.println("       fedbeam keys new --out DIR               an Ed25519 key pair for a submitter or a silo");
+    out.println("       fedbeam pipeline                         the silo pipeline's name, version and digest (for policies)");
+    out.println("       fedbeam agent --policy POLICY.json       a silo agent (until SIGTERM; --once answers what waits)");
+    out.println("       fedbeam orchestrate --job JOB.json       runs a federated job across silo agents");
+    out.println("       fedbeam demo federated --silos 3 --rounds 3 --output DIR");
     out.println("       fedbeam COMMAND --help   lists every flag of a command");
   }
 }

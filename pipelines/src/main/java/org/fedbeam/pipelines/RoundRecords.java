@@ -25,7 +25,7 @@ import org.fedbeam.transforms.ModelEvaluation;
  * (one per evaluation set) and {@code skipped-SILO.json} (silos left out, with the reason).
  */
 public final class RoundRecords {
-  static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+  public static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private RoundRecords() {}
 
@@ -33,7 +33,7 @@ public final class RoundRecords {
   public record Outcome(int round, long totalSamples, SortedMap<String, SystemMetadata> participants,
       Map<String, EvalReport> evaluations, SortedMap<String, String> skipped) {}
 
-  static void writeAggregate(String roundDir, AggregateResult result) {
+  public static void writeAggregate(String roundDir, AggregateResult result) {
     ObjectNode root = JSON.createObjectNode();
     root.put("round", result.round());
     root.put("total_samples", result.totalSamples());
@@ -45,7 +45,7 @@ public final class RoundRecords {
     write(Artifacts.resolve(roundDir, "aggregate.json"), root);
   }
 
-  static void writeEvaluation(String roundDir, ModelEvaluation evaluation) {
+  public static void writeEvaluation(String roundDir, ModelEvaluation evaluation) {
     write(Artifacts.resolve(roundDir, "eval-" + evaluation.dataset() + ".json"), toJson(evaluation.dataset(), evaluation.report()));
   }
 
@@ -115,7 +115,7 @@ public final class RoundRecords {
     }
   }
 
-  static List<String> list(String glob) {
+  public static List<String> list(String glob) {
     List<String> out = new ArrayList<>();
     try {
       MatchResult result = FileSystems.match(glob);
@@ -134,11 +134,11 @@ public final class RoundRecords {
   }
 
   /** {@code node} as JSON on one line, for the SUMMARY and BENCH lines. */
-  static String oneLine(JsonNode node) throws IOException {
+  public static String oneLine(JsonNode node) throws IOException {
     return JSON.writer().without(SerializationFeature.INDENT_OUTPUT).writeValueAsString(node);
   }
 
-  static void write(String uri, JsonNode node) {
+  public static void write(String uri, JsonNode node) {
     try {
       Artifacts.writeAtomically(uri, JSON.writeValueAsBytes(node));
     } catch (IOException e) {
@@ -146,7 +146,7 @@ public final class RoundRecords {
     }
   }
 
-  static JsonNode readJson(String uri, String what) {
+  public static JsonNode readJson(String uri, String what) {
     try {
       return JSON.readTree(new String(Artifacts.read(uri, what), StandardCharsets.UTF_8));
     } catch (IOException e) {

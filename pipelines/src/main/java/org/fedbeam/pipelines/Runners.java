@@ -13,11 +13,11 @@ import org.apache.beam.runners.flink.FlinkRunner;
  * {@code --flinkMaster=host:port} submits to that cluster; {@code [local]} is Beam's own
  * per-pipeline mini cluster; any other runner (DirectRunner in tests) is used as is.
  */
-final class Runners {
+public final class Runners {
   private Runners() {}
 
   /** The runner-side resources of a run; closing them stops an embedded cluster. */
-  interface Session extends AutoCloseable {
+  public interface Session extends AutoCloseable {
     /** Where to watch the jobs, or null. */
     String webUi();
 
@@ -31,7 +31,16 @@ final class Runners {
   }
 
   static Session prepare(TrainOptions options, PrintStream out) throws Exception {
-    String output = options.getOutput();
+    return prepare(options, options.getOutput(), options.getWebUiPort(), out);
+  }
+
+  /**
+   * As {@link #prepare(TrainOptions, PrintStream)} for any options: an embedded cluster keeps its
+   * temporary files under {@code output} (if it is a local folder) and serves its web UI on
+   * {@code webUiPort}.
+   */
+  public static Session prepare(org.apache.beam.sdk.options.PipelineOptions options, String output, String webUiPort,
+      PrintStream out) throws Exception {
     if (!FlinkRunner.class.equals(options.getRunner())) {
       String name = options.getRunner().getSimpleName();
       return session(null, name, null, RoundRunner.beam());
@@ -45,7 +54,7 @@ final class Runners {
     }
     int slots = flink.getParallelism() > 0 ? flink.getParallelism() : Runtime.getRuntime().availableProcessors();
     Path work = isLocal(output) ? Path.of(output).resolve("flink-tmp") : Files.createTempDirectory("fedbeam-flink");
-    EmbeddedFlink cluster = EmbeddedFlink.start(slots, options.getWebUiPort(), work);
+    EmbeddedFlink cluster = EmbeddedFlink.start(slots, webUiPort, work);
     flink.setFilesToStage(List.of(cluster.stagingJar().toString()));
     flink.setParallelism(slots);
     String ui = cluster.webUi().toString();

@@ -162,7 +162,7 @@ public final class TrainJob {
     return lines;
   }
 
-  static double median(double[] values) {
+  public static double median(double[] values) {
     double[] v = values.clone();
     Arrays.sort(v);
     int n = v.length;

@@ -1,0 +1,27 @@
+package org.fedbeam.pipelines.federated;
+
+import org.apache.beam.runners.flink.FlinkPipelineOptions;
+import org.apache.beam.sdk.options.Default;
+import org.apache.beam.sdk.options.Description;
+import org.apache.beam.sdk.options.Validation;
+
+/** Options of {@code fedbeam agent}. The silo's Flink is embedded unless {@code --flinkMaster} names its cluster. */
+public interface AgentOptions extends FlinkPipelineOptions {
+  @Description("The silo policy file (JSON) the provider owns")
+  @Validation.Required
+  String getPolicy();
+
+  void setPolicy(String value);
+
+  @Description("Web UI port of the embedded Flink cluster (0 for any free port)")
+  @Default.String("0")
+  String getWebUiPort();
+
+  void setWebUiPort(String value);
+
+  @Description("Answer the requests waiting now, then exit, instead of running as a service")
+  @Default.Boolean(false)
+  boolean getOnce();
+
+  void setOnce(boolean value);
+}

@@ -1,0 +1,218 @@
+package org.fedbeam.pipelines.federated;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.SimulationData;
+import org.fedbeam.pipelines.TrainOptions;
+
+/**
+ * {@code fedbeam demo federated --silos 3 --rounds 3 --output DIR}: the federated mode on one
+ * machine. It splits Fashion-MNIST into silo shards, makes a key pair for the orchestrator and one
+ * per silo, writes each silo's policy and the job file, then starts one silo agent per silo and
+ * the orchestrator, each a separate OS process with its own embedded Flink. When the orchestrator
+ * is done it stops the agents with SIGTERM and ends with a {@code SUMMARY} JSON line.
+ *
+ * <pre>
+ *   DIR/silos/silo-NN/       the silo's private side: train.fbds, key/, policy.json, state/ (audit log), agent.log
+ *   DIR/exchange/silo-NN/    the silo's exchange area: requests in, answers out
+ *   DIR/orchestrator/        validation and test sets, key/, job.json, run/ (models, rounds, summary), orchestrator.log
+ * </pre>
+ */
+public final class Demo {
+  private Demo() {}
+
+  public static void run(List<String> args, PrintStream out) throws Exception {
+    Map<String, String> flags = flags(args);
+    int silos = Integer.parseInt(flags.getOrDefault("silos", "3"));
+    int rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
+    String output = flags.get("output");
+    if (output == null) {
+      throw new IllegalArgumentException("demo federated needs --output DIR");
+    }
+    if (silos < 1 || rounds < 1) {
+      throw new IllegalArgumentException("--silos and --rounds must be >= 1");
+    }
+    String storage = flags.getOrDefault("storage", "local");
+    if (!storage.equals("local")) {
+      throw new IllegalArgumentException("--storage " + storage + " is not supported yet: only local (see docs/federated.md)");
+    }
+    Path dir = Path.of(output).toAbsolutePath();
+    Files.createDirectories(dir);
+    out.printf("demo: %d silos, %d rounds, everything under %s%n", silos, rounds, dir);
+
+    TrainOptions data = PipelineOptionsFactory.fromArgs("--output=" + dir, "--silos=" + silos,
+        "--seed=" + flags.getOrDefault("seed", "42"), "--alpha=" + flags.getOrDefault("alpha", "0.5"),
+        "--fashionMnistDir=" + flags.getOrDefault("fashion-mnist-dir", "/usr/share/datasets/fashion-mnist"))
+        .as(TrainOptions.class);
+    SimulationData prepared = SimulationData.prepare(data, out);
+    out.println("silo sizes: " + prepared.siloSizes());
+
+    Keys.Identity submitter = Keys.create(dir.resolve("orchestrator/key"));
+    ArrayNode jobSilos = Signed.JSON.createArrayNode();
+    List<Path> policies = new ArrayList<>();
+    for (var silo : prepared.silos().entrySet()) {
+      String id = silo.getKey();
+      Path siloDir = dir.resolve("silos").resolve(id);
+      Keys.Identity key = Keys.create(siloDir.resolve("key"));
+      String exchange = dir.resolve("exchange").resolve(id).toString();
+      Files.createDirectories(Path.of(exchange));
+      ObjectNode policy = Signed.JSON.createObjectNode();
+      policy.put("silo", id);
+      policy.put("data", silo.getValue());
+      policy.put("exchange", exchange);
+      policy.put("state", siloDir.resolve("state").toString());
+      policy.put("key", siloDir.resolve("key").toString());
+      policy.putArray("trusted_submitters").addObject().put("name", "demo-orchestrator")
+          .put("public_key", submitter.publicKeyBase64());
+      policy.putArray("approved_pipelines").addObject().put("name", SiloPipeline.NAME).put("version", SiloPipeline.VERSION)
+          .put("sha256", SiloPipeline.definitionSha256());
+      policy.putArray("approved_models").add("mlp").add("logreg");
+      policy.put("max_parameters", 5_000_000);
+      policy.put("min_samples", 50);
+      policy.put("max_rounds_per_job", 100);
+      policy.putArray("allowed_metadata").add("samples").add("train_loss").add("train_ms");
+      policy.put("max_update_norm", 1000.0);
+      policy.put("poll_ms", 100);
+      Path policyFile = siloDir.resolve("policy.json");
+      Files.write(policyFile, RoundRecords.JSON.writeValueAsBytes(policy));
+      policies.add(policyFile);
+      jobSilos.addObject().put("id", id).put("exchange", exchange).put("public_key", key.publicKeyBase64());
+    }
+    ObjectNode job = Signed.JSON.createObjectNode();
+    job.put("job_id", "demo-" + System.currentTimeMillis());
+    job.put("submitter_key", dir.resolve("orchestrator/key").toString());
+    job.put("output", dir.resolve("orchestrator/run").toString());
+    ObjectNode model = job.putObject("model");
+    model.put("kind", "mlp");
+    model.putArray("layers").add(prepared.featureCount()).add(Integer.parseInt(flags.getOrDefault("hidden", "128")))
+        .add(prepared.classes());
+    job.putObject("train").put("epochs", 1).put("batch_size", 64).put("learning_rate", 0.05).put("momentum", 0.9)
+        .put("weight_decay", 0.0);
+    job.put("rounds", rounds);
+    job.put("min_silos", Math.max(1, silos - 1));
+    job.put("round_timeout_s", 180);
+    job.put("grace_s", 10);
+    job.put("max_attempts", 2);
+    job.put("seed", 42);
+    job.set("silos", jobSilos);
+    ObjectNode evaluation = job.putObject("evaluation");
+    prepared.evaluationSets().forEach(evaluation::put);
+    Path jobFile = dir.resolve("orchestrator/job.json");
+    Files.write(jobFile, RoundRecords.JSON.writeValueAsBytes(job));
+
+    List<Process> agents = new ArrayList<>();
+    Process orchestrator = null;
+    try {
+      for (int i = 0; i < policies.size(); i++) {
+        Path log = policies.get(i).getParent().resolve("agent.log");
+        agents.add(start(List.of("agent", "--policy=" + policies.get(i), "--parallelism=1"), log));
+      }
+      out.println("silo agents started, pids " + agents.stream().map(p -> String.valueOf(p.pid())).toList());
+      orchestrator = start(List.of("orchestrate", "--job=" + jobFile, "--parallelism=1"),
+          dir.resolve("orchestrator/orchestrator.log"));
+      out.println("orchestrator started, pid " + orchestrator.pid() + "; its log: " + dir.resolve("orchestrator/orchestrator.log"));
+      if (!orchestrator.waitFor(30, TimeUnit.MINUTES)) {
+        throw new IllegalStateException("the orchestrator did not finish within 30 minutes");
+      }
+      if (orchestrator.exitValue() != 0) {
+        throw new IllegalStateException("the orchestrator failed (exit " + orchestrator.exitValue() + "): "
+            + tail(dir.resolve("orchestrator/orchestrator.log")));
+      }
+    } finally {
+      if (orchestrator != null && orchestrator.isAlive()) {
+        orchestrator.destroyForcibly();
+      }
+      for (Process agent : agents) {
+        agent.destroy(); // SIGTERM: the agent finishes the request in hand and exits
+      }
+      for (Process agent : agents) {
+        if (!agent.waitFor(60, TimeUnit.SECONDS)) {
+          agent.destroyForcibly();
+        }
+      }
+    }
+    JsonNode summary = RoundRecords.readJson(dir.resolve("orchestrator/run/run-summary.json").toString(), "run summary");
+    ObjectNode result = Signed.JSON.createObjectNode();
+    result.put("mode", "federated");
+    for (String key : List.of("job_id", "rounds_completed", "silos", "updates_accepted", "updates_refused",
+        "updates_invalid", "silos_timed_out", "fl_accuracy", "round_wall_s_median", "final_model_sha256",
+        "orchestrator_pid")) {
+      result.set(key, summary.get(key));
+    }
+    ArrayNode pids = result.putArray("silo_pids");
+    agents.forEach(a -> pids.add(a.pid()));
+    ObjectNode exits = result.putObject("agent_exit_codes");
+    for (int i = 0; i < agents.size(); i++) {
+      exits.put(policies.get(i).getParent().getFileName().toString(), agents.get(i).exitValue());
+    }
+    result.set("silo_latency_s_median", summary.get("silo_latency_s_median"));
+    result.put("output", dir.toString());
+    out.println("SUMMARY " + RoundRecords.oneLine(result));
+  }
+
+  /** Starts {@code fedbeam ARGS} in a new JVM with this JVM's class path and flags. */
+  static Process start(List<String> args, Path log) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse("java"));
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (arg.startsWith("--add-") || arg.startsWith("-XX:+UseParallelGC") || arg.startsWith("-Xm")) {
+        command.add(arg);
+      }
+    }
+    command.add("-cp");
+    command.add(System.getProperty("java.class.path"));
+    command.add("org.fedbeam.pipelines.FedBeam");
+    command.addAll(args);
+    Files.createDirectories(log.getParent());
+    return new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  private static String tail(Path log) {
+    try {
+      List<String> lines = Files.readAllLines(log);
+      return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+    } catch (IOException e) {
+      return "(no log: " + e.getMessage() + ")";
+    }
+  }
+
+  private static Map<String, String> flags(List<String> args) {
+    Map<String, String> flags = new LinkedHashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      if (!a.startsWith("--")) {
+        throw new IllegalArgumentException("unexpected argument '" + a + "'");
+      }
+      String name = a.substring(2);
+      String value;
+      int eq = name.indexOf('=');
+      if (eq >= 0) {
+        value = name.substring(eq + 1);
+        name = name.substring(0, eq);
+      } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
+        value = args.get(++i);
+      } else {
+        throw new IllegalArgumentException("--" + name + " needs a value");
+      }
+      if (!List.of("silos", "rounds", "output", "storage", "seed", "alpha", "hidden", "fashion-mnist-dir").contains(name)) {
+        throw new IllegalArgumentException("unknown flag --" + name + " for demo federated");
+      }
+      flags.put(name, value);
+    }
+    return flags;
+  }
+}

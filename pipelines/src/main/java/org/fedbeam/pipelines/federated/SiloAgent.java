@@ -1,0 +1,394 @@
+package org.fedbeam.pipelines.federated;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.PipelineResult;
+import org.fedbeam.model.ModelFormat;
+import org.fedbeam.model.ModelFormatException;
+import org.fedbeam.model.Parameters;
+import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.Runners;
+import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.GuardEgress;
+
+/**
+ * The silo agent ({@code fedbeam agent --policy POLICY.json}): a long-running service on the data
+ * provider's side. It watches the silo's exchange area and, for each round request it has not
+ * answered yet:
+ * <ol>
+ *   <li>verifies it: signed by a submitter the policy trusts, untampered, addressed to this silo
+ *       and this place in the exchange, not a replay (a nonce answered before, or a round older
+ *       than one already answered), an approved pipeline that is exactly this build's, an approved
+ *       model kind and size, within the job's round limit and its deadline, and a global model
+ *       whose SHA-256 is the one signed in the request;</li>
+ *   <li>runs the {@link SiloPipeline} on the silo's own Flink, on a private copy of the verified
+ *       global model;</li>
+ *   <li>publishes what passed the egress guard: the weights, then the signed update (or a signed
+ *       refusal that says why without revealing data);</li>
+ *   <li>records the decision in the silo's audit log.</li>
+ * </ol>
+ * Every write is atomic and the signed message is written last, so a crash or SIGTERM leaves no
+ * partial answer; requests without an answer are taken up again on restart.
+ */
+public final class SiloAgent implements AutoCloseable {
+  private final SiloPolicy policy;
+  private final Keys.Identity identity;
+  private final Exchange exchange;
+  private final Audit audit;
+  private final AgentOptions options;
+  private final Runners.Session session;
+  private final PrintStream out;
+  private volatile boolean stopping;
+
+  private SiloAgent(SiloPolicy policy, AgentOptions options, PrintStream out) throws Exception {
+    this.policy = policy;
+    this.identity = Keys.load(policy.keyDir());
+    this.exchange = new Exchange(policy.exchange());
+    this.audit = new Audit(Artifacts.resolve(policy.state(), "audit.jsonl"));
+    this.options = options;
+    this.out = out;
+    this.session = Runners.prepare(options, policy.state(), options.getWebUiPort(), out);
+  }
+
+  /** Starts an agent for the policy the options name (its key pair is loaded and checked now). */
+  public static SiloAgent start(AgentOptions options, PrintStream out) throws Exception {
+    SiloPolicy policy = SiloPolicy.read(java.nio.file.Path.of(options.getPolicy()));
+    return new SiloAgent(policy, options, out);
+  }
+
+  /** {@code fedbeam agent}: serves until SIGTERM (or, with {@code --once}, answers what is waiting). */
+  public static void run(AgentOptions options, PrintStream out) throws Exception {
+    try (SiloAgent agent = start(options, out)) {
+      out.printf("silo agent %s (pid %d, key %s): watching %s, policy %s%n", agent.policy.silo(),
+          ProcessHandle.current().pid(), agent.identity.keyId(), agent.policy.exchange(), options.getPolicy());
+      out.println("pipeline " + SiloPipeline.NAME + " " + SiloPipeline.VERSION + " sha256 " + SiloPipeline.definitionSha256());
+      out.flush();
+      if (options.getOnce()) {
+        agent.answerPending();
+        return;
+      }
+      CountDownLatch stopped = new CountDownLatch(1);
+      Thread hook = new Thread(() -> {
+        agent.stopping = true;
+        try {
+          stopped.await(120, TimeUnit.SECONDS); // let the request in hand finish and publish (or not) atomically
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }, "fedbeam-agent-stop");
+      Runtime.getRuntime().addShutdownHook(hook);
+      try {
+        agent.serve();
+      } finally {
+        out.println("silo agent " + agent.policy.silo() + " stopped");
+        out.flush();
+        stopped.countDown();
+      }
+    }
+  }
+
+  /** Answers pending requests until asked to stop. */
+  void serve() throws InterruptedException {
+    while (!stopping) {
+      answerPending();
+      for (long waited = 0; waited < policy.pollMillis() && !stopping; waited += 50) {
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  /** One pass over the exchange: answers every request that has no answer yet; returns how many. */
+  public int answerPending() {
+    List<String> requests = new ArrayList<>(RoundRecords.list(exchange.requestGlob()));
+    Collections.sort(requests);
+    int answered = 0;
+    for (String uri : requests) {
+      if (stopping) {
+        break;
+      }
+      Exchange.Slot slot = Exchange.slotOf(uri);
+      if (slot == null || Artifacts.exists(exchange.answer(slot))) {
+        continue;
+      }
+      try {
+        answer(uri, slot);
+        answered++;
+      } catch (RuntimeException e) {
+        // could not even write the refusal (the exchange is unreachable?): tried again on the next pass
+        out.printf("%s: cannot answer %s: %s%n", policy.silo(), uri, org.fedbeam.pipelines.FedBeam.messages(e));
+        out.flush();
+      }
+    }
+    return answered;
+  }
+
+  private void answer(String requestUri, Exchange.Slot slot) {
+    Messages.RoundRequest request = null;
+    ObjectNode event = event(slot);
+    try {
+      byte[] bytes;
+      try {
+        bytes = Artifacts.read(requestUri, "round request");
+      } catch (RuntimeException e) {
+        throw new Rejected("unreadable request", e.getMessage());
+      }
+      Signed.Opened opened = Signed.open(bytes, Set.of(Messages.REQUEST), policy.trustedSubmitters());
+      event.put("submitter", policy.submitterNames().get(opened.signer()));
+      request = Messages.RoundRequest.fromJson(opened.body());
+      checkRequest(request, slot);
+      JobState state = JobState.read(policy.state(), slot.jobId());
+      checkReplay(request, state, requestUri);
+      Parameters global = verifiedGlobalModel(request, slot);
+      state.started(request.nonce(), requestUri, request.round());
+      state.write(policy.state(), slot.jobId());
+      event.put("decision", "accepted");
+      audit.record(event.deepCopy());
+      out.printf("%s: round %d attempt %d of job %s accepted, training%n", policy.silo(), slot.round(), slot.attempt(),
+          slot.jobId());
+      out.flush();
+      Staged staged = runPipeline(request, slot, global);
+      publishUpdate(request, slot, staged);
+      event.put("decision", "update sent");
+      event.put("update_sha256", staged.sha256);
+      event.set("metadata", staged.metadata);
+      audit.record(event);
+      out.printf("%s: round %d attempt %d of job %s: update sent (%s samples)%n", policy.silo(), slot.round(),
+          slot.attempt(), slot.jobId(), staged.metadata.path("samples").asText());
+      out.flush();
+    } catch (Rejected e) {
+      refuse(slot, request, e, event);
+    } catch (RuntimeException e) {
+      // anything unexpected still gets an answer, and the agent goes on with the next request
+      refuse(slot, request, new Rejected("the silo could not process the request",
+          org.fedbeam.pipelines.FedBeam.messages(e)), event);
+    }
+  }
+
+  private void checkRequest(Messages.RoundRequest r, Exchange.Slot slot) throws Rejected {
+    if (!r.jobId().equals(slot.jobId()) || r.round() != slot.round() || r.attempt() != slot.attempt()) {
+      throw new Rejected("the request does not match its place in the exchange",
+          "body says job " + r.jobId() + " round " + r.round() + " attempt " + r.attempt());
+    }
+    if (!r.silo().equals(policy.silo())) {
+      throw new Rejected("the request is addressed to another silo", "addressed to " + r.silo());
+    }
+    if (r.round() > policy.maxRoundsPerJob()) {
+      throw new Rejected("the job asks for more rounds than the policy allows",
+          "round " + r.round() + " > max_rounds_per_job " + policy.maxRoundsPerJob());
+    }
+    if (!policy.approvedPipelines().contains(r.pipeline())) {
+      throw new Rejected("the pipeline is not approved by this silo's policy",
+          r.pipeline().name() + " " + r.pipeline().version() + " " + r.pipeline().sha256());
+    }
+    if (!r.pipeline().equals(SiloPipeline.REF)) {
+      throw new Rejected("the approved pipeline is not the one this silo runs",
+          "this silo runs " + SiloPipeline.REF);
+    }
+    if (!policy.approvedModels().contains(r.spec().kind())) {
+      throw new Rejected("the model kind is not approved by this silo's policy", r.spec().describe());
+    }
+    if (r.spec().parameterCount() > policy.maxParameters()) {
+      throw new Rejected("the model is larger than this silo's policy allows",
+          r.spec().parameterCount() + " parameters > " + policy.maxParameters());
+    }
+    if (System.currentTimeMillis() > r.deadlineMillis()) {
+      throw new Rejected("the request's deadline has passed", "deadline " + java.time.Instant.ofEpochMilli(r.deadlineMillis()));
+    }
+  }
+
+  private static void checkReplay(Messages.RoundRequest r, JobState state, String requestUri) throws Rejected {
+    String seenAt = state.nonces().get(r.nonce());
+    if (seenAt != null && !seenAt.equals(requestUri)) {
+      throw new Rejected("replayed request: its nonce was used before", "first seen at " + seenAt);
+    }
+    if (r.round() < state.lastRound()) {
+      throw new Rejected("replayed request: a later round was already answered",
+          "round " + r.round() + " < " + state.lastRound());
+    }
+  }
+
+  private Parameters verifiedGlobalModel(Messages.RoundRequest r, Exchange.Slot slot) throws Rejected {
+    String uri = exchange.globalModel(slot);
+    byte[] bytes;
+    try {
+      bytes = Artifacts.read(uri, "global model");
+    } catch (RuntimeException e) {
+      throw new Rejected("the global model is missing from the exchange", e.getMessage());
+    }
+    if (!Messages.sha256Hex(bytes).equals(r.modelSha256())) {
+      throw new Rejected("the global model does not match the digest signed in the request", uri);
+    }
+    Parameters global;
+    try {
+      global = ModelFormat.decode(bytes, uri);
+    } catch (ModelFormatException e) {
+      throw new Rejected("the global model file is corrupt", e.getMessage());
+    }
+    if (!global.spec().equals(r.spec())) {
+      throw new Rejected("the global model's shape is not the requested model's", global.spec().describe());
+    }
+    return global;
+  }
+
+  private record Staged(byte[] weights, String sha256, ObjectNode metadata) {}
+
+  private Staged runPipeline(Messages.RoundRequest r, Exchange.Slot slot, Parameters global) throws Rejected {
+    String staging = Artifacts.resolve(Artifacts.resolve(Artifacts.resolve(policy.state(), "jobs"), slot.jobId()),
+        String.format("r%04d-a%d", slot.round(), slot.attempt()));
+    for (String name : List.of(SiloPipeline.UPDATE_FILE, SiloPipeline.METADATA_FILE, SiloPipeline.REFUSAL_FILE)) {
+      deleteIfExists(Artifacts.resolve(staging, name)); // a run cut short before a restart
+    }
+    String globalCopy = Artifacts.resolve(staging, "global.fbm");
+    Artifacts.writeAtomically(globalCopy, ModelFormat.encode(global));
+    GuardEgress.Limits limits = new GuardEgress.Limits(policy.allowedMetadata(), policy.minSamples(),
+        policy.maxUpdateNorm());
+    SiloPipeline.Plan plan = new SiloPipeline.Plan(policy.silo(), r.round(), policy.data(), globalCopy, r.spec(),
+        r.config(), r.seed(), limits, staging);
+    Pipeline p = Pipeline.create(options);
+    SiloPipeline.build(p, plan);
+    try {
+      PipelineResult.State state = p.run().waitUntilFinish();
+      if (state != PipelineResult.State.DONE) {
+        throw new Rejected("the silo pipeline failed", "ended in state " + state);
+      }
+    } catch (RuntimeException e) {
+      throw new Rejected("the silo pipeline failed", org.fedbeam.pipelines.FedBeam.messages(e));
+    }
+    String refusal = Artifacts.resolve(staging, SiloPipeline.REFUSAL_FILE);
+    if (Artifacts.exists(refusal)) {
+      throw new Rejected("the egress guard stopped the update: "
+          + new String(Artifacts.read(refusal, "guard refusal"), StandardCharsets.UTF_8));
+    }
+    String metadataUri = Artifacts.resolve(staging, SiloPipeline.METADATA_FILE);
+    if (!Artifacts.exists(metadataUri)) {
+      throw new Rejected("the silo pipeline produced no update", "nothing staged in " + staging);
+    }
+    byte[] weights = Artifacts.read(Artifacts.resolve(staging, SiloPipeline.UPDATE_FILE), "staged update");
+    JsonNode metadata;
+    try {
+      metadata = Signed.JSON.readTree(Artifacts.read(metadataUri, "staged metadata"));
+    } catch (java.io.IOException e) {
+      throw new Rejected("the silo pipeline produced no update", "staged metadata unreadable");
+    }
+    return new Staged(weights, Messages.sha256Hex(weights), (ObjectNode) metadata);
+  }
+
+  private void publishUpdate(Messages.RoundRequest r, Exchange.Slot slot, Staged staged) {
+    java.util.Map<String, Double> metadata = new java.util.LinkedHashMap<>();
+    staged.metadata.fields().forEachRemaining(f -> metadata.put(f.getKey(), f.getValue().asDouble()));
+    Messages.UpdateReport report = new Messages.UpdateReport(r.jobId(), r.round(), r.nonce(), policy.silo(),
+        r.modelSha256(), staged.sha256, metadata);
+    Artifacts.writeAtomically(exchange.updateWeights(slot), staged.weights);
+    Artifacts.writeAtomically(exchange.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), identity));
+    finish(slot, r);
+  }
+
+  private void refuse(Exchange.Slot slot, Messages.RoundRequest request, Rejected e, ObjectNode event) {
+    Messages.Refusal refusal = new Messages.Refusal(slot.jobId(), slot.round(), request == null ? "" : request.nonce(),
+        policy.silo(), request == null ? "" : request.modelSha256(), e.reason());
+    Artifacts.writeAtomically(exchange.answer(slot), Signed.seal(Messages.REFUSAL, refusal.toJson(), identity));
+    if (request != null) {
+      finish(slot, request);
+    }
+    event.put("decision", "refused");
+    event.put("reason", e.reason());
+    event.put("detail", e.getMessage());
+    audit.record(event);
+    out.printf("%s: round %d attempt %d of job %s refused: %s%n", policy.silo(), slot.round(), slot.attempt(),
+        slot.jobId(), e.getMessage());
+    out.flush();
+  }
+
+  /** Records the request as answered (only for authentic requests addressed here, so a forgery cannot block a round). */
+  private void finish(Exchange.Slot slot, Messages.RoundRequest r) {
+    if (!r.jobId().equals(slot.jobId()) || !r.silo().equals(policy.silo())) {
+      return;
+    }
+    JobState state = JobState.read(policy.state(), slot.jobId());
+    state.started(r.nonce(), exchange.request(slot), r.round());
+    state.write(policy.state(), slot.jobId());
+  }
+
+  private ObjectNode event(Exchange.Slot slot) {
+    ObjectNode e = Signed.JSON.createObjectNode();
+    e.put("silo", policy.silo());
+    e.put("job_id", slot.jobId());
+    e.put("round", slot.round());
+    e.put("attempt", slot.attempt());
+    return e;
+  }
+
+  static void deleteIfExists(String uri) {
+    try {
+      org.apache.beam.sdk.io.FileSystems.delete(List.of(org.apache.beam.sdk.io.FileSystems.matchNewResource(uri, false)),
+          org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot delete " + uri + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The audit log's location. */
+  public String auditLog() {
+    return audit.uri();
+  }
+
+  public SiloPolicy policy() {
+    return policy;
+  }
+
+  /** Asks a running {@link #serve()} to stop after the request in hand. */
+  public void stop() {
+    stopping = true;
+  }
+
+  @Override
+  public void close() throws Exception {
+    session.close();
+  }
+
+  /** What the agent remembers of a job: the nonces it took up (and where), and the latest round. */
+  record JobState(java.util.Map<String, String> nonces, int[] last) {
+    int lastRound() {
+      return last[0];
+    }
+
+    void started(String nonce, String requestUri, int round) {
+      nonces.put(nonce, requestUri);
+      last[0] = Math.max(last[0], round);
+    }
+
+    static JobState read(String stateDir, String jobId) {
+      String uri = uri(stateDir, jobId);
+      java.util.Map<String, String> nonces = new java.util.TreeMap<>();
+      int last = 0;
+      if (Artifacts.exists(uri)) {
+        JsonNode n = RoundRecords.readJson(uri, "job state");
+        last = n.path("last_round").asInt();
+        n.path("nonces").fields().forEachRemaining(f -> nonces.put(f.getKey(), f.getValue().asText()));
+      }
+      return new JobState(nonces, new int[] {last});
+    }
+
+    void write(String stateDir, String jobId) {
+      ObjectNode n = Signed.JSON.createObjectNode();
+      n.put("last_round", last[0]);
+      ObjectNode ns = n.putObject("nonces");
+      nonces.forEach(ns::put);
+      RoundRecords.write(uri(stateDir, jobId), n);
+    }
+
+    private static String uri(String stateDir, String jobId) {
+      return Artifacts.resolve(Artifacts.resolve(Artifacts.resolve(stateDir, "jobs"), jobId), "state.json");
+    }
+  }
+}

@@ -1,0 +1,207 @@
+package org.fedbeam.pipelines.federated;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.List;
+import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.transforms.Create;
+import org.apache.beam.sdk.transforms.DoFn;
+import org.apache.beam.sdk.transforms.PTransform;
+import org.apache.beam.sdk.transforms.ParDo;
+import org.apache.beam.sdk.transforms.View;
+import org.apache.beam.sdk.values.PCollection;
+import org.apache.beam.sdk.values.PCollectionTuple;
+import org.apache.beam.sdk.values.PCollectionView;
+import org.fedbeam.model.ModelFormat;
+import org.fedbeam.model.ModelSpec;
+import org.fedbeam.model.Parameters;
+import org.fedbeam.model.SiloUpdate;
+import org.fedbeam.model.TrainConfig;
+import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.FedBeamCoders;
+import org.fedbeam.transforms.GuardEgress;
+import org.fedbeam.transforms.SiloData;
+import org.fedbeam.transforms.SiloTask;
+import org.fedbeam.transforms.TrainLocally;
+
+/**
+ * The silo pipeline of the federated mode, run by the silo agent on the silo's own Flink:
+ *
+ * <pre>
+ *   ReadGlobalModel -> AsSideInput ------------------------.
+ *   ReadLocalData -> TrainLocally(global model as side input) -> ToCandidate -> GuardEgress -> WriteUpdate
+ *                                                                                          \-> WriteRefusal
+ * </pre>
+ *
+ * It reuses the simulation's {@link TrainLocally}. Everything it writes goes to the silo's private
+ * staging folder: the agent signs and publishes only what passed the {@link GuardEgress}.
+ *
+ * <p>Its identity for the silo policy is {@link #REF}: a name, a version, and the SHA-256 over the
+ * bytecode of the classes that make it up ({@link #definitionSha256()}), so a provider approves
+ * exactly this code, and any change to it needs a new approval.
+ */
+public final class SiloPipeline {
+  public static final String NAME = "fedbeam-silo-train";
+  public static final String VERSION = "1";
+  /** The classes whose bytecode the definition digest covers: the pipeline and every step's code. */
+  private static final List<Class<?>> DEFINITION = List.of(SiloPipeline.class, ReadGlobalModelFn.class,
+      ReadLocalDataFn.class, ToCandidateFn.class, WriteUpdateFn.class, WriteRefusalFn.class, TrainLocally.class,
+      GuardEgress.class, SiloData.class, org.fedbeam.model.DenseNetwork.class, org.fedbeam.model.ModelFormat.class);
+  private static final String DIGEST = computeDigest();
+  public static final Messages.PipelineRef REF = new Messages.PipelineRef(NAME, VERSION, DIGEST);
+
+  static final String UPDATE_FILE = "update.fbm";
+  static final String METADATA_FILE = "update-metadata.json";
+  static final String REFUSAL_FILE = "refusal.txt";
+
+  /**
+   * One round's inputs, all silo-private.
+   *
+   * @param globalModelUri the verified copy of the global model
+   * @param stagingDir where the guarded update or the refusal is written
+   */
+  public record Plan(String silo, int round, String dataUri, String globalModelUri, ModelSpec spec, TrainConfig config,
+      long seed, GuardEgress.Limits limits, String stagingDir) implements Serializable {}
+
+  private SiloPipeline() {}
+
+  /** The SHA-256 (hex) of the pipeline's definition, for the policy's approved_pipelines. */
+  public static String definitionSha256() {
+    return DIGEST;
+  }
+
+  /** Adds the silo pipeline to {@code p}. */
+  public static void build(Pipeline p, Plan plan) {
+    build(p, plan, null);
+  }
+
+  /** As {@link #build(Pipeline, Plan)}, with {@code beforeGuard} inserted before the guard (for tests of the guard). */
+  static void build(Pipeline p, Plan plan,
+      PTransform<PCollection<GuardEgress.Candidate>, PCollection<GuardEgress.Candidate>> beforeGuard) {
+    FedBeamCoders.registerAll(p.getCoderRegistry());
+    PCollectionView<Parameters> global = p.apply("GlobalModelUri", Create.of(plan.globalModelUri()))
+        .apply("ReadGlobalModel", ParDo.of(new ReadGlobalModelFn(plan.spec())))
+        .setCoder(FedBeamCoders.ParametersCoder.of())
+        .apply("AsSideInput", View.asSingleton());
+    PCollectionTuple trained = p.apply("DataUri", Create.of(plan.dataUri()))
+        .apply("ReadLocalData", ParDo.of(new ReadLocalDataFn(plan)))
+        .apply("TrainLocally", TrainLocally.from(global));
+    PCollection<GuardEgress.Candidate> candidates = trained.get(TrainLocally.UPDATES)
+        .apply("ToCandidate", ParDo.of(new ToCandidateFn(plan.limits())))
+        .setCoder(GuardEgress.CandidateCoder.of());
+    if (beforeGuard != null) {
+      candidates = candidates.apply("BeforeGuard", beforeGuard).setCoder(GuardEgress.CandidateCoder.of());
+    }
+    PCollectionTuple guarded = candidates.apply("GuardEgress",
+        GuardEgress.of(plan.silo(), plan.round(), plan.spec(), global, plan.limits()));
+    guarded.get(GuardEgress.ALLOWED).apply("WriteUpdate", ParDo.of(new WriteUpdateFn(plan.stagingDir())));
+    guarded.get(GuardEgress.REFUSED).apply("WriteRefusal", ParDo.of(new WriteRefusalFn(plan.stagingDir())));
+  }
+
+  static final class ReadGlobalModelFn extends DoFn<String, Parameters> {
+    private final ModelSpec spec;
+
+    ReadGlobalModelFn(ModelSpec spec) {
+      this.spec = spec;
+    }
+
+    @ProcessElement
+    public void process(@Element String uri, OutputReceiver<Parameters> out) {
+      Parameters global = ModelFormat.decode(Artifacts.read(uri, "global model"), uri);
+      if (!global.spec().equals(spec)) {
+        throw new IllegalStateException("global model " + uri + " is " + global.spec() + ", the request is for " + spec);
+      }
+      out.output(global);
+    }
+  }
+
+  /** Checks the silo's shard is there and readable, and makes the round's training task. */
+  static final class ReadLocalDataFn extends DoFn<String, SiloTask> {
+    private final Plan plan;
+
+    ReadLocalDataFn(Plan plan) {
+      this.plan = plan;
+    }
+
+    @ProcessElement
+    public void process(@Element String dataUri, OutputReceiver<SiloTask> out) {
+      SiloData.load(dataUri, "silo " + plan.silo()); // fails naming the silo and the file if it is missing or bad
+      out.output(new SiloTask(plan.silo(), dataUri, plan.round(), plan.seed(), plan.config()));
+    }
+  }
+
+  /** The update as a candidate for egress, with the allowed system metadata as JSON. */
+  static final class ToCandidateFn extends DoFn<SiloUpdate, GuardEgress.Candidate> {
+    private final GuardEgress.Limits limits;
+
+    ToCandidateFn(GuardEgress.Limits limits) {
+      this.limits = limits;
+    }
+
+    @ProcessElement
+    public void process(@Element SiloUpdate u, OutputReceiver<GuardEgress.Candidate> out) {
+      ObjectNode m = Signed.JSON.createObjectNode();
+      m.put("samples", u.metadata().sampleCount());
+      if (limits.allowedMetadata().contains("train_loss")) {
+        m.put("train_loss", u.metadata().trainLoss());
+      }
+      if (limits.allowedMetadata().contains("train_ms")) {
+        m.put("train_ms", u.metadata().trainMillis());
+      }
+      out.output(new GuardEgress.Candidate(u.siloId(), u.round(), u.weights(), m.toString()));
+    }
+  }
+
+  static final class WriteUpdateFn extends DoFn<GuardEgress.Candidate, Void> {
+    private final String stagingDir;
+
+    WriteUpdateFn(String stagingDir) {
+      this.stagingDir = stagingDir;
+    }
+
+    @ProcessElement
+    public void process(@Element GuardEgress.Candidate c) {
+      Artifacts.writeAtomically(Artifacts.resolve(stagingDir, UPDATE_FILE), ModelFormat.encode(c.weights()));
+      // written last: the metadata marks the staged update as complete
+      Artifacts.writeAtomically(Artifacts.resolve(stagingDir, METADATA_FILE), c.metadataJson().getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  static final class WriteRefusalFn extends DoFn<String, Void> {
+    private final String stagingDir;
+
+    WriteRefusalFn(String stagingDir) {
+      this.stagingDir = stagingDir;
+    }
+
+    @ProcessElement
+    public void process(@Element String reason) {
+      Artifacts.writeAtomically(Artifacts.resolve(stagingDir, REFUSAL_FILE), reason.getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  private static String computeDigest() {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      sha.update((NAME + "\n" + VERSION + "\n").getBytes(StandardCharsets.UTF_8));
+      for (Class<?> c : DEFINITION) {
+        String resource = c.getName().replace('.', '/') + ".class";
+        try (InputStream in = c.getClassLoader().getResourceAsStream(resource)) {
+          if (in == null) {
+            throw new IllegalStateException("cannot read the bytecode of " + c.getName());
+          }
+          sha.update(resource.getBytes(StandardCharsets.UTF_8));
+          sha.update(in.readAllBytes());
+        }
+      }
+      return HexFormat.of().formatHex(sha.digest());
+    } catch (IOException | java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("cannot compute the silo pipeline's digest: " + e.getMessage(), e);
+    }
+  }
+}

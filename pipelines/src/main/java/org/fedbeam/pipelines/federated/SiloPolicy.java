@@ -1,0 +1,130 @@
+package org.fedbeam.pipelines.federated;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.fedbeam.model.ModelKind;
+
+/**
+ * The data provider's policy for its silo, a JSON file the provider owns. The agent refuses
+ * anything outside it.
+ *
+ * <pre>
+ * {
+ *   "silo": "hospital-a",                      this silo's id
+ *   "data": "/srv/silo/train.fbds",            the private training shard (URI)
+ *   "exchange": "/srv/exchange/hospital-a",    the only place shared with the orchestrator (URI)
+ *   "state": "/srv/silo/state",                private: audit log and per-job state (URI)
+ *   "key": "/srv/silo/key",                    private: the silo's key pair folder
+ *   "trusted_submitters": [{"name": "alice", "public_key": "MCow..."}],
+ *   "approved_pipelines": [{"name": "fedbeam-silo-train", "version": "1", "sha256": "..."}],
+ *   "approved_models": ["mlp", "logreg"],
+ *   "max_parameters": 5000000,
+ *   "min_samples": 100,
+ *   "max_rounds_per_job": 100,
+ *   "allowed_metadata": ["samples", "train_loss", "train_ms"],
+ *   "max_update_norm": 100.0,
+ *   "poll_ms": 200
+ * }
+ * </pre>
+ */
+public record SiloPolicy(String silo, String data, String exchange, String state, Path keyDir,
+    Map<String, PublicKey> trustedSubmitters, Map<String, String> submitterNames,
+    List<Messages.PipelineRef> approvedPipelines, Set<ModelKind> approvedModels, long maxParameters, long minSamples,
+    int maxRoundsPerJob, Set<String> allowedMetadata, double maxUpdateNorm, long pollMillis) {
+
+  /** The SM fields an update may carry at most. */
+  public static final Set<String> KNOWN_METADATA = Set.of("samples", "train_loss", "train_ms");
+
+  /** Reads and validates a policy file; errors name the file and the field. */
+  public static SiloPolicy read(Path file) {
+    JsonNode n;
+    try {
+      n = Signed.JSON.readTree(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read the silo policy " + file + ": " + e.getMessage(), e);
+    }
+    if (n == null || !n.isObject()) {
+      throw new IllegalArgumentException("silo policy " + file + " is not a JSON object");
+    }
+    String where = "silo policy " + file;
+    Map<String, PublicKey> trusted = new LinkedHashMap<>();
+    Map<String, String> names = new LinkedHashMap<>();
+    for (JsonNode s : array(n, "trusted_submitters", where)) {
+      String name = text(s, "name", where + " trusted_submitters");
+      PublicKey key = Keys.publicKey(text(s, "public_key", where + " trusted_submitters"),
+          where + ": trusted_submitters " + name);
+      trusted.put(Keys.keyId(key), key);
+      names.put(Keys.keyId(key), name);
+    }
+    List<Messages.PipelineRef> pipelines = new ArrayList<>();
+    for (JsonNode p : array(n, "approved_pipelines", where)) {
+      String sha = text(p, "sha256", where + " approved_pipelines");
+      if (!sha.matches("[0-9a-f]{64}")) {
+        throw new IllegalArgumentException(where + ": approved_pipelines sha256 '" + sha + "' is not 64 lower-case hex digits");
+      }
+      pipelines.add(new Messages.PipelineRef(text(p, "name", where + " approved_pipelines"),
+          text(p, "version", where + " approved_pipelines"), sha));
+    }
+    Set<ModelKind> models = new LinkedHashSet<>();
+    for (JsonNode m : array(n, "approved_models", where)) {
+      try {
+        models.add(ModelKind.valueOf(m.asText().toUpperCase(java.util.Locale.ROOT)));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": approved_models has unknown kind '" + m.asText() + "'");
+      }
+    }
+    Set<String> metadata = new LinkedHashSet<>();
+    for (JsonNode f : array(n, "allowed_metadata", where)) {
+      if (!KNOWN_METADATA.contains(f.asText())) {
+        throw new IllegalArgumentException(where + ": allowed_metadata field '" + f.asText() + "' is not one of "
+            + KNOWN_METADATA);
+      }
+      metadata.add(f.asText());
+    }
+    if (!metadata.contains("samples")) {
+      throw new IllegalArgumentException(where + ": allowed_metadata must include 'samples' (the update's weight)");
+    }
+    double maxNorm = n.path("max_update_norm").asDouble(Double.NaN);
+    if (!(maxNorm > 0) || !Double.isFinite(maxNorm)) {
+      throw new IllegalArgumentException(where + ": max_update_norm must be a finite number > 0");
+    }
+    return new SiloPolicy(Messages.requireId(text(n, "silo", where), where + ": silo"), text(n, "data", where),
+        text(n, "exchange", where), text(n, "state", where), Path.of(text(n, "key", where)), Map.copyOf(trusted),
+        Map.copyOf(names), List.copyOf(pipelines), Set.copyOf(models), positiveLong(n, "max_parameters", where),
+        positiveLong(n, "min_samples", where), (int) positiveLong(n, "max_rounds_per_job", where), Set.copyOf(metadata),
+        maxNorm, n.has("poll_ms") ? positiveLong(n, "poll_ms", where) : 200);
+  }
+
+  private static Iterable<JsonNode> array(JsonNode n, String field, String where) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isArray()) {
+      throw new IllegalArgumentException(where + ": " + field + " is missing or not a list");
+    }
+    return v;
+  }
+
+  private static String text(JsonNode n, String field, String where) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isTextual() || v.asText().isBlank()) {
+      throw new IllegalArgumentException(where + ": " + field + " is missing or not text");
+    }
+    return v.asText();
+  }
+
+  private static long positiveLong(JsonNode n, String field, String where) {
+    JsonNode v = n.get(field);
+    if (v == null || !v.isIntegralNumber() || v.asLong() < 1) {
+      throw new IllegalArgumentException(where + ": " + field + " must be an integer >= 1");
+    }
+    return v.asLong();
+  }
+}
