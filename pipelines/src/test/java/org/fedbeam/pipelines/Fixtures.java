@@ -17,16 +17,16 @@ import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.SiloTask;
 
 /** Small synthetic silos written to a temporary folder, and the round computed without Beam. */
-final class Fixtures {
-  static final int FEATURES = 6;
-  static final int CLASSES = 3;
-  static final ModelSpec SPEC = ModelSpec.of(FEATURES, List.of(5), CLASSES);
-  static final TrainConfig CONFIG = new TrainConfig(2, 8, 0.1, 0.9, 1e-4);
+public final class Fixtures {
+  public static final int FEATURES = 6;
+  public static final int CLASSES = 3;
+  public static final ModelSpec SPEC = ModelSpec.of(FEATURES, List.of(5), CLASSES);
+  public static final TrainConfig CONFIG = new TrainConfig(2, 8, 0.1, 0.9, 1e-4);
 
   private Fixtures() {}
 
   /** Gaussian blobs, one centre per class, seeded. */
-  static Dataset blobs(String name, int rows, long seed) {
+  public static Dataset blobs(String name, int rows, long seed) {
     SplittableRandom random = new SplittableRandom(seed);
     float[] x = new float[rows * FEATURES];
     int[] y = new int[rows];
@@ -40,7 +40,7 @@ final class Fixtures {
   }
 
   /** Writes one shard per entry (silo id -> rows) and returns silo id -> URI. */
-  static Map<String, String> writeSilos(Path dir, Map<String, Integer> rows) {
+  public static Map<String, String> writeSilos(Path dir, Map<String, Integer> rows) {
     Map<String, String> silos = new LinkedHashMap<>();
     long seed = 100;
     for (var e : rows.entrySet()) {
@@ -51,7 +51,7 @@ final class Fixtures {
     return silos;
   }
 
-  static String writeEval(Path dir, String name, int rows) {
+  public static String writeEval(Path dir, String name, int rows) {
     String uri = dir.resolve("orchestrator").resolve(name + ".fbds").toString();
     Artifacts.writeAtomically(uri, DatasetFormat.encode(blobs(name, rows, 999)));
     return uri;

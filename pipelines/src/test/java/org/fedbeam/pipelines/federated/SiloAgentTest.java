@@ -1,0 +1,209 @@
+package org.fedbeam.pipelines.federated;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.allOf;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import org.fedbeam.model.ModelFormat;
+import org.fedbeam.model.Parameters;
+import org.fedbeam.transforms.Artifacts;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The silo agent on the DirectRunner: it answers a valid request with a signed update, and refuses
+ * every bad request with a signed refusal and an audit record, going on with the next one.
+ */
+class SiloAgentTest {
+  private static final String JOB = "job-1";
+  @TempDir
+  Path dir;
+  private World world;
+  private byte[] global;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    world = new World(dir, List.of("alpha"));
+    global = World.encode(world.initialModel());
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    world.close();
+  }
+
+  @Test
+  void aValidRequestGetsASignedUpdateOfTheRequestedModel() throws Exception {
+    Messages.RoundRequest r = world.publish("alpha", JOB, 1, 1, world.submitter, global);
+    SiloAgent agent = world.agent("alpha");
+
+    assertThat(agent.answerPending(), equalTo(1));
+
+    Signed.Opened answer = world.answer("alpha", JOB, 1, 1);
+    assertThat(answer.type(), equalTo(Messages.UPDATE));
+    Messages.UpdateReport u = Messages.UpdateReport.fromJson(answer.body());
+    assertThat(u.nonce(), equalTo(r.nonce()));
+    assertThat(u.modelSha256(), equalTo(r.modelSha256()));
+    assertThat(u.metadata().keySet(), equalTo(java.util.Set.of("samples", "train_loss", "train_ms")));
+    assertThat(u.metadata().get("samples"), equalTo(120.0));
+    byte[] weights = Artifacts.read(new Exchange(world.exchanges.get("alpha"))
+        .updateWeights(new Exchange.Slot(JOB, 1, 1)), "weights");
+    assertThat(Messages.sha256Hex(weights), equalTo(u.updateSha256()));
+    Parameters trained = ModelFormat.decode(weights, "update");
+    assertThat(trained.spec(), equalTo(World.SPEC));
+    assertThat(trained, not(equalTo(world.initialModel())));
+    assertThat(world.auditLines("alpha"), hasItem(containsString("\"decision\":\"update sent\"")));
+    // answered requests are not answered twice
+    assertThat(agent.answerPending(), equalTo(0));
+  }
+
+  @Test
+  void aRequestSignedByAnUnknownKeyIsRefused() throws Exception {
+    Keys.Identity stranger = Keys.create(dir.resolve("stranger"));
+    world.publish("alpha", JOB, 1, 1, stranger, global);
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 1, "signed by an unknown key");
+  }
+
+  @Test
+  void aTamperedRequestIsRefused() throws Exception {
+    Messages.RoundRequest r = world.publish("alpha", JOB, 1, 1, world.submitter, global);
+    Exchange.Slot slot = new Exchange.Slot(JOB, 1, 1);
+    String uri = new Exchange(world.exchanges.get("alpha")).request(slot);
+    ObjectNode envelope = (ObjectNode) Signed.JSON.readTree(Artifacts.read(uri, "request"));
+    ObjectNode body = r.toJson();
+    body.put("seed", 999); // a different seed, same signature
+    envelope.put("body", Base64.getEncoder().encodeToString(Signed.JSON.writeValueAsBytes(body)));
+    Artifacts.writeAtomically(uri, Signed.JSON.writeValueAsBytes(envelope));
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 1, "signature does not verify");
+  }
+
+  @Test
+  void aReplayedRequestIsRefusedAndTheLaterRoundStillAnswered() throws Exception {
+    world.publish("alpha", JOB, 1, 1, world.submitter, global);
+    SiloAgent agent = world.agent("alpha");
+    agent.answerPending();
+    world.publish("alpha", JOB, 2, 1, world.submitter, global);
+    agent.answerPending();
+    Exchange ex = new Exchange(world.exchanges.get("alpha"));
+    // the attacker copies round 1's signed request into a new slot of round 1
+    Artifacts.writeAtomically(ex.request(new Exchange.Slot(JOB, 1, 2)),
+        Artifacts.read(ex.request(new Exchange.Slot(JOB, 1, 1)), "old request"));
+    Artifacts.writeAtomically(ex.globalModel(new Exchange.Slot(JOB, 1, 2)), global);
+    // and the submitter's own, properly signed request for round 1 arrives late
+    world.publish("alpha", JOB, 1, 3, world.submitter, global);
+
+    agent.answerPending();
+
+    assertThat(world.answer("alpha", JOB, 2, 1).type(), equalTo(Messages.UPDATE));
+    // the copy's body says attempt 1 while it sits in attempt 2's place
+    assertRefused(1, 2, "does not match its place");
+    assertRefused(1, 3, "replayed request: a later round was already answered");
+  }
+
+  @Test
+  void theSameSignedRequestCopiedToItsOwnPlaceAgainIsARefusedReplay() throws Exception {
+    Messages.RoundRequest r = world.publish("alpha", JOB, 1, 1, world.submitter, global);
+    SiloAgent agent = world.agent("alpha");
+    agent.answerPending();
+    // the same nonce, re-signed into another slot's body by the real submitter (e.g. a buggy retry)
+    Messages.RoundRequest again = new Messages.RoundRequest(JOB, 1, 2, r.nonce(), "alpha", r.pipeline(), r.spec(),
+        r.modelSha256(), r.config(), r.seed(), r.deadlineMillis());
+    world.publish("alpha", again, world.submitter, global);
+
+    agent.answerPending();
+
+    assertRefused(1, 2, "replayed request: its nonce was used before");
+  }
+
+  @Test
+  void unapprovedPipelinesAndModelKindsAreRefused() throws Exception {
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest otherPipeline = new Messages.RoundRequest(JOB, 1, 1, r.nonce(), "alpha",
+        new Messages.PipelineRef("exfiltrate", "1", "0".repeat(64)), r.spec(), r.modelSha256(), r.config(), r.seed(),
+        r.deadlineMillis());
+    world.publish("alpha", otherPipeline, world.submitter, global);
+    ObjectNode policy = world.policy("alpha");
+    policy.putArray("approved_models").add("logreg");
+    world.writePolicy("alpha", policy);
+    world.publish("alpha", JOB, 2, 1, world.submitter, global); // an MLP
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 1, "the pipeline is not approved");
+    assertRefused(2, 1, "the model kind is not approved");
+  }
+
+  @Test
+  void truncatedOrGarbageFilesInTheExchangeAreRefusedAndTheNextRequestIsStillAnswered() throws Exception {
+    Exchange ex = new Exchange(world.exchanges.get("alpha"));
+    world.publish("alpha", JOB, 1, 1, world.submitter, global);
+    byte[] whole = Artifacts.read(ex.request(new Exchange.Slot(JOB, 1, 1)), "request");
+    Artifacts.writeAtomically(ex.request(new Exchange.Slot(JOB, 1, 1)), java.util.Arrays.copyOf(whole, whole.length / 2));
+    Artifacts.writeAtomically(ex.request(new Exchange.Slot(JOB, 1, 2)), "\u0000\u0001garbage".getBytes(StandardCharsets.UTF_8));
+    // a valid request whose global model was replaced by garbage
+    world.publish("alpha", JOB, 1, 3, world.submitter, global);
+    Artifacts.writeAtomically(ex.globalModel(new Exchange.Slot(JOB, 1, 3)), "not a model".getBytes(StandardCharsets.UTF_8));
+    world.publish("alpha", JOB, 2, 1, world.submitter, global);
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 1, "malformed message");
+    assertRefused(1, 2, "malformed message");
+    assertRefused(1, 3, "the global model does not match the digest signed in the request");
+    assertThat(world.answer("alpha", JOB, 2, 1).type(), equalTo(Messages.UPDATE));
+  }
+
+  @Test
+  void aSiloWithFewerSamplesThanItsPolicyMinimumRefusesThroughTheGuard() throws Exception {
+    ObjectNode policy = world.policy("alpha");
+    policy.put("min_samples", 500); // the shard has 120 rows
+    world.writePolicy("alpha", policy);
+    world.publish("alpha", JOB, 1, 1, world.submitter, global);
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 1, "fewer samples than the policy's minimum");
+    // the refusal says why without the count
+    Messages.Refusal refusal = Messages.Refusal.fromJson(world.answer("alpha", JOB, 1, 1).body());
+    assertThat(refusal.reason(), not(containsString("120")));
+  }
+
+  @Test
+  void aRequestForAnotherSiloIsRefused() throws Exception {
+    Messages.RoundRequest r = world.request("beta", JOB, 1, 1, Messages.sha256Hex(global));
+    world.publish("alpha", r, world.submitter, global);
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 1, "addressed to another silo");
+  }
+
+  private void assertRefused(int round, int attempt, String reason) throws Exception {
+    Signed.Opened answer = world.answer("alpha", JOB, round, attempt);
+    assertThat("round " + round + " attempt " + attempt, answer.type(), equalTo(Messages.REFUSAL));
+    Messages.Refusal refusal = Messages.Refusal.fromJson(answer.body());
+    assertThat(refusal.reason(), containsString(reason));
+    List<String> audit = world.auditLines("alpha");
+    assertThat(audit, hasItem(allOf(containsString("\"round\":" + round + ",\"attempt\":" + attempt),
+        containsString("\"decision\":\"refused\""), containsString(reason))));
+    // nothing but the signed refusal in the answer's place: no weights
+    Exchange ex = new Exchange(world.exchanges.get("alpha"));
+    assertThat(Artifacts.exists(ex.updateWeights(new Exchange.Slot(JOB, round, attempt))), equalTo(false));
+  }
+}
