@@ -82,6 +82,7 @@ public final class FedBeam {
           }
           var summary = org.fedbeam.pipelines.federated.Orchestrator.run(
               parse(rest, org.fedbeam.pipelines.federated.OrchestrateOptions.class), out);
+          summary.remove("rounds"); // per round and per silo in OUTPUT/run-summary.json
           out.println("SUMMARY " + RoundRecords.oneLine(summary));
         }
         case "demo" -> {

@@ -42,7 +42,7 @@ public final class Orchestrator {
   /** The outcome of one silo in one attempt. */
   record Answer(String silo, String status, String reason, AggregationPipeline.UpdateRef update, double latencySeconds) {}
 
-  private Orchestrator(JobSpec job, OrchestrateOptions options, PrintStream out) {
+  Orchestrator(JobSpec job, OrchestrateOptions options, PrintStream out) {
     this.job = job;
     this.identity = Keys.load(job.submitterKey());
     this.options = options;
@@ -216,6 +216,8 @@ public final class Orchestrator {
     }
     Map<String, Answer> answers = new LinkedHashMap<>();
     Long quorumAt = null;
+    long opened = System.nanoTime();
+    boolean closedByQuorum = false;
     while (true) {
       for (JobSpec.Silo silo : job.silos()) {
         if (answers.containsKey(silo.id())) {
@@ -238,6 +240,7 @@ public final class Orchestrator {
         if (quorumAt == null) {
           quorumAt = now;
         } else if (now - quorumAt >= job.graceMillis()) {
+          closedByQuorum = true;
           break;
         }
       }
@@ -246,10 +249,13 @@ public final class Orchestrator {
       }
       Thread.sleep(100);
     }
+    String missing = closedByQuorum
+        ? String.format("no answer when the quorum closed the round, %.1f s after the request",
+            (System.nanoTime() - opened) / 1e9)
+        : "no answer within the round's " + job.roundTimeoutMillis() / 1000.0 + " s";
     List<Answer> all = new ArrayList<>();
     for (JobSpec.Silo silo : job.silos()) {
-      all.add(answers.getOrDefault(silo.id(), new Answer(silo.id(), "timed out",
-          "no answer within " + job.roundTimeoutMillis() / 1000.0 + " s", null, -1)));
+      all.add(answers.getOrDefault(silo.id(), new Answer(silo.id(), "timed out", missing, null, -1)));
     }
     return all;
   }
