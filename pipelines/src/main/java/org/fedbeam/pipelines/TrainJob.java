@@ -71,7 +71,7 @@ public final class TrainJob {
     }
   }
 
-  static FederatedDriver.Settings settings(TrainOptions o, int features, int classes) {
+  public static FederatedDriver.Settings settings(TrainOptions o, int features, int classes) {
     TrainConfig config = new TrainConfig(o.getEpochs(), o.getBatchSize(), o.getLr(), o.getMomentum(), o.getWeightDecay());
     List<Integer> hidden = ModelKind.parse(o.getModel()) == ModelKind.LOGREG ? List.of() : parseHidden(o.getHidden());
     ModelSpec spec = ModelSpec.of(features, hidden, classes);
@@ -169,7 +169,7 @@ public final class TrainJob {
     return n == 0 ? Double.NaN : n % 2 == 1 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
   }
 
-  static String sha256(byte[] bytes) {
+  public static String sha256(byte[] bytes) {
     try {
       return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     } catch (NoSuchAlgorithmException e) {

@@ -54,9 +54,12 @@ public final class Demo {
     Files.createDirectories(dir);
     out.printf("demo: %d silos, %d rounds, everything under %s%n", silos, rounds, dir);
 
+    String hidden = flags.getOrDefault("hidden", "128");
     TrainOptions data = PipelineOptionsFactory.fromArgs("--output=" + dir, "--silos=" + silos,
         "--seed=" + flags.getOrDefault("seed", "42"), "--alpha=" + flags.getOrDefault("alpha", "0.5"),
-        "--fashionMnistDir=" + flags.getOrDefault("fashion-mnist-dir", "/usr/share/datasets/fashion-mnist"))
+        "--fashionMnistDir=" + flags.getOrDefault("fashion-mnist-dir", "/usr/share/datasets/fashion-mnist"),
+        "--rounds=" + rounds, "--patience=" + rounds, "--hidden=" + hidden, "--epochs=1", "--batchSize=64", "--lr=0.05",
+        "--momentum=0.9", "--weightDecay=0", "--baselines=false", "--runner=FlinkRunner", "--webUiPort=0")
         .as(TrainOptions.class);
     SimulationData prepared = SimulationData.prepare(data, out);
     out.println("silo sizes: " + prepared.siloSizes());
@@ -98,8 +101,7 @@ public final class Demo {
     job.put("output", dir.resolve("orchestrator/run").toString());
     ObjectNode model = job.putObject("model");
     model.put("kind", "mlp");
-    model.putArray("layers").add(prepared.featureCount()).add(Integer.parseInt(flags.getOrDefault("hidden", "128")))
-        .add(prepared.classes());
+    model.putArray("layers").add(prepared.featureCount()).add(Integer.parseInt(hidden)).add(prepared.classes());
     job.putObject("train").put("epochs", 1).put("batch_size", 64).put("learning_rate", 0.05).put("momentum", 0.9)
         .put("weight_decay", 0.0);
     job.put("rounds", rounds);
@@ -107,7 +109,7 @@ public final class Demo {
     job.put("round_timeout_s", 180);
     job.put("grace_s", 10);
     job.put("max_attempts", 2);
-    job.put("seed", 42);
+    job.put("seed", data.getSeed());
     job.set("silos", jobSilos);
     ObjectNode evaluation = job.putObject("evaluation");
     prepared.evaluationSets().forEach(evaluation::put);
@@ -160,8 +162,44 @@ public final class Demo {
       exits.put(policies.get(i).getParent().getFileName().toString(), agents.get(i).exitValue());
     }
     result.set("silo_latency_s_median", summary.get("silo_latency_s_median"));
+    simulationTwin(data, prepared, summary, result, out);
     result.put("output", dir.toString());
     out.println("SUMMARY " + RoundRecords.oneLine(result));
+  }
+
+  /**
+   * Runs the same job in the simulation mode (same silos, data, model, seeds and rounds, embedded
+   * Flink, in this process once the agents are gone) and adds the comparison to {@code result}:
+   * the round wall times, each silo's request-to-update time in the deployment against its
+   * training time in the simulation, and whether both modes produced the same final model.
+   */
+  private static void simulationTwin(TrainOptions options, SimulationData data, JsonNode federated, ObjectNode result,
+      PrintStream out) throws Exception {
+    out.println("simulation mode, same silos, data, model and rounds, for comparison:");
+    org.fedbeam.pipelines.FederatedDriver.Settings settings = org.fedbeam.pipelines.TrainJob.settings(options,
+        data.featureCount(), data.classes());
+    String simOutput = Path.of(options.getOutput()).resolve("simulation").toString();
+    org.fedbeam.pipelines.FederatedDriver.Result sim;
+    try (org.fedbeam.pipelines.Runners.Session session = org.fedbeam.pipelines.Runners.prepare(options, simOutput, "0", out)) {
+      sim = org.fedbeam.pipelines.FederatedDriver.run(options, session.roundRunner(), data, settings, simOutput, out);
+    }
+    double simWall = sim.median(org.fedbeam.pipelines.FederatedDriver.RoundStats::wallSeconds);
+    double fedWall = federated.path("round_wall_s_median").asDouble();
+    result.put("simulation_round_wall_s_median", simWall);
+    result.put("deployment_added_s_per_round", fedWall - simWall);
+    ObjectNode perSilo = result.putObject("silo_request_to_update_vs_simulation_train_s");
+    for (String silo : data.silos().keySet()) {
+      double[] train = sim.rounds().stream().filter(r -> r.participants().containsKey(silo))
+          .mapToDouble(r -> r.participants().get(silo).trainMillis() / 1000.0).toArray();
+      double simTrain = org.fedbeam.pipelines.TrainJob.median(train);
+      double latency = federated.path("silo_latency_s_median").path(silo).asDouble(Double.NaN);
+      perSilo.putObject(silo).put("deployment_request_to_update_s", latency).put("simulation_train_s", simTrain)
+          .put("added_s", latency - simTrain);
+    }
+    String simSha = org.fedbeam.pipelines.TrainJob.sha256(
+        org.fedbeam.transforms.Artifacts.read(sim.finalModelUri(), "simulation's final model"));
+    result.put("simulation_final_model_sha256", simSha);
+    result.put("same_model_as_simulation", simSha.equals(federated.path("final_model_sha256").asText()));
   }
 
   /** Starts {@code fedbeam ARGS} in a new JVM with this JVM's class path and flags. */
