@@ -13,8 +13,8 @@ public interface OrchestrateOptions extends FlinkPipelineOptions {
 
   void setJob(String value);
 
-  @Description("Web UI port of the embedded Flink cluster (0 for any free port)")
-  @Default.String("0")
+  @Description("Web UI (REST) port or port range of the embedded Flink cluster; 0 for any free port")
+  @Default.String("8081-8099")
   String getWebUiPort();
 
   void setWebUiPort(String value);
