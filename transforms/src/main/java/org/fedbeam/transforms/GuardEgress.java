@@ -72,23 +72,38 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
     }
   }
 
+  /**
+   * The round and model the update must be for, looked up when the guard runs: a pipeline that
+   * is translated once and run every round reads them from that round's descriptor.
+   */
+  public interface Expectation extends Serializable {
+    int round();
+
+    ModelSpec spec();
+  }
+
+  private record Fixed(int round, ModelSpec spec) implements Expectation {}
+
   private final String silo;
-  private final int round;
-  private final ModelSpec spec;
+  private final Expectation expected;
   private final PCollectionView<Parameters> global;
   private final Limits limits;
 
-  private GuardEgress(String silo, int round, ModelSpec spec, PCollectionView<Parameters> global, Limits limits) {
+  private GuardEgress(String silo, Expectation expected, PCollectionView<Parameters> global, Limits limits) {
     this.silo = silo;
-    this.round = round;
-    this.spec = spec;
+    this.expected = expected;
     this.global = global;
     this.limits = limits;
   }
 
   /** Guards the one update of {@code silo} for {@code round}, trained from {@code global}. */
   public static GuardEgress of(String silo, int round, ModelSpec spec, PCollectionView<Parameters> global, Limits limits) {
-    return new GuardEgress(silo, round, spec, global, limits);
+    return new GuardEgress(silo, new Fixed(round, spec), global, limits);
+  }
+
+  /** As {@link #of(String, int, ModelSpec, PCollectionView, Limits)}, the round and model looked up at run time. */
+  public static GuardEgress of(String silo, Expectation expected, PCollectionView<Parameters> global, Limits limits) {
+    return new GuardEgress(silo, expected, global, limits);
   }
 
   @Override
@@ -97,7 +112,7 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
         .apply("CollectCandidates", WithKeys.<String, Candidate>of("egress"))
         .setCoder(org.apache.beam.sdk.coders.KvCoder.of(StringUtf8Coder.of(), CandidateCoder.of()))
         .apply("AllCandidates", GroupByKey.create())
-        .apply("Check", ParDo.of(new CheckFn(silo, round, spec, global, limits)).withSideInputs(global)
+        .apply("Check", ParDo.of(new CheckFn(silo, expected, global, limits)).withSideInputs(global)
             .withOutputTags(ALLOWED, TupleTagList.of(REFUSED)));
     out.get(ALLOWED).setCoder(CandidateCoder.of());
     out.get(REFUSED).setCoder(StringUtf8Coder.of());
@@ -107,18 +122,16 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
   static final class CheckFn extends DoFn<KV<String, Iterable<Candidate>>, Candidate> {
     private static final ObjectMapper JSON = new ObjectMapper();
     private final String silo;
-    private final int round;
-    private final ModelSpec spec;
+    private final Expectation expected;
     private final PCollectionView<Parameters> global;
     private final Limits limits;
     private final Counter allowed = Metrics.counter("fedbeam", "egressAllowed");
     private final Counter refused = Metrics.counter("fedbeam", "egressRefused");
     private final Distribution norms = Metrics.distribution("fedbeam", "updateNormMilli");
 
-    CheckFn(String silo, int round, ModelSpec spec, PCollectionView<Parameters> global, Limits limits) {
+    CheckFn(String silo, Expectation expected, PCollectionView<Parameters> global, Limits limits) {
       this.silo = silo;
-      this.round = round;
-      this.spec = spec;
+      this.expected = expected;
       this.global = global;
       this.limits = limits;
     }
@@ -134,7 +147,7 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
         reason = "the silo pipeline produced " + all.size() + " updates; exactly one may leave";
       } else {
         Candidate c = all.get(0);
-        reason = check(c, context.sideInput(global), norm);
+        reason = check(c, expected.round(), expected.spec(), context.sideInput(global), norm);
         if (reason == null) {
           checked = new Candidate(c.silo(), c.round(), c.weights(), cleanMetadata(c.metadataJson()));
         }
@@ -150,7 +163,7 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
     }
 
     /** Null if the candidate may leave, else the reason (no data in it). */
-    private String check(Candidate c, Parameters start, double[] norm) {
+    private String check(Candidate c, int round, ModelSpec spec, Parameters start, double[] norm) {
       if (!silo.equals(c.silo()) || round != c.round()) {
         return "the update names another silo or round";
       }

@@ -4,7 +4,6 @@ import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -26,7 +25,7 @@ import org.fedbeam.transforms.ModelEvaluation;
  * The orchestrator's pipeline of the federated mode, run on its own Flink once a round's quorum is in:
  *
  * <pre>
- *   ReadUpdates -> AggregateUpdates -> WriteGlobalModel -> EvaluateModel -> WriteEvaluation
+ *   RoundDescriptor -> ReadUpdates -> AggregateUpdates -> WriteGlobalModel -> EvaluateModel -> WriteEvaluation
  * </pre>
  *
  * It reuses the simulation's {@link AggregateUpdates} and {@link EvaluateModel}. Its inputs are
@@ -38,75 +37,117 @@ public final class AggregationPipeline {
   public record UpdateRef(String silo, int round, String uri, String sha256, long samples, double trainLoss,
       long trainMillis) implements Serializable {}
 
-  private AggregationPipeline() {}
+  /** One round's inputs, read by the pipeline at run time, so the pipeline is the same every round. */
+  public record AggregationRound(int round, String modelUri, String roundDir, List<UpdateRef> updates) {
+    void write(String uri) {
+      com.fasterxml.jackson.databind.node.ObjectNode n = Signed.JSON.createObjectNode();
+      n.put("round", round);
+      n.put("model", modelUri);
+      n.put("round_dir", roundDir);
+      com.fasterxml.jackson.databind.node.ArrayNode list = n.putArray("updates");
+      for (UpdateRef u : updates) {
+        list.addObject().put("silo", u.silo()).put("round", u.round()).put("uri", u.uri()).put("sha256", u.sha256())
+            .put("samples", u.samples()).put("train_loss", u.trainLoss()).put("train_ms", u.trainMillis());
+      }
+      try {
+        Artifacts.writeAtomically(uri, Signed.JSON.writeValueAsBytes(n));
+      } catch (java.io.IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
 
-  /** Adds the round's aggregation to {@code p}: the new model goes to {@code modelUri}, records to {@code roundDir}. */
-  public static void build(Pipeline p, ModelSpec spec, List<UpdateRef> updates, String modelUri, String roundDir,
-      Map<String, String> evaluationSets) {
-    FedBeamCoders.registerAll(p.getCoderRegistry());
-    PCollection<Parameters> model = p
-        .apply("VerifiedUpdates", Create.of(updates).withCoder(SerializableCoder.of(UpdateRef.class)))
-        .apply("ReadUpdates", ParDo.of(new ReadUpdateFn(spec)))
-        .setCoder(FedBeamCoders.SiloUpdateCoder.of())
-        .apply("AggregateUpdates", AggregateUpdates.of(spec))
-        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(modelUri, roundDir)))
-        .setCoder(FedBeamCoders.ParametersCoder.of());
-    if (!evaluationSets.isEmpty()) {
-      model.apply("EvaluateModel", EvaluateModel.on(evaluationSets))
-          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(roundDir)));
+    static AggregationRound read(String uri) {
+      try {
+        com.fasterxml.jackson.databind.JsonNode n = Signed.JSON.readTree(Artifacts.read(uri, "aggregation descriptor"));
+        List<UpdateRef> updates = new java.util.ArrayList<>();
+        for (com.fasterxml.jackson.databind.JsonNode u : n.get("updates")) {
+          updates.add(new UpdateRef(u.get("silo").asText(), u.get("round").asInt(), u.get("uri").asText(),
+              u.get("sha256").asText(), u.get("samples").asLong(), u.get("train_loss").asDouble(), u.get("train_ms").asLong()));
+        }
+        return new AggregationRound(n.get("round").asInt(), n.get("model").asText(), n.get("round_dir").asText(), updates);
+      } catch (java.io.IOException | RuntimeException e) {
+        throw new IllegalStateException("cannot read the aggregation descriptor " + uri + ": " + e.getMessage(), e);
+      }
     }
   }
 
-  static final class ReadUpdateFn extends DoFn<UpdateRef, SiloUpdate> {
+  private AggregationPipeline() {}
+
+  /**
+   * Adds the aggregation to {@code p}. It reads each round's inputs from the {@link AggregationRound}
+   * at {@code roundUri}, so the orchestrator's runner may translate it once.
+   */
+  public static void build(Pipeline p, ModelSpec spec, String roundUri, Map<String, String> evaluationSets) {
+    FedBeamCoders.registerAll(p.getCoderRegistry());
+    PCollection<Parameters> model = p
+        .apply("RoundDescriptor", Create.of(roundUri))
+        .apply("ReadUpdates", ParDo.of(new ReadUpdatesFn(spec)))
+        .setCoder(FedBeamCoders.SiloUpdateCoder.of())
+        .apply("AggregateUpdates", AggregateUpdates.of(spec))
+        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(roundUri)))
+        .setCoder(FedBeamCoders.ParametersCoder.of());
+    if (!evaluationSets.isEmpty()) {
+      model.apply("EvaluateModel", EvaluateModel.on(evaluationSets))
+          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(roundUri)));
+    }
+  }
+
+  /** Reads the round's verified updates, each checked against the SHA-256 the silo signed. */
+  static final class ReadUpdatesFn extends DoFn<String, SiloUpdate> {
     private final ModelSpec spec;
 
-    ReadUpdateFn(ModelSpec spec) {
+    ReadUpdatesFn(ModelSpec spec) {
       this.spec = spec;
     }
 
     @ProcessElement
-    public void process(@Element UpdateRef ref, OutputReceiver<SiloUpdate> out) {
-      byte[] bytes = Artifacts.read(ref.uri(), "update of " + ref.silo());
-      if (!Messages.sha256Hex(bytes).equals(ref.sha256())) {
-        throw new IllegalStateException("update of " + ref.silo() + " at " + ref.uri()
-            + " changed after it was verified; nothing was aggregated");
+    public void process(@Element String roundUri, OutputReceiver<SiloUpdate> out) {
+      for (UpdateRef ref : AggregationRound.read(roundUri).updates()) {
+        byte[] bytes = Artifacts.read(ref.uri(), "update of " + ref.silo());
+        if (!Messages.sha256Hex(bytes).equals(ref.sha256())) {
+          throw new IllegalStateException("update of " + ref.silo() + " at " + ref.uri()
+              + " changed after it was verified; nothing was aggregated");
+        }
+        Parameters weights = ModelFormat.decode(bytes, ref.uri());
+        if (!weights.spec().equals(spec)) {
+          throw new IllegalStateException("update of " + ref.silo() + " is " + weights.spec() + ", the job trains " + spec);
+        }
+        out.output(new SiloUpdate(ref.silo(), ref.round(), weights,
+            new SystemMetadata(ref.samples(), ref.trainLoss(), ref.trainMillis())));
       }
-      Parameters weights = ModelFormat.decode(bytes, ref.uri());
-      if (!weights.spec().equals(spec)) {
-        throw new IllegalStateException("update of " + ref.silo() + " is " + weights.spec() + ", the job trains " + spec);
-      }
-      out.output(new SiloUpdate(ref.silo(), ref.round(), weights,
-          new SystemMetadata(ref.samples(), ref.trainLoss(), ref.trainMillis())));
     }
   }
 
   static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
-    private final String modelUri;
-    private final String roundDir;
+    private final String roundUri;
 
-    WriteGlobalModelFn(String modelUri, String roundDir) {
-      this.modelUri = modelUri;
-      this.roundDir = roundDir;
+    WriteGlobalModelFn(String roundUri) {
+      this.roundUri = roundUri;
     }
 
     @ProcessElement
     public void process(@Element AggregateResult result, OutputReceiver<Parameters> out) {
-      Artifacts.writeAtomically(modelUri, ModelFormat.encode(result.model()));
-      RoundRecords.writeAggregate(roundDir, result);
+      AggregationRound round = AggregationRound.read(roundUri);
+      if (result.round() != round.round()) {
+        throw new IllegalStateException("the updates aggregated are for round " + result.round() + ", this is round "
+            + round.round() + "; nothing was written");
+      }
+      Artifacts.writeAtomically(round.modelUri(), ModelFormat.encode(result.model()));
+      RoundRecords.writeAggregate(round.roundDir(), result);
       out.output(result.model());
     }
   }
 
   static final class WriteEvaluationFn extends DoFn<ModelEvaluation, Void> {
-    private final String roundDir;
+    private final String roundUri;
 
-    WriteEvaluationFn(String roundDir) {
-      this.roundDir = roundDir;
+    WriteEvaluationFn(String roundUri) {
+      this.roundUri = roundUri;
     }
 
     @ProcessElement
     public void process(@Element ModelEvaluation evaluation) {
-      RoundRecords.writeEvaluation(roundDir, evaluation);
+      RoundRecords.writeEvaluation(AggregationRound.read(roundUri).roundDir(), evaluation);
     }
   }
 }

@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.EvalReport;
 import org.fedbeam.model.ModelFormat;
@@ -79,6 +78,9 @@ public final class Orchestrator {
       if (session.webUi() != null) {
         out.println("orchestrator Flink web UI " + session.webUi());
       }
+      // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
+      org.fedbeam.pipelines.RoundRunner rounds = session.roundRunner();
+      String aggregationUri = Artifacts.resolve(Artifacts.resolve(output, "rounds"), "current-aggregation.json");
       for (int round = 1; round <= job.rounds(); round++) {
         long roundStart = System.nanoTime();
         byte[] globalBytes = Artifacts.read(modelUri, "global model");
@@ -130,11 +132,14 @@ public final class Orchestrator {
         }
         String roundDir = Artifacts.resolve(Artifacts.resolve(output, "rounds"), String.format("round-%04d", round));
         String next = model(round);
-        Pipeline p = Pipeline.create(options);
-        AggregationPipeline.build(p, job.spec(), valid, next, roundDir, job.evaluation());
-        PipelineResult.State state = p.run().waitUntilFinish();
-        if (state != PipelineResult.State.DONE || !Artifacts.exists(next)) {
-          throw new JobFailed("round " + round + ": the aggregation pipeline ended in state " + state);
+        new AggregationPipeline.AggregationRound(round, next, roundDir, valid).write(aggregationUri);
+        rounds.run(round, () -> {
+          Pipeline p = Pipeline.create(options);
+          AggregationPipeline.build(p, job.spec(), aggregationUri, job.evaluation());
+          return p;
+        });
+        if (!Artifacts.exists(next)) {
+          throw new JobFailed("round " + round + ": the aggregation pipeline wrote no model");
         }
         modelUri = next;
         completed = round;

@@ -12,7 +12,6 @@ import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.PipelineResult;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelFormatException;
 import org.fedbeam.model.Parameters;
@@ -47,6 +46,8 @@ public final class SiloAgent implements AutoCloseable {
   private final Audit audit;
   private final AgentOptions options;
   private final Runners.Session session;
+  private final org.fedbeam.pipelines.RoundRunner rounds;
+  private final SiloPipeline.Plan plan;
   private final PrintStream out;
   private volatile boolean stopping;
 
@@ -58,6 +59,10 @@ public final class SiloAgent implements AutoCloseable {
     this.options = options;
     this.out = out;
     this.session = Runners.prepare(options, policy.state(), options.getWebUiPort(), out);
+    // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
+    this.rounds = session.roundRunner();
+    this.plan = new SiloPipeline.Plan(policy.silo(), policy.data(), new GuardEgress.Limits(policy.allowedMetadata(),
+        policy.minSamples(), policy.maxUpdateNorm()), Artifacts.resolve(policy.state(), "current-round.json"));
   }
 
   /** Starts an agent for the policy the options name (its key pair is loaded and checked now). */
@@ -250,17 +255,13 @@ public final class SiloAgent implements AutoCloseable {
     }
     String globalCopy = Artifacts.resolve(staging, "global.fbm");
     Artifacts.writeAtomically(globalCopy, ModelFormat.encode(global));
-    GuardEgress.Limits limits = new GuardEgress.Limits(policy.allowedMetadata(), policy.minSamples(),
-        policy.maxUpdateNorm());
-    SiloPipeline.Plan plan = new SiloPipeline.Plan(policy.silo(), r.round(), policy.data(), globalCopy, r.spec(),
-        r.config(), r.seed(), limits, staging);
-    Pipeline p = Pipeline.create(options);
-    SiloPipeline.build(p, plan);
+    new SiloPipeline.SiloRound(r.round(), r.seed(), globalCopy, staging, r.spec(), r.config()).write(plan.roundUri());
     try {
-      PipelineResult.State state = p.run().waitUntilFinish();
-      if (state != PipelineResult.State.DONE) {
-        throw new Rejected("the silo pipeline failed", "ended in state " + state);
-      }
+      rounds.run(r.round(), () -> {
+        Pipeline p = Pipeline.create(options);
+        SiloPipeline.build(p, plan);
+        return p;
+      });
     } catch (RuntimeException e) {
       throw new Rejected("the silo pipeline failed", org.fedbeam.pipelines.FedBeam.messages(e));
     }

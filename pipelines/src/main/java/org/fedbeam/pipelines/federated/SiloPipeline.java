@@ -38,7 +38,9 @@ import org.fedbeam.transforms.TrainLocally;
  *                                                                                          \-> WriteRefusal
  * </pre>
  *
- * It reuses the simulation's {@link TrainLocally}. Everything it writes goes to the silo's private
+ * It reuses the simulation's {@link TrainLocally}. It is the same pipeline every round: what changes
+ * (round, seed, model, training settings, where to stage) is read at run time from the round's
+ * {@link SiloRound}, so the agent's runner translates it once. Everything it writes goes to the silo's private
  * staging folder: the agent signs and publishes only what passed the {@link GuardEgress}.
  *
  * <p>Its identity for the silo policy is {@link #REF}: a name, a version, and the SHA-256 over the
@@ -50,7 +52,7 @@ public final class SiloPipeline {
   public static final String VERSION = "1";
   /** The classes whose bytecode the definition digest covers: the pipeline and every step's code. */
   private static final List<Class<?>> DEFINITION = List.of(SiloPipeline.class, ReadGlobalModelFn.class,
-      ReadLocalDataFn.class, ToCandidateFn.class, WriteUpdateFn.class, WriteRefusalFn.class, TrainLocally.class,
+      ReadLocalDataFn.class, ToCandidateFn.class, SiloRound.class, CurrentRound.class, WriteUpdateFn.class, WriteRefusalFn.class, TrainLocally.class,
       GuardEgress.class, SiloData.class, org.fedbeam.model.DenseNetwork.class, org.fedbeam.model.ModelFormat.class);
   private static final String DIGEST = computeDigest();
   public static final Messages.PipelineRef REF = new Messages.PipelineRef(NAME, VERSION, DIGEST);
@@ -60,13 +62,67 @@ public final class SiloPipeline {
   static final String REFUSAL_FILE = "refusal.txt";
 
   /**
-   * One round's inputs, all silo-private.
+   * What is fixed for an agent's life: the silo, its private shard, its policy's limits, and where
+   * the agent writes each round's {@link SiloRound} before running the pipeline.
+   */
+  public record Plan(String silo, String dataUri, GuardEgress.Limits limits, String roundUri) implements Serializable {}
+
+  /**
+   * One round's inputs, all silo-private, read by the pipeline at run time: so the pipeline is the
+   * same every round, and a runner may translate it once.
    *
    * @param globalModelUri the verified copy of the global model
    * @param stagingDir where the guarded update or the refusal is written
    */
-  public record Plan(String silo, int round, String dataUri, String globalModelUri, ModelSpec spec, TrainConfig config,
-      long seed, GuardEgress.Limits limits, String stagingDir) implements Serializable {}
+  public record SiloRound(int round, long seed, String globalModelUri, String stagingDir, ModelSpec spec,
+      TrainConfig config) implements GuardEgress.Expectation {
+    void write(String uri) {
+      ObjectNode n = Signed.JSON.createObjectNode();
+      n.put("round", round);
+      n.put("seed", seed);
+      n.put("global_model", globalModelUri);
+      n.put("staging", stagingDir);
+      n.put("kind", spec.kind().name());
+      spec.layers().forEach(n.withArray("layers")::add);
+      n.put("epochs", config.epochs());
+      n.put("batch_size", config.batchSize());
+      n.put("learning_rate", config.learningRate());
+      n.put("momentum", config.momentum());
+      n.put("weight_decay", config.weightDecay());
+      try {
+        Artifacts.writeAtomically(uri, Signed.JSON.writeValueAsBytes(n));
+      } catch (IOException e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    static SiloRound read(String uri) {
+      try {
+        com.fasterxml.jackson.databind.JsonNode n = Signed.JSON.readTree(Artifacts.read(uri, "silo round descriptor"));
+        List<Integer> layers = new java.util.ArrayList<>();
+        n.get("layers").forEach(l -> layers.add(l.asInt()));
+        return new SiloRound(n.get("round").asInt(), n.get("seed").asLong(), n.get("global_model").asText(),
+            n.get("staging").asText(), new ModelSpec(org.fedbeam.model.ModelKind.valueOf(n.get("kind").asText()), layers),
+            new TrainConfig(n.get("epochs").asInt(), n.get("batch_size").asInt(), n.get("learning_rate").asDouble(),
+                n.get("momentum").asDouble(), n.get("weight_decay").asDouble()));
+      } catch (IOException | RuntimeException e) {
+        throw new IllegalStateException("cannot read the silo round descriptor " + uri + ": " + e.getMessage(), e);
+      }
+    }
+  }
+
+  /** The guard's expectation, read from the round descriptor when the guard runs. */
+  private record CurrentRound(String roundUri) implements GuardEgress.Expectation {
+    @Override
+    public int round() {
+      return SiloRound.read(roundUri).round();
+    }
+
+    @Override
+    public ModelSpec spec() {
+      return SiloRound.read(roundUri).spec();
+    }
+  }
 
   private SiloPipeline() {}
 
@@ -84,8 +140,8 @@ public final class SiloPipeline {
   static void build(Pipeline p, Plan plan,
       PTransform<PCollection<GuardEgress.Candidate>, PCollection<GuardEgress.Candidate>> beforeGuard) {
     FedBeamCoders.registerAll(p.getCoderRegistry());
-    PCollectionView<Parameters> global = p.apply("GlobalModelUri", Create.of(plan.globalModelUri()))
-        .apply("ReadGlobalModel", ParDo.of(new ReadGlobalModelFn(plan.spec())))
+    PCollectionView<Parameters> global = p.apply("RoundDescriptor", Create.of(plan.roundUri()))
+        .apply("ReadGlobalModel", ParDo.of(new ReadGlobalModelFn()))
         .setCoder(FedBeamCoders.ParametersCoder.of())
         .apply("AsSideInput", View.asSingleton());
     PCollectionTuple trained = p.apply("DataUri", Create.of(plan.dataUri()))
@@ -98,23 +154,20 @@ public final class SiloPipeline {
       candidates = candidates.apply("BeforeGuard", beforeGuard).setCoder(GuardEgress.CandidateCoder.of());
     }
     PCollectionTuple guarded = candidates.apply("GuardEgress",
-        GuardEgress.of(plan.silo(), plan.round(), plan.spec(), global, plan.limits()));
-    guarded.get(GuardEgress.ALLOWED).apply("WriteUpdate", ParDo.of(new WriteUpdateFn(plan.stagingDir())));
-    guarded.get(GuardEgress.REFUSED).apply("WriteRefusal", ParDo.of(new WriteRefusalFn(plan.stagingDir())));
+        GuardEgress.of(plan.silo(), new CurrentRound(plan.roundUri()), global, plan.limits()));
+    guarded.get(GuardEgress.ALLOWED).apply("WriteUpdate", ParDo.of(new WriteUpdateFn(plan.roundUri())));
+    guarded.get(GuardEgress.REFUSED).apply("WriteRefusal", ParDo.of(new WriteRefusalFn(plan.roundUri())));
   }
 
   static final class ReadGlobalModelFn extends DoFn<String, Parameters> {
-    private final ModelSpec spec;
-
-    ReadGlobalModelFn(ModelSpec spec) {
-      this.spec = spec;
-    }
-
     @ProcessElement
-    public void process(@Element String uri, OutputReceiver<Parameters> out) {
+    public void process(@Element String roundUri, OutputReceiver<Parameters> out) {
+      SiloRound round = SiloRound.read(roundUri);
+      String uri = round.globalModelUri();
       Parameters global = ModelFormat.decode(Artifacts.read(uri, "global model"), uri);
-      if (!global.spec().equals(spec)) {
-        throw new IllegalStateException("global model " + uri + " is " + global.spec() + ", the request is for " + spec);
+      if (!global.spec().equals(round.spec())) {
+        throw new IllegalStateException("global model " + uri + " is " + global.spec() + ", the request is for "
+            + round.spec());
       }
       out.output(global);
     }
@@ -130,8 +183,9 @@ public final class SiloPipeline {
 
     @ProcessElement
     public void process(@Element String dataUri, OutputReceiver<SiloTask> out) {
+      SiloRound round = SiloRound.read(plan.roundUri());
       SiloData.load(dataUri, "silo " + plan.silo()); // fails naming the silo and the file if it is missing or bad
-      out.output(new SiloTask(plan.silo(), dataUri, plan.round(), plan.seed(), plan.config()));
+      out.output(new SiloTask(plan.silo(), dataUri, round.round(), round.seed(), round.config()));
     }
   }
 
@@ -158,14 +212,15 @@ public final class SiloPipeline {
   }
 
   static final class WriteUpdateFn extends DoFn<GuardEgress.Candidate, Void> {
-    private final String stagingDir;
+    private final String roundUri;
 
-    WriteUpdateFn(String stagingDir) {
-      this.stagingDir = stagingDir;
+    WriteUpdateFn(String roundUri) {
+      this.roundUri = roundUri;
     }
 
     @ProcessElement
     public void process(@Element GuardEgress.Candidate c) {
+      String stagingDir = SiloRound.read(roundUri).stagingDir();
       Artifacts.writeAtomically(Artifacts.resolve(stagingDir, UPDATE_FILE), ModelFormat.encode(c.weights()));
       // written last: the metadata marks the staged update as complete
       Artifacts.writeAtomically(Artifacts.resolve(stagingDir, METADATA_FILE), c.metadataJson().getBytes(StandardCharsets.UTF_8));
@@ -173,14 +228,15 @@ public final class SiloPipeline {
   }
 
   static final class WriteRefusalFn extends DoFn<String, Void> {
-    private final String stagingDir;
+    private final String roundUri;
 
-    WriteRefusalFn(String stagingDir) {
-      this.stagingDir = stagingDir;
+    WriteRefusalFn(String roundUri) {
+      this.roundUri = roundUri;
     }
 
     @ProcessElement
     public void process(@Element String reason) {
+      String stagingDir = SiloRound.read(roundUri).stagingDir();
       Artifacts.writeAtomically(Artifacts.resolve(stagingDir, REFUSAL_FILE), reason.getBytes(StandardCharsets.UTF_8));
     }
   }

@@ -45,9 +45,9 @@ class SiloPipelineTest {
     PipelineResult result = p.run();
     result.waitUntilFinish();
 
-    assertThat(Artifacts.exists(Artifacts.resolve(plan.stagingDir(), SiloPipeline.UPDATE_FILE)), equalTo(false));
-    assertThat(Artifacts.exists(Artifacts.resolve(plan.stagingDir(), SiloPipeline.METADATA_FILE)), equalTo(false));
-    String refusal = new String(Artifacts.read(Artifacts.resolve(plan.stagingDir(), SiloPipeline.REFUSAL_FILE), "refusal"),
+    assertThat(Artifacts.exists(Artifacts.resolve(staging(plan), SiloPipeline.UPDATE_FILE)), equalTo(false));
+    assertThat(Artifacts.exists(Artifacts.resolve(staging(plan), SiloPipeline.METADATA_FILE)), equalTo(false));
+    String refusal = new String(Artifacts.read(Artifacts.resolve(staging(plan), SiloPipeline.REFUSAL_FILE), "refusal"),
         StandardCharsets.UTF_8);
     assertThat(refusal, equalTo("the metadata has fields outside the policy's allowed set"));
     assertThat(counter(result, "egressRefused"), equalTo(1L));
@@ -63,7 +63,7 @@ class SiloPipelineTest {
     PipelineResult result = p.run();
     result.waitUntilFinish();
 
-    assertThat(ModelFormat.decode(Artifacts.read(Artifacts.resolve(plan.stagingDir(), SiloPipeline.UPDATE_FILE), "update"),
+    assertThat(ModelFormat.decode(Artifacts.read(Artifacts.resolve(staging(plan), SiloPipeline.UPDATE_FILE), "update"),
         "update").spec(), equalTo(Fixtures.SPEC));
     assertThat(counter(result, "egressAllowed"), equalTo(1L));
   }
@@ -79,8 +79,15 @@ class SiloPipelineTest {
     Artifacts.writeAtomically(shard, org.fedbeam.data.DatasetFormat.encode(Fixtures.blobs("alpha", 60, 7L)));
     String global = dir.resolve("private/global.fbm").toString();
     Artifacts.writeAtomically(global, ModelFormat.encode(new org.fedbeam.model.DenseNetwork(Fixtures.SPEC).initialize(3L)));
-    return new SiloPipeline.Plan("alpha", 1, shard, global, Fixtures.SPEC, Fixtures.CONFIG, 9L,
-        new GuardEgress.Limits(java.util.Set.of("samples", "train_loss"), 10, 1000.0), dir.resolve("private/staging").toString());
+    String roundUri = dir.resolve("private/current-round.json").toString();
+    String staging = dir.resolve("private/staging").toString();
+    new SiloPipeline.SiloRound(1, 9L, global, staging, Fixtures.SPEC, Fixtures.CONFIG).write(roundUri);
+    return new SiloPipeline.Plan("alpha", shard, new GuardEgress.Limits(java.util.Set.of("samples", "train_loss"), 10,
+        1000.0), roundUri);
+  }
+
+  private static String staging(SiloPipeline.Plan plan) {
+    return SiloPipeline.SiloRound.read(plan.roundUri()).stagingDir();
   }
 
   private static Pipeline pipeline() {
