@@ -25,7 +25,7 @@ import org.fedbeam.model.TrainConfig;
  *   "model": {"kind": "mlp", "layers": [784, 128, 10]},
  *   "train": {"epochs": 1, "batch_size": 64, "learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0},
  *   "rounds": 10, "min_silos": 2, "round_timeout_s": 300, "grace_s": 5, "max_attempts": 3, "seed": 42,
- *   "patience": 5, "tolerance": 0.001,
+ *   "patience": 5, "tolerance": 0.001, "poll_ms": 100,              how often the exchange is checked for answers
  *   "silos": [{"id": "hospital-a", "exchange": "azfs://acct/exchange-a", "public_key": "MCow..."}],
  *   "evaluation": {"validation": "/srv/orchestrator/validation.fbds", "test": "/srv/orchestrator/test.fbds"}
  * }
@@ -33,7 +33,7 @@ import org.fedbeam.model.TrainConfig;
  */
 public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec spec, TrainConfig config, int rounds,
     int minSilos, long roundTimeoutMillis, long graceMillis, int maxAttempts, long seed, int patience, double tolerance,
-    List<Silo> silos, Map<String, String> evaluation) {
+    List<Silo> silos, Map<String, String> evaluation, long pollMillis) {
 
   /** A silo as the orchestrator knows it. */
   public record Silo(String id, String exchange, PublicKey publicKey) {}
@@ -96,7 +96,7 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
         Path.of(text(n, "submitter_key", where)), text(n, "output", where), spec, config, rounds, minSilos,
         (long) (timeout * 1000), (long) (n.path("grace_s").asDouble(5) * 1000), Math.max(1, n.path("max_attempts").asInt(3)),
         n.path("seed").asLong(42), Math.max(1, n.path("patience").asInt(rounds)), n.path("tolerance").asDouble(0),
-        List.copyOf(silos), Map.copyOf(evaluation));
+        List.copyOf(silos), Map.copyOf(evaluation), Math.max(5, n.path("poll_ms").asLong(100)));
   }
 
   private static String text(JsonNode n, String field, String where) {

@@ -252,7 +252,7 @@ public final class Orchestrator {
       if (now >= deadline) {
         break;
       }
-      Thread.sleep(100);
+      Thread.sleep(job.pollMillis());
     }
     String missing = closedByQuorum
         ? String.format("no answer when the quorum closed the round, %.1f s after the request",
