@@ -152,9 +152,9 @@ public final class SiloAgent implements AutoCloseable {
       request = Messages.RoundRequest.fromJson(opened.body());
       checkRequest(request, slot);
       JobState state = JobState.read(policy.state(), slot.jobId());
-      checkReplay(request, state, requestUri);
+      checkReplay(request, state, place(slot));
       Parameters global = verifiedGlobalModel(request, slot);
-      state.started(request.nonce(), requestUri, request.round());
+      state.started(request.nonce(), place(slot), request.round());
       state.write(policy.state(), slot.jobId());
       event.put("decision", "accepted");
       audit.record(event.deepCopy());
@@ -211,9 +211,14 @@ public final class SiloAgent implements AutoCloseable {
     }
   }
 
-  private static void checkReplay(Messages.RoundRequest r, JobState state, String requestUri) throws Rejected {
+  /** Where a request sits, as the job state records it: independent of how the exchange's URI is spelled. */
+  private static String place(Exchange.Slot slot) {
+    return String.format("%s/r%04d-a%d", slot.jobId(), slot.round(), slot.attempt());
+  }
+
+  private static void checkReplay(Messages.RoundRequest r, JobState state, String place) throws Rejected {
     String seenAt = state.nonces().get(r.nonce());
-    if (seenAt != null && !seenAt.equals(requestUri)) {
+    if (seenAt != null && !seenAt.equals(place)) {
       throw new Rejected("replayed request: its nonce was used before", "first seen at " + seenAt);
     }
     if (r.round() < state.lastRound()) {
@@ -316,7 +321,7 @@ public final class SiloAgent implements AutoCloseable {
       return;
     }
     JobState state = JobState.read(policy.state(), slot.jobId());
-    state.started(r.nonce(), exchange.request(slot), r.round());
+    state.started(r.nonce(), place(slot), r.round());
     state.write(policy.state(), slot.jobId());
   }
 
