@@ -51,7 +51,7 @@ public final class AzureContainers {
     return parts[1];
   }
 
-  private static void requireValidName(String container) {
+  static void requireValidName(String container) {
     if (container == null || !CONTAINER_NAME.matcher(container).matches()) {
       throw new IllegalArgumentException("container must be 3-63 lowercase letters, digits and single hyphens, "
           + "starting and ending with a letter or digit, was " + container);
