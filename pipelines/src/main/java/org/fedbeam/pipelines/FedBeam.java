@@ -114,7 +114,11 @@ public final class FedBeam {
       beam.add("--runner=" + FlinkRunner.class.getSimpleName());
     }
     PipelineOptionsFactory.register(type);
-    return PipelineOptionsFactory.fromArgs(beam.toArray(String[]::new)).withValidation().as(type);
+    T options = PipelineOptionsFactory.fromArgs(beam.toArray(String[]::new)).withValidation().as(type);
+    // Beam registers file systems for the options only when a pipeline is created; a command that
+    // reads or writes azfs:// before its first pipeline (the agent, the orchestrator) needs them now.
+    org.apache.beam.sdk.io.FileSystems.setDefaultPipelineOptions(options);
+    return options;
   }
 
   /** {@code --batch-size 64} -> {@code --batchSize=64}; {@code --no-baselines} -> {@code --baselines=false}. */
