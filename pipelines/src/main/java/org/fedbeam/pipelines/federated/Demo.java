@@ -31,6 +31,13 @@ import org.fedbeam.pipelines.TrainOptions;
  *   DIR/exchange/silo-NN/    the silo's exchange area: requests in, answers out
  *   DIR/orchestrator/        validation and test sets, key/, job.json, run/ (models, rounds, summary), orchestrator.log
  * </pre>
+ *
+ * <p>With {@code --storage azurite} the data moves to an Azurite emulator the demo starts and
+ * stops ({@link DemoStorage.Azurite}): the shard and the state (audit log) to {@code
+ * silo-NN-private}, the exchange to {@code silo-NN-exchange}, the evaluation sets and the run to
+ * {@code orchestrator}, each container in an account of its own. Key pairs, policies, the job
+ * file, logs and each party's {@code azure-containers.json} (the keys of its containers) stay in
+ * the folders above.
  */
 public final class Demo {
   private Demo() {}
@@ -46,13 +53,16 @@ public final class Demo {
     if (silos < 1 || rounds < 1) {
       throw new IllegalArgumentException("--silos and --rounds must be >= 1");
     }
-    String storage = flags.getOrDefault("storage", "local");
-    if (!storage.equals("local")) {
-      throw new IllegalArgumentException("--storage " + storage + " is not supported yet: only local (see docs/federated.md)");
+    String storageName = flags.getOrDefault("storage", "local");
+    if (!List.of("local", "azurite").contains(storageName)) {
+      throw new IllegalArgumentException("--storage must be local or azurite, was " + storageName);
+    }
+    if (storageName.equals("azurite")) {
+      org.fedbeam.transforms.storage.AzuriteServer.findExecutable(System.getenv("PATH")); // before any work
     }
     Path dir = Path.of(output).toAbsolutePath();
     Files.createDirectories(dir);
-    out.printf("demo: %d silos, %d rounds, everything under %s%n", silos, rounds, dir);
+    out.printf("demo: %d silos, %d rounds, %s storage, everything under %s%n", silos, rounds, storageName, dir);
 
     String hidden = flags.getOrDefault("hidden", "128");
     TrainOptions data = PipelineOptionsFactory.fromArgs("--output=" + dir, "--silos=" + silos,
@@ -61,9 +71,25 @@ public final class Demo {
         "--rounds=" + rounds, "--patience=" + rounds, "--hidden=" + hidden, "--epochs=1", "--batchSize=64", "--lr=0.05",
         "--momentum=0.9", "--weightDecay=0", "--baselines=false", "--runner=FlinkRunner", "--webUiPort=0")
         .as(TrainOptions.class);
-    SimulationData prepared = SimulationData.prepare(data, out);
-    out.println("silo sizes: " + prepared.siloSizes());
+    SimulationData local = SimulationData.prepare(data, out);
+    out.println("silo sizes: " + local.siloSizes());
+    try (DemoStorage storage = DemoStorage.open(storageName, dir, local.silos().keySet(), out)) {
+      storage.configure(data);
+      run(dir, silos, rounds, hidden, data, placed(local, storage), storage, out);
+    }
+  }
 
+  /** The prepared data moved to where the storage keeps it: each shard in its silo's place, evaluation sets with the orchestrator. */
+  private static SimulationData placed(SimulationData local, DemoStorage storage) {
+    Map<String, String> silos = new LinkedHashMap<>();
+    local.silos().forEach((id, uri) -> silos.put(id, storage.siloData(id, uri)));
+    Map<String, String> evaluation = new LinkedHashMap<>();
+    local.evaluationSets().forEach((name, uri) -> evaluation.put(name, storage.evaluationSet(name, uri)));
+    return new SimulationData(silos, evaluation, local.featureCount(), local.classes(), local.siloSizes(), local.source());
+  }
+
+  private static void run(Path dir, int silos, int rounds, String hidden, TrainOptions data, SimulationData prepared,
+      DemoStorage storage, PrintStream out) throws Exception {
     Keys.Identity submitter = Keys.create(dir.resolve("orchestrator/key"));
     ArrayNode jobSilos = Signed.JSON.createArrayNode();
     List<Path> policies = new ArrayList<>();
@@ -71,34 +97,83 @@ public final class Demo {
       String id = silo.getKey();
       Path siloDir = dir.resolve("silos").resolve(id);
       Keys.Identity key = Keys.create(siloDir.resolve("key"));
-      String exchange = dir.resolve("exchange").resolve(id).toString();
-      Files.createDirectories(Path.of(exchange));
-      ObjectNode policy = Signed.JSON.createObjectNode();
-      policy.put("silo", id);
-      policy.put("data", silo.getValue());
-      policy.put("exchange", exchange);
-      policy.put("state", siloDir.resolve("state").toString());
-      policy.put("key", siloDir.resolve("key").toString());
-      policy.putArray("trusted_submitters").addObject().put("name", "demo-orchestrator")
-          .put("public_key", submitter.publicKeyBase64());
-      policy.putArray("approved_pipelines").addObject().put("name", SiloPipeline.NAME).put("version", SiloPipeline.VERSION)
-          .put("sha256", SiloPipeline.definitionSha256());
-      policy.putArray("approved_models").add("mlp").add("logreg");
-      policy.put("max_parameters", 5_000_000);
-      policy.put("min_samples", 50);
-      policy.put("max_rounds_per_job", 100);
-      policy.putArray("allowed_metadata").add("samples").add("train_loss").add("train_ms");
-      policy.put("max_update_norm", 1000.0);
-      policy.put("poll_ms", 100);
+      String exchange = storage.exchange(id);
       Path policyFile = siloDir.resolve("policy.json");
-      Files.write(policyFile, RoundRecords.JSON.writeValueAsBytes(policy));
+      Files.write(policyFile, RoundRecords.JSON.writeValueAsBytes(policy(id, silo.getValue(), exchange,
+          storage.siloState(id), siloDir.resolve("key"), submitter)));
       policies.add(policyFile);
       jobSilos.addObject().put("id", id).put("exchange", exchange).put("public_key", key.publicKeyBase64());
     }
+    ObjectNode job = job(dir, silos, rounds, hidden, data, prepared, storage, jobSilos);
+    Path jobFile = dir.resolve("orchestrator/job.json");
+    Files.createDirectories(jobFile.getParent());
+    Files.write(jobFile, RoundRecords.JSON.writeValueAsBytes(job));
+
+    List<Process> agents = new ArrayList<>();
+    Map<Process, Path> agentLogs = new LinkedHashMap<>();
+    try {
+      for (Path policy : policies) {
+        List<String> args = new ArrayList<>(List.of("agent", "--policy=" + policy, "--parallelism=1"));
+        args.addAll(storage.siloFlags(policy.getParent().getFileName().toString()));
+        Path log = policy.getParent().resolve("agent.log");
+        Process agent = start(args, log, tempFolder(storage, policy.getParent()));
+        agents.add(agent);
+        agentLogs.put(agent, log);
+        out.println("silo agent started, pid " + agent.pid() + ": fedbeam " + String.join(" ", args));
+      }
+      List<String> args = new ArrayList<>(List.of("orchestrate", "--job=" + jobFile, "--parallelism=1"));
+      args.addAll(storage.orchestratorFlags());
+      runOrchestrator(args, dir.resolve("orchestrator"), storage, agentLogs, out);
+    } finally {
+      for (Process agent : agents) {
+        agent.destroy(); // SIGTERM: the agent finishes the request in hand and exits
+      }
+      for (Process agent : agents) {
+        if (!agent.waitFor(60, TimeUnit.SECONDS)) {
+          agent.destroyForcibly();
+        }
+      }
+      policies.forEach(p -> deleteTempFolder(storage, p.getParent()));
+      deleteTempFolder(storage, dir.resolve("orchestrator"));
+    }
+    JsonNode summary = RoundRecords.readJson(org.fedbeam.transforms.Artifacts.resolve(storage.orchestratorOutput(),
+        "run-summary.json"), "run summary");
+    ObjectNode result = result(summary, storage, agents, policies);
+    simulationTwin(data, prepared, summary, result, out);
+    result.put("output", dir.toString());
+    out.println("SUMMARY " + RoundRecords.oneLine(result));
+  }
+
+  /** A silo's policy: its own locations, the demo's orchestrator as the one trusted submitter. */
+  private static ObjectNode policy(String id, String data, String exchange, String state, Path keyDir,
+      Keys.Identity submitter) {
+    ObjectNode policy = Signed.JSON.createObjectNode();
+    policy.put("silo", id);
+    policy.put("data", data);
+    policy.put("exchange", exchange);
+    policy.put("state", state);
+    policy.put("key", keyDir.toString());
+    policy.putArray("trusted_submitters").addObject().put("name", "demo-orchestrator")
+        .put("public_key", submitter.publicKeyBase64());
+    policy.putArray("approved_pipelines").addObject().put("name", SiloPipeline.NAME).put("version", SiloPipeline.VERSION)
+        .put("sha256", SiloPipeline.definitionSha256());
+    policy.putArray("approved_models").add("mlp").add("logreg");
+    policy.put("max_parameters", 5_000_000);
+    policy.put("min_samples", 50);
+    policy.put("max_rounds_per_job", 100);
+    policy.putArray("allowed_metadata").add("samples").add("train_loss").add("train_ms");
+    policy.put("max_update_norm", 1000.0);
+    policy.put("poll_ms", 100);
+    return policy;
+  }
+
+  /** The orchestrator's job: it names each silo by id, exchange and public key only. */
+  private static ObjectNode job(Path dir, int silos, int rounds, String hidden, TrainOptions data,
+      SimulationData prepared, DemoStorage storage, ArrayNode jobSilos) {
     ObjectNode job = Signed.JSON.createObjectNode();
     job.put("job_id", "demo-" + System.currentTimeMillis());
     job.put("submitter_key", dir.resolve("orchestrator/key").toString());
-    job.put("output", dir.resolve("orchestrator/run").toString());
+    job.put("output", storage.orchestratorOutput());
     ObjectNode model = job.putObject("model");
     model.put("kind", "mlp");
     model.putArray("layers").add(prepared.featureCount()).add(Integer.parseInt(hidden)).add(prepared.classes());
@@ -113,43 +188,47 @@ public final class Demo {
     job.set("silos", jobSilos);
     ObjectNode evaluation = job.putObject("evaluation");
     prepared.evaluationSets().forEach(evaluation::put);
-    Path jobFile = dir.resolve("orchestrator/job.json");
-    Files.write(jobFile, RoundRecords.JSON.writeValueAsBytes(job));
+    return job;
+  }
 
-    List<Process> agents = new ArrayList<>();
-    Process orchestrator = null;
+  /**
+   * Runs {@code fedbeam ARGS} (the orchestrator) to the end; fails with its log's tail unless it
+   * exits 0, or with an agent's log's tail as soon as an agent exits before it.
+   */
+  private static void runOrchestrator(List<String> args, Path orchestratorDir, DemoStorage storage,
+      Map<Process, Path> agentLogs, PrintStream out) throws Exception {
+    Path log = orchestratorDir.resolve("orchestrator.log");
+    Process orchestrator = start(args, log, tempFolder(storage, orchestratorDir));
     try {
-      for (int i = 0; i < policies.size(); i++) {
-        Path log = policies.get(i).getParent().resolve("agent.log");
-        agents.add(start(List.of("agent", "--policy=" + policies.get(i), "--parallelism=1"), log));
-      }
-      out.println("silo agents started, pids " + agents.stream().map(p -> String.valueOf(p.pid())).toList());
-      orchestrator = start(List.of("orchestrate", "--job=" + jobFile, "--parallelism=1"),
-          dir.resolve("orchestrator/orchestrator.log"));
-      out.println("orchestrator started, pid " + orchestrator.pid() + "; its log: " + dir.resolve("orchestrator/orchestrator.log"));
-      if (!orchestrator.waitFor(30, TimeUnit.MINUTES)) {
-        throw new IllegalStateException("the orchestrator did not finish within 30 minutes");
-      }
-      if (orchestrator.exitValue() != 0) {
-        throw new IllegalStateException("the orchestrator failed (exit " + orchestrator.exitValue() + "): "
-            + tail(dir.resolve("orchestrator/orchestrator.log")));
-      }
-    } finally {
-      if (orchestrator != null && orchestrator.isAlive()) {
-        orchestrator.destroyForcibly();
-      }
-      for (Process agent : agents) {
-        agent.destroy(); // SIGTERM: the agent finishes the request in hand and exits
-      }
-      for (Process agent : agents) {
-        if (!agent.waitFor(60, TimeUnit.SECONDS)) {
-          agent.destroyForcibly();
+      out.println("orchestrator started, pid " + orchestrator.pid() + ": fedbeam " + String.join(" ", args));
+      out.println("its log: " + log);
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(30);
+      while (!orchestrator.waitFor(1, TimeUnit.SECONDS)) {
+        for (var agent : agentLogs.entrySet()) {
+          if (!agent.getKey().isAlive()) {
+            throw new IllegalStateException("silo agent pid " + agent.getKey().pid() + " exited (code "
+                + agent.getKey().exitValue() + ") before the job ended: " + tail(agent.getValue()));
+          }
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the orchestrator did not finish within 30 minutes");
         }
       }
+      if (orchestrator.exitValue() != 0) {
+        throw new IllegalStateException("the orchestrator failed (exit " + orchestrator.exitValue() + "): " + tail(log));
+      }
+    } finally {
+      if (orchestrator.isAlive()) {
+        orchestrator.destroyForcibly();
+      }
     }
-    JsonNode summary = RoundRecords.readJson(dir.resolve("orchestrator/run/run-summary.json").toString(), "run summary");
+  }
+
+  /** The SUMMARY's federated part: the run summary's figures, the storage, the agents' pids and exit codes. */
+  private static ObjectNode result(JsonNode summary, DemoStorage storage, List<Process> agents, List<Path> policies) {
     ObjectNode result = Signed.JSON.createObjectNode();
     result.put("mode", "federated");
+    result.put("storage", storage.name());
     for (String key : List.of("job_id", "rounds_completed", "silos", "updates_accepted", "updates_refused",
         "updates_invalid", "silos_timed_out", "fl_accuracy", "round_wall_s_median", "final_model_sha256",
         "orchestrator_pid")) {
@@ -162,9 +241,7 @@ public final class Demo {
       exits.put(policies.get(i).getParent().getFileName().toString(), agents.get(i).exitValue());
     }
     result.set("silo_latency_s_median", summary.get("silo_latency_s_median"));
-    simulationTwin(data, prepared, summary, result, out);
-    result.put("output", dir.toString());
-    out.println("SUMMARY " + RoundRecords.oneLine(result));
+    return result;
   }
 
   /**
@@ -202,14 +279,50 @@ public final class Demo {
     result.put("same_model_as_simulation", simSha.equals(federated.path("final_model_sha256").asText()));
   }
 
+  /**
+   * With its storage on azfs a process puts Flink's temporary files in {@code java.io.tmpdir}
+   * (see Runners.prepare): keep them in the party's own folder. On local storage they already are.
+   */
+  private static Path tempFolder(DemoStorage storage, Path partyDir) {
+    return storage instanceof DemoStorage.Local ? null : partyDir.resolve("tmp");
+  }
+
+  /** Flink leaves its RPC jar (35 MB) in each process's temporary folder: gone with the processes. */
+  private static void deleteTempFolder(DemoStorage storage, Path partyDir) {
+    Path tmp = tempFolder(storage, partyDir);
+    if (tmp == null || !Files.exists(tmp)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> paths = Files.walk(tmp)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // runs in a finally block: a leftover temporary file must not hide why the demo stopped
+      System.err.println("warning: cannot delete the temporary folder " + tmp + ": " + e.getMessage());
+    }
+  }
+
   /** Starts {@code fedbeam ARGS} in a new JVM with this JVM's class path and flags. */
   static Process start(List<String> args, Path log) throws IOException {
+    return start(args, log, null);
+  }
+
+  /**
+   * Starts {@code fedbeam ARGS} in a new JVM with this JVM's class path and flags and, unless
+   * {@code tmp} is null, its temporary files (Flink's among them) in the folder {@code tmp}.
+   */
+  static Process start(List<String> args, Path log, Path tmp) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse("java"));
     for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
       if (arg.startsWith("--add-") || arg.startsWith("-XX:+UseParallelGC") || arg.startsWith("-Xm")) {
         command.add(arg);
       }
+    }
+    if (tmp != null) {
+      Files.createDirectories(tmp);
+      command.add("-Djava.io.tmpdir=" + tmp.toAbsolutePath());
     }
     command.add("-cp");
     command.add(System.getProperty("java.class.path"));
