@@ -114,7 +114,16 @@ public final class SiloAgent implements AutoCloseable {
 
   /** One pass over the exchange: answers every request that has no answer yet; returns how many. */
   public int answerPending() {
-    List<String> requests = new ArrayList<>(RoundRecords.list(exchange.requestGlob()));
+    List<String> requests;
+    try {
+      requests = new ArrayList<>(RoundRecords.list(exchange.requestGlob()));
+    } catch (RuntimeException e) {
+      // the exchange cannot be listed just now (storage down?): tried again on the next pass
+      out.printf("%s: cannot list the exchange %s: %s%n", policy.silo(), policy.exchange(),
+          org.fedbeam.pipelines.FedBeam.messages(e));
+      out.flush();
+      return 0;
+    }
     Collections.sort(requests);
     int answered = 0;
     for (String uri : requests) {
