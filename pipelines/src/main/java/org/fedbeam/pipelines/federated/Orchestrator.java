@@ -81,6 +81,7 @@ public final class Orchestrator {
       // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
       org.fedbeam.pipelines.RoundRunner rounds = session.roundRunner();
       String aggregationUri = Artifacts.resolve(Artifacts.resolve(output, "rounds"), "current-aggregation.json");
+      warmUp(rounds, aggregationUri, modelUri);
       for (int round = 1; round <= job.rounds(); round++) {
         long roundStart = System.nanoTime();
         byte[] globalBytes = Artifacts.read(modelUri, "global model");
@@ -198,6 +199,47 @@ public final class Orchestrator {
     summary.set("rounds", roundsJson);
     RoundRecords.write(Artifacts.resolve(output, "run-summary.json"), summary);
     return summary;
+  }
+
+  /**
+   * Translates the aggregation pipeline and runs it once on a scratch round (the initial model,
+   * averaged with itself alone, and evaluated), while the silos start, so the first round does not
+   * pay for the translation. The scratch output is deleted; if it fails, round 1 translates instead.
+   */
+  private void warmUp(org.fedbeam.pipelines.RoundRunner rounds, String aggregationUri, String initialUri) {
+    long start = System.nanoTime();
+    String scratch = Artifacts.resolve(job.output(), "warm-up");
+    List<String> written = new ArrayList<>();
+    try {
+      byte[] initial = Artifacts.read(initialUri, "initial model");
+      String copy = Artifacts.resolve(scratch, "initial.fbm");
+      Artifacts.writeAtomically(copy, initial);
+      written.add(copy);
+      String model = Artifacts.resolve(scratch, "model.fbm");
+      written.add(model);
+      written.add(Artifacts.resolve(scratch, "aggregate.json"));
+      job.evaluation().keySet().forEach(name -> written.add(Artifacts.resolve(scratch, "eval-" + name + ".json")));
+      new AggregationPipeline.AggregationRound(1, model, scratch, List.of(new AggregationPipeline.UpdateRef("initial-model",
+          1, copy, Messages.sha256Hex(initial), 1, 0, 0))).write(aggregationUri);
+      rounds.run(0, () -> {
+        Pipeline p = Pipeline.create(options);
+        AggregationPipeline.build(p, job.spec(), aggregationUri, job.evaluation());
+        return p;
+      });
+      out.printf("aggregation pipeline translated and run once on a scratch round in %.1f s%n",
+          (System.nanoTime() - start) / 1e9);
+    } catch (RuntimeException e) {
+      out.println("warm-up failed (" + org.fedbeam.pipelines.FedBeam.messages(e) + "); round 1 will translate the pipeline");
+    } finally {
+      for (String uri : written) {
+        try {
+          SiloAgent.deleteIfExists(uri);
+        } catch (RuntimeException e) {
+          // scratch only
+        }
+      }
+      out.flush();
+    }
   }
 
   /** Publishes one attempt's requests and collects the answers. */

@@ -82,6 +82,7 @@ public final class SiloAgent implements AutoCloseable {
         agent.answerPending();
         return;
       }
+      agent.warmUp();
       CountDownLatch stopped = new CountDownLatch(1);
       Thread hook = new Thread(() -> {
         agent.stopping = true;
@@ -99,6 +100,46 @@ public final class SiloAgent implements AutoCloseable {
         out.flush();
         stopped.countDown();
       }
+    }
+  }
+
+  /**
+   * Translates the silo pipeline and runs it once on a scratch round in private state (a small
+   * logistic regression on the silo's own shard), so the first request does not pay for the
+   * translation and a cold JVM. Nothing is published and the scratch output is deleted; if it
+   * fails, the first request translates the pipeline instead.
+   */
+  void warmUp() {
+    long start = System.nanoTime();
+    String scratch = Artifacts.resolve(policy.state(), "warm-up");
+    try {
+      org.fedbeam.data.Dataset shard = org.fedbeam.transforms.SiloData.load(policy.data(), "silo " + policy.silo());
+      org.fedbeam.model.ModelSpec spec = new org.fedbeam.model.ModelSpec(org.fedbeam.model.ModelKind.LOGREG,
+          List.of(shard.featureCount(), Math.max(2, shard.classes())));
+      String global = Artifacts.resolve(scratch, "global.fbm");
+      Artifacts.writeAtomically(global, ModelFormat.encode(new org.fedbeam.model.DenseNetwork(spec).initialize(0)));
+      new SiloPipeline.SiloRound(1, 0, global, scratch, spec, new org.fedbeam.model.TrainConfig(1, 64, 0.01, 0, 0))
+          .write(plan.roundUri());
+      rounds.run(0, () -> {
+        Pipeline p = Pipeline.create(options);
+        SiloPipeline.build(p, plan);
+        return p;
+      });
+      out.printf("%s: silo pipeline translated and run once on a private scratch round in %.1f s (nothing published)%n",
+          policy.silo(), (System.nanoTime() - start) / 1e9);
+    } catch (RuntimeException e) {
+      out.printf("%s: warm-up failed (%s); the first request will translate the pipeline%n", policy.silo(),
+          org.fedbeam.pipelines.FedBeam.messages(e));
+    } finally {
+      for (String name : List.of("global.fbm", SiloPipeline.UPDATE_FILE, SiloPipeline.METADATA_FILE,
+          SiloPipeline.REFUSAL_FILE)) {
+        try {
+          deleteIfExists(Artifacts.resolve(scratch, name));
+        } catch (RuntimeException e) {
+          // scratch only: left for the next start to overwrite
+        }
+      }
+      out.flush();
     }
   }
 

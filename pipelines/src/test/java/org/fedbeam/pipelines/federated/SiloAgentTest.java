@@ -68,6 +68,24 @@ class SiloAgentTest {
   }
 
   @Test
+  void theWarmUpPublishesNothingLeavesNoScratchAndTheNextRequestIsAnswered() throws Exception {
+    SiloAgent agent = world.agent("alpha");
+
+    agent.warmUp();
+
+    java.nio.file.Path exchange = java.nio.file.Path.of(world.exchanges.get("alpha"));
+    assertThat(java.nio.file.Files.exists(exchange.resolve("answers")), equalTo(false));
+    java.nio.file.Path scratch = dir.resolve("private/alpha/state/warm-up");
+    try (var left = java.nio.file.Files.list(scratch)) {
+      assertThat(left.toList(), equalTo(List.of()));
+    }
+    assertThat(world.auditLines("alpha"), equalTo(List.of()));
+    world.publish("alpha", JOB, 1, 1, world.submitter, global);
+    agent.answerPending();
+    assertThat(world.answer("alpha", JOB, 1, 1).type(), equalTo(Messages.UPDATE));
+  }
+
+  @Test
   void aRequestSignedByAnUnknownKeyIsRefused() throws Exception {
     Keys.Identity stranger = Keys.create(dir.resolve("stranger"));
     world.publish("alpha", JOB, 1, 1, stranger, global);
