@@ -96,10 +96,15 @@ public record ModelSpec(ModelKind kind, List<Integer> layers) implements java.io
     return describe();
   }
 
+  /** The exact count, or Long.MAX_VALUE once it passes Integer.MAX_VALUE (so a huge spec cannot wrap round to a small one). */
   private static long parameterCount(List<Integer> layers) {
     long count = 0;
     for (int i = 0; i + 1 < layers.size(); i++) {
+      // each term is below 2^62 and count is below 2^31 here: no overflow
       count += (long) layers.get(i) * layers.get(i + 1) + layers.get(i + 1);
+      if (count > Integer.MAX_VALUE) {
+        return Long.MAX_VALUE;
+      }
     }
     return count;
   }

@@ -16,6 +16,16 @@ class ModelSpecTest {
   private static final ModelSpec FMNIST_LOGREG = ModelSpec.of(784, List.of(), 10);
 
   @Test
+  void layerSizesWhoseCountWouldWrapRoundAreRejected() {
+    // the sum of these products passes Long.MAX_VALUE; it must not wrap to a small count
+    List<Integer> huge = List.of(784, Integer.MAX_VALUE, Integer.MAX_VALUE, Integer.MAX_VALUE, 79, 10);
+
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new ModelSpec(ModelKind.MLP, huge));
+
+    assertThat(e.getMessage(), org.hamcrest.Matchers.containsString("parameters"));
+  }
+
+  @Test
   void mlp784x128x10Has101770Parameters() {
     // 784 * 128 + 128 + 128 * 10 + 10
     assertThat(FMNIST_MLP.parameterCount(), equalTo(101_770));

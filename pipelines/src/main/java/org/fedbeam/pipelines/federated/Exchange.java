@@ -51,10 +51,42 @@ public record Exchange(String base) {
       return null;
     }
     try {
-      return new Slot(Messages.requireId(m.group(1), "job id"), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
+      Slot slot = new Slot(Messages.requireId(m.group(1), "job id"), Integer.parseInt(m.group(2)), Integer.parseInt(m.group(3)));
+      // only the canonical spelling: r00005-a1 or r0005-a01 would otherwise be a second name for one slot
+      String file = requestUri.substring(requestUri.replace('\\', '/').lastIndexOf('/') + 1);
+      return file.equals(name(slot) + ".json") && slot.round() >= 1 && slot.attempt() >= 1 ? slot : null;
     } catch (IllegalArgumentException e) {
       return null;
     }
+  }
+
+  /**
+   * Reads a file of the exchange only if it is no larger than {@code limit} bytes: the other party
+   * writes there, and nothing it writes is read whole before its size is known to be sane.
+   */
+  static byte[] readAtMost(String uri, String what, long limit) throws Rejected {
+    org.apache.beam.sdk.io.fs.MatchResult.Metadata m;
+    try {
+      m = Artifacts.metadataOrNull(uri);
+    } catch (RuntimeException e) {
+      throw new Rejected("unreadable " + what, e.getMessage());
+    }
+    if (m == null) {
+      throw new Rejected(what + " is missing", uri);
+    }
+    if (m.sizeBytes() > limit) {
+      throw new Rejected(what + " is larger than any valid one", m.sizeBytes() + " bytes > " + limit + " at " + uri);
+    }
+    try {
+      return Artifacts.read(uri, what);
+    } catch (RuntimeException e) {
+      throw new Rejected("unreadable " + what, e.getMessage());
+    }
+  }
+
+  /** The most bytes a model file of {@code spec} can take: its values and a generous allowance for the header. */
+  static long modelFileLimit(org.fedbeam.model.ModelSpec spec) {
+    return 4L * spec.parameterCount() + 4096;
   }
 
   private static String name(Slot s) {

@@ -26,6 +26,8 @@ import org.fedbeam.model.TrainConfig;
  *   "train": {"epochs": 1, "batch_size": 64, "learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0},
  *   "rounds": 10, "min_silos": 2, "round_timeout_s": 300, "grace_s": 5, "max_attempts": 3, "seed": 42,
  *   "patience": 5, "tolerance": 0.001, "poll_ms": 100,              how often the exchange is checked for answers
+ *   "max_update_norm": 1000.0, "max_samples": 1e9,                  an update further from the global model, or
+ *                                                                   claiming more samples, is invalid
  *   "silos": [{"id": "hospital-a", "exchange": "azfs://acct/exchange-a", "public_key": "MCow..."}],
  *   "evaluation": {"validation": "/srv/orchestrator/validation.fbds", "test": "/srv/orchestrator/test.fbds"}
  * }
@@ -33,7 +35,7 @@ import org.fedbeam.model.TrainConfig;
  */
 public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec spec, TrainConfig config, int rounds,
     int minSilos, long roundTimeoutMillis, long graceMillis, int maxAttempts, long seed, int patience, double tolerance,
-    List<Silo> silos, Map<String, String> evaluation, long pollMillis) {
+    List<Silo> silos, Map<String, String> evaluation, long pollMillis, double maxUpdateNorm, long maxSamples) {
 
   /** A silo as the orchestrator knows it. */
   public record Silo(String id, String exchange, PublicKey publicKey) {}
@@ -96,7 +98,16 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
         Path.of(text(n, "submitter_key", where)), text(n, "output", where), spec, config, rounds, minSilos,
         (long) (timeout * 1000), (long) (n.path("grace_s").asDouble(5) * 1000), Math.max(1, n.path("max_attempts").asInt(3)),
         n.path("seed").asLong(42), Math.max(1, n.path("patience").asInt(rounds)), n.path("tolerance").asDouble(0),
-        List.copyOf(silos), Map.copyOf(evaluation), Math.max(5, n.path("poll_ms").asLong(100)));
+        List.copyOf(silos), Map.copyOf(evaluation), Math.max(5, n.path("poll_ms").asLong(100)),
+        positive(n.path("max_update_norm").asDouble(1000.0), where + ": max_update_norm"),
+        (long) positive(n.path("max_samples").asDouble(1e9), where + ": max_samples"));
+  }
+
+  private static double positive(double v, String what) {
+    if (!(v > 0) || !Double.isFinite(v)) {
+      throw new IllegalArgumentException(what + " must be a finite number > 0, was " + v);
+    }
+    return v;
   }
 
   private static String text(JsonNode n, String field, String where) {

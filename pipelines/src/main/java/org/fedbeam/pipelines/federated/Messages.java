@@ -147,8 +147,17 @@ public final class Messages {
       String reason = text(n, "reason", where);
       JsonNode sha = n.get("model_sha256");
       return new Refusal(id(n, "job_id", where), positive(n, "round", where), textOrEmpty(n, "nonce"), id(n, "silo", where),
-          sha == null ? "" : sha.asText(), reason.length() > 200 ? reason.substring(0, 200) : reason);
+          sha == null ? "" : sha.asText(), printable(reason.length() > 200 ? reason.substring(0, 200) : reason));
     }
+  }
+
+  /** The text with everything but printable ASCII replaced by '?', so a party cannot forge lines in the other's logs. */
+  static String printable(String text) {
+    StringBuilder sb = new StringBuilder(text.length());
+    for (char c : text.toCharArray()) {
+      sb.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return sb.toString();
   }
 
   /** A fresh 128-bit nonce, hex. */

@@ -245,6 +245,7 @@ public final class Orchestrator {
   /** Publishes one attempt's requests and collects the answers. */
   List<Answer> attempt(int round, int attempt, byte[] globalBytes) throws InterruptedException {
     String modelSha = Messages.sha256Hex(globalBytes);
+    Parameters global = ModelFormat.decode(globalBytes, "global model of round " + round);
     long deadline = System.currentTimeMillis() + job.roundTimeoutMillis();
     Map<String, String> nonces = new LinkedHashMap<>();
     Map<String, Long> published = new LinkedHashMap<>();
@@ -275,7 +276,7 @@ public final class Orchestrator {
         String answerUri = exchange.answer(slot);
         if (Artifacts.exists(answerUri)) {
           double latency = (System.nanoTime() - published.get(silo.id())) / 1e9;
-          answers.put(silo.id(), verify(silo, exchange, slot, nonces.get(silo.id()), modelSha, latency));
+          answers.put(silo.id(), verify(silo, exchange, slot, nonces.get(silo.id()), global, modelSha, latency));
         }
       }
       long validCount = answers.values().stream().filter(a -> "accepted".equals(a.status())).count();
@@ -308,15 +309,11 @@ public final class Orchestrator {
   }
 
   /** Verifies a silo's answer; anything wrong makes it "invalid", with the reason. */
-  Answer verify(JobSpec.Silo silo, Exchange exchange, Exchange.Slot slot, String nonce, String modelSha, double latency) {
+  Answer verify(JobSpec.Silo silo, Exchange exchange, Exchange.Slot slot, String nonce, Parameters global,
+      String modelSha, double latency) {
     String answerUri = exchange.answer(slot);
     try {
-      byte[] bytes;
-      try {
-        bytes = Artifacts.read(answerUri, "answer");
-      } catch (RuntimeException e) {
-        throw new Rejected("unreadable answer", e.getMessage());
-      }
+      byte[] bytes = Exchange.readAtMost(answerUri, "answer", Signed.MAX_BYTES);
       Map<String, PublicKey> key = Map.of(Keys.keyId(silo.publicKey()), silo.publicKey());
       Signed.Opened opened;
       try {
@@ -331,6 +328,9 @@ public final class Orchestrator {
         Messages.Refusal r = Messages.Refusal.fromJson(opened.body());
         if (!r.jobId().equals(job.jobId()) || r.round() != slot.round() || !r.silo().equals(silo.id())) {
           throw new Rejected("refusal for another job, round or silo");
+        }
+        if (!r.nonce().equals(nonce)) {
+          throw new Rejected("refusal answers another request (nonce)", "the silo's reason: " + r.reason());
         }
         return new Answer(silo.id(), "refused", r.reason(), null, latency);
       }
@@ -348,15 +348,14 @@ public final class Orchestrator {
       if (samples == null || samples < 1 || samples != Math.rint(samples)) {
         throw new Rejected("update's sample count is missing or not a positive integer");
       }
+      if (samples > job.maxSamples()) {
+        throw new Rejected("update claims more samples than the job allows", samples + " > " + job.maxSamples());
+      }
       if (!SiloPolicy.KNOWN_METADATA.containsAll(u.metadata().keySet())) {
         throw new Rejected("update carries metadata fields outside " + SiloPolicy.KNOWN_METADATA);
       }
-      byte[] weights;
-      try {
-        weights = Artifacts.read(exchange.updateWeights(slot), "update weights");
-      } catch (RuntimeException e) {
-        throw new Rejected("update weights are missing", e.getMessage());
-      }
+      byte[] weights = Exchange.readAtMost(exchange.updateWeights(slot), "update weights",
+          Exchange.modelFileLimit(job.spec()));
       if (!Messages.sha256Hex(weights).equals(u.updateSha256())) {
         throw new Rejected("update weights do not match the signed digest");
       }
@@ -369,10 +368,17 @@ public final class Orchestrator {
       if (!parameters.spec().equals(job.spec())) {
         throw new Rejected("update has the wrong shape", parameters.spec() + " instead of " + job.spec());
       }
+      double sum = 0;
       for (int i = 0; i < parameters.size(); i++) {
         if (!Float.isFinite(parameters.get(i))) {
           throw new Rejected("update has values that are not finite numbers");
         }
+        double d = (double) parameters.get(i) - global.get(i);
+        sum += d * d;
+      }
+      if (!(Math.sqrt(sum) <= job.maxUpdateNorm())) {
+        throw new Rejected("update is further from the global model than the job allows",
+            String.format("norm %.4g > max_update_norm %.4g", Math.sqrt(sum), job.maxUpdateNorm()));
       }
       // a private copy: the exchange belongs to the silo too, so the pipeline reads what was verified
       String copy = Artifacts.resolve(Artifacts.resolve(Artifacts.resolve(job.output(), "updates"),

@@ -50,6 +50,7 @@ public final class SiloAgent implements AutoCloseable {
   private final SiloPipeline.Plan plan;
   private final PrintStream out;
   private volatile boolean stopping;
+  private final java.util.Set<String> reportedGone = new java.util.HashSet<>();
 
   private SiloAgent(SiloPolicy policy, AgentOptions options, PrintStream out) throws Exception {
     this.policy = policy;
@@ -175,6 +176,15 @@ public final class SiloAgent implements AutoCloseable {
       if (slot == null || Artifacts.exists(exchange.answer(slot))) {
         continue;
       }
+      if (JobState.read(policy.state(), slot.jobId()).answered().contains(place(slot))) {
+        // answered before, and the answer has gone from the exchange: not trained again on request
+        if (reportedGone.add(place(slot))) {
+          out.printf("%s: the answer to %s is no longer in the exchange; it is not trained again%n", policy.silo(),
+              place(slot));
+          out.flush();
+        }
+        continue;
+      }
       try {
         answer(uri, slot);
         answered++;
@@ -191,12 +201,7 @@ public final class SiloAgent implements AutoCloseable {
     Messages.RoundRequest request = null;
     ObjectNode event = event(slot);
     try {
-      byte[] bytes;
-      try {
-        bytes = Artifacts.read(requestUri, "round request");
-      } catch (RuntimeException e) {
-        throw new Rejected("unreadable request", e.getMessage());
-      }
+      byte[] bytes = Exchange.readAtMost(requestUri, "round request", Signed.MAX_BYTES);
       Signed.Opened opened = Signed.open(bytes, Set.of(Messages.REQUEST), policy.trustedSubmitters());
       event.put("submitter", policy.submitterNames().get(opened.signer()));
       request = Messages.RoundRequest.fromJson(opened.body());
@@ -236,6 +241,19 @@ public final class SiloAgent implements AutoCloseable {
     }
     if (!r.silo().equals(policy.silo())) {
       throw new Rejected("the request is addressed to another silo", "addressed to " + r.silo());
+    }
+    if (r.attempt() > policy.maxAttemptsPerRound()) {
+      throw new Rejected("the request is a retry beyond what the policy allows",
+          "attempt " + r.attempt() + " > max_attempts_per_round " + policy.maxAttemptsPerRound());
+    }
+    if (r.config().epochs() > policy.maxEpochs() || r.config().batchSize() < policy.minBatchSize()) {
+      throw new Rejected("the training settings are outside the policy",
+          r.config().epochs() + " epochs (max " + policy.maxEpochs() + "), batch " + r.config().batchSize() + " (min "
+              + policy.minBatchSize() + ")");
+    }
+    if (r.deadlineMillis() - System.currentTimeMillis() > policy.maxDeadlineSeconds() * 1000) {
+      throw new Rejected("the request's deadline is further ahead than the policy allows",
+          "deadline " + java.time.Instant.ofEpochMilli(r.deadlineMillis()));
     }
     if (r.round() > policy.maxRoundsPerJob()) {
       throw new Rejected("the job asks for more rounds than the policy allows",
@@ -279,12 +297,7 @@ public final class SiloAgent implements AutoCloseable {
 
   private Parameters verifiedGlobalModel(Messages.RoundRequest r, Exchange.Slot slot) throws Rejected {
     String uri = exchange.globalModel(slot);
-    byte[] bytes;
-    try {
-      bytes = Artifacts.read(uri, "global model");
-    } catch (RuntimeException e) {
-      throw new Rejected("the global model is missing from the exchange", e.getMessage());
-    }
+    byte[] bytes = Exchange.readAtMost(uri, "global model", Exchange.modelFileLimit(r.spec()));
     if (!Messages.sha256Hex(bytes).equals(r.modelSha256())) {
       throw new Rejected("the global model does not match the digest signed in the request", uri);
     }
@@ -372,6 +385,7 @@ public final class SiloAgent implements AutoCloseable {
     }
     JobState state = JobState.read(policy.state(), slot.jobId());
     state.started(r.nonce(), place(slot), r.round());
+    state.answered().add(place(slot));
     state.write(policy.state(), slot.jobId());
   }
 
@@ -413,7 +427,7 @@ public final class SiloAgent implements AutoCloseable {
   }
 
   /** What the agent remembers of a job: the nonces it took up (and where), and the latest round. */
-  record JobState(java.util.Map<String, String> nonces, int[] last) {
+  record JobState(java.util.Map<String, String> nonces, java.util.Set<String> answered, int[] last) {
     int lastRound() {
       return last[0];
     }
@@ -426,13 +440,15 @@ public final class SiloAgent implements AutoCloseable {
     static JobState read(String stateDir, String jobId) {
       String uri = uri(stateDir, jobId);
       java.util.Map<String, String> nonces = new java.util.TreeMap<>();
+      java.util.Set<String> answered = new java.util.TreeSet<>();
       int last = 0;
       if (Artifacts.exists(uri)) {
         JsonNode n = RoundRecords.readJson(uri, "job state");
         last = n.path("last_round").asInt();
         n.path("nonces").fields().forEachRemaining(f -> nonces.put(f.getKey(), f.getValue().asText()));
+        n.path("answered").forEach(a -> answered.add(a.asText()));
       }
-      return new JobState(nonces, new int[] {last});
+      return new JobState(nonces, answered, new int[] {last});
     }
 
     void write(String stateDir, String jobId) {
@@ -440,6 +456,8 @@ public final class SiloAgent implements AutoCloseable {
       n.put("last_round", last[0]);
       ObjectNode ns = n.putObject("nonces");
       nonces.forEach(ns::put);
+      ArrayNode done = n.putArray("answered");
+      answered.forEach(done::add);
       RoundRecords.write(uri(stateDir, jobId), n);
     }
 

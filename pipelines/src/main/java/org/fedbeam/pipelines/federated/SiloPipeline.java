@@ -50,10 +50,12 @@ import org.fedbeam.transforms.TrainLocally;
 public final class SiloPipeline {
   public static final String NAME = "fedbeam-silo-train";
   public static final String VERSION = "1";
-  /** The classes whose bytecode the definition digest covers: the pipeline and every step's code. */
+  /** The classes whose bytecode the definition digest covers (with every class declared inside them): the pipeline and every step's code. */
   private static final List<Class<?>> DEFINITION = List.of(SiloPipeline.class, ReadGlobalModelFn.class,
       ReadLocalDataFn.class, ToCandidateFn.class, SiloRound.class, CurrentRound.class, WriteUpdateFn.class, WriteRefusalFn.class, TrainLocally.class,
-      GuardEgress.class, SiloData.class, org.fedbeam.model.DenseNetwork.class, org.fedbeam.model.ModelFormat.class);
+      GuardEgress.class, SiloData.class, org.fedbeam.model.DenseNetwork.class, org.fedbeam.model.ModelFormat.class,
+      org.fedbeam.model.Parameters.class, org.fedbeam.model.ModelSpec.class, FedBeamCoders.class,
+      org.fedbeam.data.DatasetFormat.class, org.fedbeam.model.linalg.NativeBlas.class);
   private static final String DIGEST = computeDigest();
   public static final Messages.PipelineRef REF = new Messages.PipelineRef(NAME, VERSION, DIGEST);
 
@@ -241,15 +243,28 @@ public final class SiloPipeline {
     }
   }
 
+  /** The classes the digest covers: {@link #DEFINITION} and, recursively, every class declared inside them. */
+  static java.util.SortedSet<String> definitionClasses() {
+    java.util.SortedSet<String> names = new java.util.TreeSet<>();
+    java.util.ArrayDeque<Class<?>> todo = new java.util.ArrayDeque<>(DEFINITION);
+    while (!todo.isEmpty()) {
+      Class<?> c = todo.pop();
+      if (names.add(c.getName())) {
+        todo.addAll(List.of(c.getDeclaredClasses()));
+      }
+    }
+    return names;
+  }
+
   private static String computeDigest() {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update((NAME + "\n" + VERSION + "\n").getBytes(StandardCharsets.UTF_8));
-      for (Class<?> c : DEFINITION) {
-        String resource = c.getName().replace('.', '/') + ".class";
-        try (InputStream in = c.getClassLoader().getResourceAsStream(resource)) {
+      for (String name : definitionClasses()) {
+        String resource = name.replace('.', '/') + ".class";
+        try (InputStream in = SiloPipeline.class.getClassLoader().getResourceAsStream(resource)) {
           if (in == null) {
-            throw new IllegalStateException("cannot read the bytecode of " + c.getName());
+            throw new IllegalStateException("cannot read the bytecode of " + name);
           }
           sha.update(resource.getBytes(StandardCharsets.UTF_8));
           sha.update(in.readAllBytes());
@@ -260,4 +275,5 @@ public final class SiloPipeline {
       throw new IllegalStateException("cannot compute the silo pipeline's digest: " + e.getMessage(), e);
     }
   }
+
 }

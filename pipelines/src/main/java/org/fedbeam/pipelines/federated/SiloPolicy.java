@@ -32,14 +32,19 @@ import org.fedbeam.model.ModelKind;
  *   "max_rounds_per_job": 100,
  *   "allowed_metadata": ["samples", "train_loss", "train_ms"],
  *   "max_update_norm": 100.0,
- *   "poll_ms": 200
+ *   "poll_ms": 200,
+ *   "max_attempts_per_round": 3,               optional, these are the defaults
+ *   "max_epochs": 20,
+ *   "min_batch_size": 8,
+ *   "max_deadline_s": 3600                     how far ahead a request's deadline may be
  * }
  * </pre>
  */
 public record SiloPolicy(String silo, String data, String exchange, String state, Path keyDir,
     Map<String, PublicKey> trustedSubmitters, Map<String, String> submitterNames,
     List<Messages.PipelineRef> approvedPipelines, Set<ModelKind> approvedModels, long maxParameters, long minSamples,
-    int maxRoundsPerJob, Set<String> allowedMetadata, double maxUpdateNorm, long pollMillis) {
+    int maxRoundsPerJob, Set<String> allowedMetadata, double maxUpdateNorm, long pollMillis, int maxAttemptsPerRound,
+    int maxEpochs, int minBatchSize, long maxDeadlineSeconds) {
 
   /** The SM fields an update may carry at most. */
   public static final Set<String> KNOWN_METADATA = Set.of("samples", "train_loss", "train_ms");
@@ -101,7 +106,11 @@ public record SiloPolicy(String silo, String data, String exchange, String state
         text(n, "exchange", where), text(n, "state", where), Path.of(text(n, "key", where)), Map.copyOf(trusted),
         Map.copyOf(names), List.copyOf(pipelines), Set.copyOf(models), positiveLong(n, "max_parameters", where),
         positiveLong(n, "min_samples", where), (int) positiveLong(n, "max_rounds_per_job", where), Set.copyOf(metadata),
-        maxNorm, n.has("poll_ms") ? positiveLong(n, "poll_ms", where) : 200);
+        maxNorm, n.has("poll_ms") ? positiveLong(n, "poll_ms", where) : 200,
+        n.has("max_attempts_per_round") ? (int) positiveLong(n, "max_attempts_per_round", where) : 3,
+        n.has("max_epochs") ? (int) positiveLong(n, "max_epochs", where) : 20,
+        n.has("min_batch_size") ? (int) positiveLong(n, "min_batch_size", where) : 8,
+        n.has("max_deadline_s") ? positiveLong(n, "max_deadline_s", where) : 3600);
   }
 
   private static Iterable<JsonNode> array(JsonNode n, String field, String where) {

@@ -38,6 +38,7 @@ class AgentProcessTest {
   @BeforeEach
   void setUp() throws Exception {
     world = new World(dir, List.of("alpha"));
+    world.writePolicy("alpha", world.policy("alpha").put("max_epochs", 1000));
     // a larger shard than the default, so a round takes seconds
     Artifacts.writeAtomically(world.data.get("alpha"), org.fedbeam.data.DatasetFormat.encode(
         Fixtures.blobs("alpha", 4000, 301L)));

@@ -97,32 +97,53 @@ class OrchestratorTest {
     // wrong shape
     Parameters other = new DenseNetwork(ModelSpec.of(6, List.of(9), 3)).initialize(1L);
     answer(ex, slot, "alpha", "nonce-1", sha, ModelFormat.encode(other), world.siloKeys.get("alpha"));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), sha, 0).reason(), containsString("wrong shape"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("wrong shape"));
     // NaN
     float[] v = new float[World.SPEC.parameterCount()];
     v[3] = Float.NaN;
     answer(ex, slot, "alpha", "nonce-1", sha, ModelFormat.encode(Parameters.copyOf(World.SPEC, v)), world.siloKeys.get("alpha"));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), sha, 0).reason(), containsString("not finite"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("not finite"));
     // signed by another silo
     answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("beta"));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), sha, 0).reason(), containsString("not signed by alpha's key"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("not signed by alpha's key"));
     // answering another request
     answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("alpha"));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(2), sha, 0).reason(), containsString("answers another request"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(2), world.initialModel(), sha, 0).reason(), containsString("answers another request"));
     // truncated and garbage answer files
     byte[] whole = Artifacts.read(ex.answer(slot), "answer");
     Artifacts.writeAtomically(ex.answer(slot), java.util.Arrays.copyOf(whole, whole.length - 20));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), sha, 0).reason(), containsString("malformed message"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("malformed message"));
     Artifacts.writeAtomically(ex.answer(slot), "%PDF-1.4 garbage".getBytes(StandardCharsets.UTF_8));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), sha, 0).reason(), containsString("malformed message"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("malformed message"));
     // weights swapped after signing
     answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("alpha"));
     Artifacts.writeAtomically(ex.updateWeights(slot), ModelFormat.encode(new DenseNetwork(World.SPEC).initialize(77L)));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), sha, 0).reason(),
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
         containsString("do not match the signed digest"));
+    // an update far from the global model, and one claiming an absurd number of samples
+    float[] far = new float[World.SPEC.parameterCount()];
+    java.util.Arrays.fill(far, 1e4f);
+    answer(ex, slot, "alpha", "nonce-1", sha, ModelFormat.encode(Parameters.copyOf(World.SPEC, far)), world.siloKeys.get("alpha"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
+        containsString("further from the global model than the job allows"));
+    Messages.UpdateReport greedy = new Messages.UpdateReport("bad", 1, nonce(1), "alpha", sha, Messages.sha256Hex(global),
+        Map.of("samples", 1e300));
+    Artifacts.writeAtomically(ex.updateWeights(slot), global);
+    Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, greedy.toJson(), world.siloKeys.get("alpha")));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
+        containsString("more samples than the job allows"));
+    // a refusal that answers another request
+    Messages.Refusal stale = new Messages.Refusal("bad", 1, nonce(9), "alpha", sha, "busy");
+    Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.REFUSAL, stale.toJson(), world.siloKeys.get("alpha")));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
+        containsString("refusal answers another request"));
+    // an oversized answer is refused unread
+    Artifacts.writeAtomically(ex.answer(slot), new byte[Signed.MAX_BYTES + 1]);
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
+        containsString("larger than any valid one"));
     // and a good one passes
     answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("alpha"));
-    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), sha, 0).status(), equalTo("accepted"));
+    assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).status(), equalTo("accepted"));
   }
 
   private static String nonce(int i) {

@@ -203,6 +203,44 @@ class SiloAgentTest {
   }
 
   @Test
+  void retriesTrainingSettingsAndDeadlinesOutsideThePolicyAreRefused() throws Exception {
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 4, Messages.sha256Hex(global)); // attempt 4 > 3
+    world.publish("alpha", r, world.submitter, global);
+    Messages.RoundRequest greedy = world.request("alpha", JOB, 2, 1, Messages.sha256Hex(global));
+    world.publish("alpha", new Messages.RoundRequest(JOB, 2, 1, greedy.nonce(), "alpha", greedy.pipeline(), greedy.spec(),
+        greedy.modelSha256(), new org.fedbeam.model.TrainConfig(5, 1, 0.1, 0, 0), greedy.seed(), greedy.deadlineMillis()),
+        world.submitter, global);
+    Messages.RoundRequest late = world.request("alpha", JOB, 3, 1, Messages.sha256Hex(global));
+    world.publish("alpha", new Messages.RoundRequest(JOB, 3, 1, late.nonce(), "alpha", late.pipeline(), late.spec(),
+        late.modelSha256(), late.config(), late.seed(), Long.MAX_VALUE), world.submitter, global);
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 4, "a retry beyond what the policy allows");
+    assertRefused(2, 1, "the training settings are outside the policy");
+    assertRefused(3, 1, "deadline is further ahead than the policy allows");
+  }
+
+  @Test
+  void aSecondSpellingOfARequestsPlaceIsIgnoredAndADeletedAnswerIsNotTrainedAgain() throws Exception {
+    world.publish("alpha", JOB, 1, 1, world.submitter, global);
+    Exchange ex = new Exchange(world.exchanges.get("alpha"));
+    Exchange.Slot slot = new Exchange.Slot(JOB, 1, 1);
+    String odd = ex.request(slot).replace("r0001-a1.json", "r00001-a01.json");
+    Artifacts.writeAtomically(odd, "planted".getBytes(StandardCharsets.UTF_8));
+    SiloAgent agent = world.agent("alpha");
+
+    assertThat(agent.answerPending(), equalTo(1));
+    assertThat(Artifacts.exists(odd.replace("/requests/", "/answers/")), equalTo(false));
+    SiloAgent.deleteIfExists(ex.answer(slot));
+
+    assertThat(agent.answerPending(), equalTo(0));
+    assertThat(Artifacts.exists(ex.answer(slot)), equalTo(false));
+    assertThat(world.auditLines("alpha").stream().filter(l -> l.contains("\"decision\":\"accepted\"")).count(),
+        equalTo(1L));
+  }
+
+  @Test
   void aRequestForAnotherSiloIsRefused() throws Exception {
     Messages.RoundRequest r = world.request("beta", JOB, 1, 1, Messages.sha256Hex(global));
     world.publish("alpha", r, world.submitter, global);

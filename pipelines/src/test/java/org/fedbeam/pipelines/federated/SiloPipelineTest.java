@@ -69,8 +69,12 @@ class SiloPipelineTest {
   }
 
   @Test
-  void theDefinitionDigestIsStableHex() {
+  void theDefinitionDigestIsStableHexAndCoversTheStepsInnerClasses() {
     assertThat(SiloPipeline.definitionSha256(), matchesPattern("[0-9a-f]{64}"));
+    // the guard's checks and the training step live in nested classes: they must be covered
+    assertThat(SiloPipeline.definitionClasses(), org.hamcrest.Matchers.hasItems(
+        "org.fedbeam.transforms.GuardEgress$CheckFn", "org.fedbeam.transforms.TrainLocally$TrainLocallyFn",
+        "org.fedbeam.transforms.GuardEgress$CandidateCoder", "org.fedbeam.pipelines.federated.SiloPipeline$WriteUpdateFn"));
     assertThat(SiloPipeline.REF.sha256(), equalTo(SiloPipeline.definitionSha256()));
   }
 
