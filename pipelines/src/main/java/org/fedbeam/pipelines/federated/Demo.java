@@ -100,7 +100,7 @@ public final class Demo {
       String exchange = storage.exchange(id);
       Path policyFile = siloDir.resolve("policy.json");
       Files.write(policyFile, RoundRecords.JSON.writeValueAsBytes(policy(id, silo.getValue(), exchange,
-          storage.siloState(id), siloDir.resolve("key"), submitter)));
+          storage.siloState(id), siloDir.resolve("key"), submitter, pollMillis(storage))));
       policies.add(policyFile);
       jobSilos.addObject().put("id", id).put("exchange", exchange).put("public_key", key.publicKeyBase64());
     }
@@ -145,8 +145,16 @@ public final class Demo {
   }
 
   /** A silo's policy: its own locations, the demo's orchestrator as the one trusted submitter. */
+  /**
+   * How often the parties check the exchange: often on local folders, where a check is a stat;
+   * less often on Azurite, where each is a request.
+   */
+  private static long pollMillis(DemoStorage storage) {
+    return "local".equals(storage.name()) ? 25 : 100;
+  }
+
   private static ObjectNode policy(String id, String data, String exchange, String state, Path keyDir,
-      Keys.Identity submitter) {
+      Keys.Identity submitter, long pollMillis) {
     ObjectNode policy = Signed.JSON.createObjectNode();
     policy.put("silo", id);
     policy.put("data", data);
@@ -163,7 +171,7 @@ public final class Demo {
     policy.put("max_rounds_per_job", 100);
     policy.putArray("allowed_metadata").add("samples").add("train_loss").add("train_ms");
     policy.put("max_update_norm", 1000.0);
-    policy.put("poll_ms", 100);
+    policy.put("poll_ms", pollMillis);
     return policy;
   }
 
@@ -185,6 +193,7 @@ public final class Demo {
     job.put("grace_s", 10);
     job.put("max_attempts", 2);
     job.put("seed", data.getSeed());
+    job.put("poll_ms", pollMillis(storage));
     job.set("silos", jobSilos);
     ObjectNode evaluation = job.putObject("evaluation");
     prepared.evaluationSets().forEach(evaluation::put);
