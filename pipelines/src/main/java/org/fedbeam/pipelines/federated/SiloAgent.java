@@ -217,6 +217,11 @@ public final class SiloAgent implements AutoCloseable {
           slot.jobId());
       out.flush();
       Staged staged = runPipeline(request, slot, global);
+      // recorded before anything leaves, so a crash while publishing still leaves a line for it
+      ObjectNode publishing = event.deepCopy();
+      publishing.put("decision", "publishing update");
+      publishing.put("update_sha256", staged.sha256);
+      audit.record(publishing);
       publishUpdate(request, slot, staged);
       event.put("decision", "update sent");
       event.put("update_sha256", staged.sha256);
@@ -365,6 +370,8 @@ public final class SiloAgent implements AutoCloseable {
   private void refuse(Exchange.Slot slot, Messages.RoundRequest request, Rejected e, ObjectNode event) {
     Messages.Refusal refusal = new Messages.Refusal(slot.jobId(), slot.round(), request == null ? "" : request.nonce(),
         policy.silo(), request == null ? "" : request.modelSha256(), e.reason());
+    // weights published before a crash, for a request now refused, must not stay next to the refusal
+    deleteIfExists(exchange.updateWeights(slot));
     Artifacts.writeAtomically(exchange.answer(slot), Signed.seal(Messages.REFUSAL, refusal.toJson(), identity));
     if (request != null) {
       finish(slot, request);

@@ -241,6 +241,19 @@ class SiloAgentTest {
   }
 
   @Test
+  void weightsLeftByACrashBeforeTheMessageAreRemovedWhenTheRequestIsThenRefused() throws Exception {
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Messages.sha256Hex(global));
+    world.publish("alpha", new Messages.RoundRequest(JOB, 1, 1, r.nonce(), "alpha", r.pipeline(), r.spec(),
+        r.modelSha256(), r.config(), r.seed(), System.currentTimeMillis() - 1), world.submitter, global); // expired
+    Exchange ex = new Exchange(world.exchanges.get("alpha"));
+    Artifacts.writeAtomically(ex.updateWeights(new Exchange.Slot(JOB, 1, 1)), global); // as a crash would leave them
+
+    world.agent("alpha").answerPending();
+
+    assertRefused(1, 1, "the request's deadline has passed"); // and no weights next to the refusal
+  }
+
+  @Test
   void aRequestForAnotherSiloIsRefused() throws Exception {
     Messages.RoundRequest r = world.request("beta", JOB, 1, 1, Messages.sha256Hex(global));
     world.publish("alpha", r, world.submitter, global);
