@@ -127,6 +127,17 @@ public final class Artifacts {
     }
   }
 
+  /** Deletes what is at {@code uri}, if anything; fails naming the URI if it cannot. */
+  public static void deleteIfExists(String uri) {
+    requireLiteral(uri);
+    try {
+      FileSystems.delete(List.of(FileSystems.matchNewResource(uri, false)),
+          MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot delete " + uri + ": " + e.getMessage(), e);
+    }
+  }
+
   private static void deleteQuietly(ResourceId temp) {
     try {
       FileSystems.delete(List.of(temp), MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);

@@ -77,12 +77,17 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
    * is translated once and run every round reads them from that round's descriptor.
    */
   public interface Expectation extends Serializable {
-    int round();
-
-    ModelSpec spec();
+    /** The round and model, looked up once per check. */
+    Expected current();
   }
 
-  private record Fixed(int round, ModelSpec spec) implements Expectation {}
+  /** A round and model known when the pipeline is built. */
+  public record Expected(int round, ModelSpec spec) implements Expectation {
+    @Override
+    public Expected current() {
+      return this;
+    }
+  }
 
   private final String silo;
   private final Expectation expected;
@@ -98,7 +103,7 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
 
   /** Guards the one update of {@code silo} for {@code round}, trained from {@code global}. */
   public static GuardEgress of(String silo, int round, ModelSpec spec, PCollectionView<Parameters> global, Limits limits) {
-    return new GuardEgress(silo, new Fixed(round, spec), global, limits);
+    return new GuardEgress(silo, new Expected(round, spec), global, limits);
   }
 
   /** As {@link #of(String, int, ModelSpec, PCollectionView, Limits)}, the round and model looked up at run time. */
@@ -147,7 +152,8 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
         reason = "the silo pipeline produced " + all.size() + " updates; exactly one may leave";
       } else {
         Candidate c = all.get(0);
-        reason = check(c, expected.round(), expected.spec(), context.sideInput(global), norm);
+        Expected now = expected.current();
+        reason = check(c, now.round(), now.spec(), context.sideInput(global), norm);
         if (reason == null) {
           checked = new Candidate(c.silo(), c.round(), c.weights(), cleanMetadata(c.metadataJson()));
         }

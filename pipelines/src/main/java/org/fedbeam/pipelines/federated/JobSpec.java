@@ -58,7 +58,7 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       JsonNode model = n.path("model");
       List<Integer> layers = new ArrayList<>();
       model.path("layers").forEach(l -> layers.add(l.asInt()));
-      spec = new ModelSpec(ModelKind.valueOf(text(model, "kind", where + " model").toUpperCase(java.util.Locale.ROOT)),
+      spec = new ModelSpec(ModelKind.valueOf(ConfigFields.text(model, "kind", where + " model").toUpperCase(java.util.Locale.ROOT)),
           layers);
       JsonNode t = n.path("train");
       config = new TrainConfig(t.path("epochs").asInt(1), t.path("batch_size").asInt(64),
@@ -72,12 +72,12 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       throw new IllegalArgumentException(where + ": silos is missing or empty");
     }
     for (JsonNode s : list) {
-      String id = Messages.requireId(text(s, "id", where + " silos"), where + ": silo id");
+      String id = Messages.requireId(ConfigFields.text(s, "id", where + " silos"), where + ": silo id");
       if (silos.stream().anyMatch(x -> x.id().equals(id))) {
         throw new IllegalArgumentException(where + ": silo " + id + " is listed twice");
       }
-      silos.add(new Silo(id, text(s, "exchange", where + " silo " + id),
-          Keys.publicKey(text(s, "public_key", where + " silo " + id), where + ": silo " + id + " public_key")));
+      silos.add(new Silo(id, ConfigFields.text(s, "exchange", where + " silo " + id),
+          Keys.publicKey(ConfigFields.text(s, "public_key", where + " silo " + id), where + ": silo " + id + " public_key")));
     }
     Map<String, String> evaluation = new LinkedHashMap<>();
     n.path("evaluation").fields().forEachRemaining(f -> evaluation.put(f.getKey(), f.getValue().asText()));
@@ -94,8 +94,8 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     if (!(timeout > 0)) {
       throw new IllegalArgumentException(where + ": round_timeout_s must be > 0");
     }
-    return new JobSpec(Messages.requireId(text(n, "job_id", where), where + ": job_id"),
-        Path.of(text(n, "submitter_key", where)), text(n, "output", where), spec, config, rounds, minSilos,
+    return new JobSpec(Messages.requireId(ConfigFields.text(n, "job_id", where), where + ": job_id"),
+        Path.of(ConfigFields.text(n, "submitter_key", where)), ConfigFields.text(n, "output", where), spec, config, rounds, minSilos,
         (long) (timeout * 1000), (long) (n.path("grace_s").asDouble(5) * 1000), Math.max(1, n.path("max_attempts").asInt(3)),
         n.path("seed").asLong(42), Math.max(1, n.path("patience").asInt(rounds)), n.path("tolerance").asDouble(0),
         List.copyOf(silos), Map.copyOf(evaluation), Math.max(5, n.path("poll_ms").asLong(100)),
@@ -108,13 +108,5 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       throw new IllegalArgumentException(what + " must be a finite number > 0, was " + v);
     }
     return v;
-  }
-
-  private static String text(JsonNode n, String field, String where) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual() || v.asText().isBlank()) {
-      throw new IllegalArgumentException(where + ": " + field + " is missing or not text");
-    }
-    return v.asText();
   }
 }

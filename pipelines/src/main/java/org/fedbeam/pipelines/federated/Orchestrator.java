@@ -233,7 +233,7 @@ public final class Orchestrator {
     } finally {
       for (String uri : written) {
         try {
-          SiloAgent.deleteIfExists(uri);
+          Artifacts.deleteIfExists(uri);
         } catch (RuntimeException e) {
           // scratch only
         }

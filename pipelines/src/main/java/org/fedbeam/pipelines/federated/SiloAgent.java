@@ -132,10 +132,11 @@ public final class SiloAgent implements AutoCloseable {
       out.printf("%s: warm-up failed (%s); the first request will translate the pipeline%n", policy.silo(),
           org.fedbeam.pipelines.FedBeam.messages(e));
     } finally {
-      for (String name : List.of("global.fbm", SiloPipeline.UPDATE_FILE, SiloPipeline.METADATA_FILE,
-          SiloPipeline.REFUSAL_FILE)) {
+      List<String> scratchFiles = new ArrayList<>(SiloPipeline.STAGED_FILES);
+      scratchFiles.add("global.fbm");
+      for (String name : scratchFiles) {
         try {
-          deleteIfExists(Artifacts.resolve(scratch, name));
+          Artifacts.deleteIfExists(Artifacts.resolve(scratch, name));
         } catch (RuntimeException e) {
           // scratch only: left for the next start to overwrite
         }
@@ -323,8 +324,8 @@ public final class SiloAgent implements AutoCloseable {
   private Staged runPipeline(Messages.RoundRequest r, Exchange.Slot slot, Parameters global) throws Rejected {
     String staging = Artifacts.resolve(Artifacts.resolve(Artifacts.resolve(policy.state(), "jobs"), slot.jobId()),
         String.format("r%04d-a%d", slot.round(), slot.attempt()));
-    for (String name : List.of(SiloPipeline.UPDATE_FILE, SiloPipeline.METADATA_FILE, SiloPipeline.REFUSAL_FILE)) {
-      deleteIfExists(Artifacts.resolve(staging, name)); // a run cut short before a restart
+    for (String name : SiloPipeline.STAGED_FILES) {
+      Artifacts.deleteIfExists(Artifacts.resolve(staging, name)); // a run cut short before a restart
     }
     String globalCopy = Artifacts.resolve(staging, "global.fbm");
     Artifacts.writeAtomically(globalCopy, ModelFormat.encode(global));
@@ -371,7 +372,7 @@ public final class SiloAgent implements AutoCloseable {
     Messages.Refusal refusal = new Messages.Refusal(slot.jobId(), slot.round(), request == null ? "" : request.nonce(),
         policy.silo(), request == null ? "" : request.modelSha256(), e.reason());
     // weights published before a crash, for a request now refused, must not stay next to the refusal
-    deleteIfExists(exchange.updateWeights(slot));
+    Artifacts.deleteIfExists(exchange.updateWeights(slot));
     Artifacts.writeAtomically(exchange.answer(slot), Signed.seal(Messages.REFUSAL, refusal.toJson(), identity));
     if (request != null) {
       finish(slot, request);
@@ -403,15 +404,6 @@ public final class SiloAgent implements AutoCloseable {
     e.put("round", slot.round());
     e.put("attempt", slot.attempt());
     return e;
-  }
-
-  static void deleteIfExists(String uri) {
-    try {
-      org.apache.beam.sdk.io.FileSystems.delete(List.of(org.apache.beam.sdk.io.FileSystems.matchNewResource(uri, false)),
-          org.apache.beam.sdk.io.fs.MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot delete " + uri + ": " + e.getMessage(), e);
-    }
   }
 
   /** The audit log's location. */

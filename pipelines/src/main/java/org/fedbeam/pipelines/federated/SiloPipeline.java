@@ -62,6 +62,8 @@ public final class SiloPipeline {
   static final String UPDATE_FILE = "update.fbm";
   static final String METADATA_FILE = "update-metadata.json";
   static final String REFUSAL_FILE = "refusal.txt";
+  /** Everything a round stages, cleared before a round and after the warm-up. */
+  static final List<String> STAGED_FILES = List.of(UPDATE_FILE, METADATA_FILE, REFUSAL_FILE);
 
   /**
    * What is fixed for an agent's life: the silo, its private shard, its policy's limits, and where
@@ -77,7 +79,7 @@ public final class SiloPipeline {
    * @param stagingDir where the guarded update or the refusal is written
    */
   public record SiloRound(int round, long seed, String globalModelUri, String stagingDir, ModelSpec spec,
-      TrainConfig config) implements GuardEgress.Expectation {
+      TrainConfig config) implements Serializable {
     void write(String uri) {
       ObjectNode n = Signed.JSON.createObjectNode();
       n.put("round", round);
@@ -116,13 +118,9 @@ public final class SiloPipeline {
   /** The guard's expectation, read from the round descriptor when the guard runs. */
   private record CurrentRound(String roundUri) implements GuardEgress.Expectation {
     @Override
-    public int round() {
-      return SiloRound.read(roundUri).round();
-    }
-
-    @Override
-    public ModelSpec spec() {
-      return SiloRound.read(roundUri).spec();
+    public GuardEgress.Expected current() {
+      SiloRound round = SiloRound.read(roundUri);
+      return new GuardEgress.Expected(round.round(), round.spec());
     }
   }
 

@@ -63,24 +63,24 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     String where = "silo policy " + file;
     Map<String, PublicKey> trusted = new LinkedHashMap<>();
     Map<String, String> names = new LinkedHashMap<>();
-    for (JsonNode s : array(n, "trusted_submitters", where)) {
-      String name = text(s, "name", where + " trusted_submitters");
-      PublicKey key = Keys.publicKey(text(s, "public_key", where + " trusted_submitters"),
+    for (JsonNode s : ConfigFields.array(n, "trusted_submitters", where)) {
+      String name = ConfigFields.text(s, "name", where + " trusted_submitters");
+      PublicKey key = Keys.publicKey(ConfigFields.text(s, "public_key", where + " trusted_submitters"),
           where + ": trusted_submitters " + name);
       trusted.put(Keys.keyId(key), key);
       names.put(Keys.keyId(key), name);
     }
     List<Messages.PipelineRef> pipelines = new ArrayList<>();
-    for (JsonNode p : array(n, "approved_pipelines", where)) {
-      String sha = text(p, "sha256", where + " approved_pipelines");
+    for (JsonNode p : ConfigFields.array(n, "approved_pipelines", where)) {
+      String sha = ConfigFields.text(p, "sha256", where + " approved_pipelines");
       if (!sha.matches("[0-9a-f]{64}")) {
         throw new IllegalArgumentException(where + ": approved_pipelines sha256 '" + sha + "' is not 64 lower-case hex digits");
       }
-      pipelines.add(new Messages.PipelineRef(text(p, "name", where + " approved_pipelines"),
-          text(p, "version", where + " approved_pipelines"), sha));
+      pipelines.add(new Messages.PipelineRef(ConfigFields.text(p, "name", where + " approved_pipelines"),
+          ConfigFields.text(p, "version", where + " approved_pipelines"), sha));
     }
     Set<ModelKind> models = new LinkedHashSet<>();
-    for (JsonNode m : array(n, "approved_models", where)) {
+    for (JsonNode m : ConfigFields.array(n, "approved_models", where)) {
       try {
         models.add(ModelKind.valueOf(m.asText().toUpperCase(java.util.Locale.ROOT)));
       } catch (IllegalArgumentException e) {
@@ -88,7 +88,7 @@ public record SiloPolicy(String silo, String data, String exchange, String state
       }
     }
     Set<String> metadata = new LinkedHashSet<>();
-    for (JsonNode f : array(n, "allowed_metadata", where)) {
+    for (JsonNode f : ConfigFields.array(n, "allowed_metadata", where)) {
       if (!KNOWN_METADATA.contains(f.asText())) {
         throw new IllegalArgumentException(where + ": allowed_metadata field '" + f.asText() + "' is not one of "
             + KNOWN_METADATA);
@@ -102,38 +102,14 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     if (!(maxNorm > 0) || !Double.isFinite(maxNorm)) {
       throw new IllegalArgumentException(where + ": max_update_norm must be a finite number > 0");
     }
-    return new SiloPolicy(Messages.requireId(text(n, "silo", where), where + ": silo"), text(n, "data", where),
-        text(n, "exchange", where), text(n, "state", where), Path.of(text(n, "key", where)), Map.copyOf(trusted),
-        Map.copyOf(names), List.copyOf(pipelines), Set.copyOf(models), positiveLong(n, "max_parameters", where),
-        positiveLong(n, "min_samples", where), (int) positiveLong(n, "max_rounds_per_job", where), Set.copyOf(metadata),
-        maxNorm, n.has("poll_ms") ? positiveLong(n, "poll_ms", where) : 200,
-        n.has("max_attempts_per_round") ? (int) positiveLong(n, "max_attempts_per_round", where) : 3,
-        n.has("max_epochs") ? (int) positiveLong(n, "max_epochs", where) : 20,
-        n.has("min_batch_size") ? (int) positiveLong(n, "min_batch_size", where) : 8,
-        n.has("max_deadline_s") ? positiveLong(n, "max_deadline_s", where) : 3600);
-  }
-
-  private static Iterable<JsonNode> array(JsonNode n, String field, String where) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isArray()) {
-      throw new IllegalArgumentException(where + ": " + field + " is missing or not a list");
-    }
-    return v;
-  }
-
-  private static String text(JsonNode n, String field, String where) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual() || v.asText().isBlank()) {
-      throw new IllegalArgumentException(where + ": " + field + " is missing or not text");
-    }
-    return v.asText();
-  }
-
-  private static long positiveLong(JsonNode n, String field, String where) {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isIntegralNumber() || v.asLong() < 1) {
-      throw new IllegalArgumentException(where + ": " + field + " must be an integer >= 1");
-    }
-    return v.asLong();
+    return new SiloPolicy(Messages.requireId(ConfigFields.text(n, "silo", where), where + ": silo"), ConfigFields.text(n, "data", where),
+        ConfigFields.text(n, "exchange", where), ConfigFields.text(n, "state", where), Path.of(ConfigFields.text(n, "key", where)), Map.copyOf(trusted),
+        Map.copyOf(names), List.copyOf(pipelines), Set.copyOf(models), ConfigFields.positiveLong(n, "max_parameters", where),
+        ConfigFields.positiveLong(n, "min_samples", where), (int) ConfigFields.positiveLong(n, "max_rounds_per_job", where), Set.copyOf(metadata),
+        maxNorm, n.has("poll_ms") ? ConfigFields.positiveLong(n, "poll_ms", where) : 200,
+        n.has("max_attempts_per_round") ? (int) ConfigFields.positiveLong(n, "max_attempts_per_round", where) : 3,
+        n.has("max_epochs") ? (int) ConfigFields.positiveLong(n, "max_epochs", where) : 20,
+        n.has("min_batch_size") ? (int) ConfigFields.positiveLong(n, "min_batch_size", where) : 8,
+        n.has("max_deadline_s") ? ConfigFields.positiveLong(n, "max_deadline_s", where) : 3600);
   }
 }

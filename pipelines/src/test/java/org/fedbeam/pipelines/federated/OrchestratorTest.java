@@ -96,18 +96,18 @@ class OrchestratorTest {
 
     // wrong shape
     Parameters other = new DenseNetwork(ModelSpec.of(6, List.of(9), 3)).initialize(1L);
-    answer(ex, slot, "alpha", "nonce-1", sha, ModelFormat.encode(other), world.siloKeys.get("alpha"));
+    answer(ex, slot, "alpha", sha, ModelFormat.encode(other), world.siloKeys.get("alpha"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("wrong shape"));
     // NaN
     float[] v = new float[World.SPEC.parameterCount()];
     v[3] = Float.NaN;
-    answer(ex, slot, "alpha", "nonce-1", sha, ModelFormat.encode(Parameters.copyOf(World.SPEC, v)), world.siloKeys.get("alpha"));
+    answer(ex, slot, "alpha", sha, ModelFormat.encode(Parameters.copyOf(World.SPEC, v)), world.siloKeys.get("alpha"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("not finite"));
     // signed by another silo
-    answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("beta"));
+    answer(ex, slot, "alpha", sha, global, world.siloKeys.get("beta"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("not signed by alpha's key"));
     // answering another request
-    answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("alpha"));
+    answer(ex, slot, "alpha", sha, global, world.siloKeys.get("alpha"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(2), world.initialModel(), sha, 0).reason(), containsString("answers another request"));
     // truncated and garbage answer files
     byte[] whole = Artifacts.read(ex.answer(slot), "answer");
@@ -116,14 +116,14 @@ class OrchestratorTest {
     Artifacts.writeAtomically(ex.answer(slot), "%PDF-1.4 garbage".getBytes(StandardCharsets.UTF_8));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(), containsString("malformed message"));
     // weights swapped after signing
-    answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("alpha"));
+    answer(ex, slot, "alpha", sha, global, world.siloKeys.get("alpha"));
     Artifacts.writeAtomically(ex.updateWeights(slot), ModelFormat.encode(new DenseNetwork(World.SPEC).initialize(77L)));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
         containsString("do not match the signed digest"));
     // an update far from the global model, and one claiming an absurd number of samples
     float[] far = new float[World.SPEC.parameterCount()];
     java.util.Arrays.fill(far, 1e4f);
-    answer(ex, slot, "alpha", "nonce-1", sha, ModelFormat.encode(Parameters.copyOf(World.SPEC, far)), world.siloKeys.get("alpha"));
+    answer(ex, slot, "alpha", sha, ModelFormat.encode(Parameters.copyOf(World.SPEC, far)), world.siloKeys.get("alpha"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
         containsString("further from the global model than the job allows"));
     Messages.UpdateReport greedy = new Messages.UpdateReport("bad", 1, nonce(1), "alpha", sha, Messages.sha256Hex(global),
@@ -142,7 +142,7 @@ class OrchestratorTest {
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
         containsString("larger than any valid one"));
     // and a good one passes
-    answer(ex, slot, "alpha", "nonce-1", sha, global, world.siloKeys.get("alpha"));
+    answer(ex, slot, "alpha", sha, global, world.siloKeys.get("alpha"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).status(), equalTo("accepted"));
   }
 
@@ -151,7 +151,7 @@ class OrchestratorTest {
   }
 
   /** Writes an update answer for {@code silo} signed by {@code key}. */
-  private static void answer(Exchange ex, Exchange.Slot slot, String silo, String ignored, String modelSha, byte[] weights,
+  private static void answer(Exchange ex, Exchange.Slot slot, String silo, String modelSha, byte[] weights,
       Keys.Identity key) {
     Messages.UpdateReport report = new Messages.UpdateReport(slot.jobId(), slot.round(), nonce(1), silo, modelSha,
         Messages.sha256Hex(weights), Map.of("samples", 120.0, "train_loss", 0.5, "train_ms", 3.0));

@@ -232,7 +232,7 @@ class SiloAgentTest {
 
     assertThat(agent.answerPending(), equalTo(1));
     assertThat(Artifacts.exists(odd.replace("/requests/", "/answers/")), equalTo(false));
-    SiloAgent.deleteIfExists(ex.answer(slot));
+    Artifacts.deleteIfExists(ex.answer(slot));
 
     assertThat(agent.answerPending(), equalTo(0));
     assertThat(Artifacts.exists(ex.answer(slot)), equalTo(false));
