@@ -24,4 +24,11 @@ public interface AgentOptions extends FlinkPipelineOptions {
   boolean getOnce();
 
   void setOnce(boolean value);
+
+  @Description("Runs of the silo pipeline on private scratch rounds at start-up, so that the first rounds find a"
+      + " compiled pipeline on a warm JVM; 0 for none")
+  @Default.Integer(5)
+  int getWarmUpRuns();
+
+  void setWarmUpRuns(int value);
 }

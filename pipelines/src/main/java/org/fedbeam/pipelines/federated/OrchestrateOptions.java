@@ -18,4 +18,11 @@ public interface OrchestrateOptions extends FlinkPipelineOptions {
   String getWebUiPort();
 
   void setWebUiPort(String value);
+
+  @Description("Runs of the aggregation pipeline on private scratch rounds at start-up, so that the first rounds find a"
+      + " compiled pipeline on a warm JVM; 0 for none")
+  @Default.Integer(5)
+  int getWarmUpRuns();
+
+  void setWarmUpRuns(int value);
 }

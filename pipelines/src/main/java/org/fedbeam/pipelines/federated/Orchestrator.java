@@ -42,6 +42,9 @@ public final class Orchestrator {
   record Answer(String silo, String status, String reason, AggregationPipeline.UpdateRef update, double latencySeconds) {}
 
   Orchestrator(JobSpec job, OrchestrateOptions options, PrintStream out) {
+    if (options.getWarmUpRuns() < 0) {
+      throw new IllegalArgumentException("--warmUpRuns must be 0 or more; was " + options.getWarmUpRuns());
+    }
     this.job = job;
     this.identity = Keys.load(job.submitterKey());
     this.options = options;
@@ -202,11 +205,16 @@ public final class Orchestrator {
   }
 
   /**
-   * Translates the aggregation pipeline and runs it once on a scratch round (the initial model,
-   * averaged with itself alone, and evaluated), while the silos start, so the first round does not
-   * pay for the translation. The scratch output is deleted; if it fails, round 1 translates instead.
+   * Translates the aggregation pipeline and runs it {@code --warmUpRuns} times on a scratch round
+   * (the initial model, averaged with itself alone, and evaluated), while the silos start, so the
+   * rounds do not pay for the translation and a cold JVM: on this machine the JIT compiler's work
+   * in the first rounds otherwise competes with the silos for the cores. The scratch output is
+   * deleted; if it fails, round 1 translates instead.
    */
   private void warmUp(org.fedbeam.pipelines.RoundRunner rounds, String aggregationUri, String initialUri) {
+    if (options.getWarmUpRuns() == 0) {
+      return;
+    }
     long start = System.nanoTime();
     String scratch = Artifacts.resolve(job.output(), "warm-up");
     List<String> written = new ArrayList<>();
@@ -221,13 +229,15 @@ public final class Orchestrator {
       job.evaluation().keySet().forEach(name -> written.add(Artifacts.resolve(scratch, "eval-" + name + ".json")));
       new AggregationPipeline.AggregationRound(1, model, scratch, List.of(new AggregationPipeline.UpdateRef("initial-model",
           1, copy, Messages.sha256Hex(initial), 1, 0, 0))).write(aggregationUri);
-      rounds.run(0, () -> {
-        Pipeline p = Pipeline.create(options);
-        AggregationPipeline.build(p, job.spec(), aggregationUri, job.evaluation());
-        return p;
-      });
-      out.printf("aggregation pipeline translated and run once on a scratch round in %.1f s%n",
-          (System.nanoTime() - start) / 1e9);
+      for (int i = 0; i < options.getWarmUpRuns(); i++) {
+        rounds.run(0, () -> {
+          Pipeline p = Pipeline.create(options);
+          AggregationPipeline.build(p, job.spec(), aggregationUri, job.evaluation());
+          return p;
+        });
+      }
+      out.printf("aggregation pipeline translated and run %d times on a scratch round in %.1f s%n",
+          options.getWarmUpRuns(), (System.nanoTime() - start) / 1e9);
     } catch (RuntimeException e) {
       out.println("warm-up failed (" + org.fedbeam.pipelines.FedBeam.messages(e) + "); round 1 will translate the pipeline");
     } finally {

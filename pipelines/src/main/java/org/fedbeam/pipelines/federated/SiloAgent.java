@@ -53,6 +53,9 @@ public final class SiloAgent implements AutoCloseable {
   private final java.util.Set<String> reportedGone = new java.util.HashSet<>();
 
   private SiloAgent(SiloPolicy policy, AgentOptions options, PrintStream out) throws Exception {
+    if (options.getWarmUpRuns() < 0) {
+      throw new IllegalArgumentException("--warmUpRuns must be 0 or more; was " + options.getWarmUpRuns());
+    }
     this.policy = policy;
     this.identity = Keys.load(policy.keyDir());
     this.exchange = new Exchange(policy.exchange());
@@ -105,32 +108,38 @@ public final class SiloAgent implements AutoCloseable {
   }
 
   /**
-   * Translates the silo pipeline and runs it once on a scratch round in private state (a small
-   * logistic regression on the silo's own shard), so the first request does not pay for the
-   * translation and a cold JVM. Nothing is published and the scratch output is deleted; if it
-   * fails, the first request translates the pipeline instead.
+   * Translates the silo pipeline and runs it {@code --warmUpRuns} times on scratch rounds in private
+   * state (small models of each kind the policy approves, trained on the silo's own shard), so
+   * that requests do not pay for the translation and a cold JVM: the JIT compiler's work in the
+   * first rounds otherwise slows every party on a shared machine. Nothing is published and the
+   * scratch output is deleted; if it fails, the first request translates the pipeline instead.
    */
   void warmUp() {
+    if (options.getWarmUpRuns() == 0) {
+      return;
+    }
     long start = System.nanoTime();
     String scratch = Artifacts.resolve(policy.state(), "warm-up");
+    int runs = 0;
     try {
       org.fedbeam.data.Dataset shard = org.fedbeam.transforms.SiloData.load(policy.data(), "silo " + policy.silo());
-      org.fedbeam.model.ModelSpec spec = new org.fedbeam.model.ModelSpec(org.fedbeam.model.ModelKind.LOGREG,
-          List.of(shard.featureCount(), Math.max(2, shard.classes())));
       String global = Artifacts.resolve(scratch, "global.fbm");
-      Artifacts.writeAtomically(global, ModelFormat.encode(new org.fedbeam.model.DenseNetwork(spec).initialize(0)));
-      new SiloPipeline.SiloRound(1, 0, global, scratch, spec, new org.fedbeam.model.TrainConfig(1, 64, 0.01, 0, 0))
-          .write(plan.roundUri());
-      rounds.run(0, () -> {
-        Pipeline p = Pipeline.create(options);
-        SiloPipeline.build(p, plan);
-        return p;
-      });
-      out.printf("%s: silo pipeline translated and run once on a private scratch round in %.1f s (nothing published)%n",
-          policy.silo(), (System.nanoTime() - start) / 1e9);
+      for (org.fedbeam.model.ModelSpec spec : warmUpSpecs(shard)) {
+        Artifacts.writeAtomically(global, ModelFormat.encode(new org.fedbeam.model.DenseNetwork(spec).initialize(runs)));
+        new SiloPipeline.SiloRound(1, runs, global, scratch, spec, new org.fedbeam.model.TrainConfig(1, 64, 0.01, 0, 0))
+            .write(plan.roundUri());
+        rounds.run(0, () -> {
+          Pipeline p = Pipeline.create(options);
+          SiloPipeline.build(p, plan);
+          return p;
+        });
+        runs++;
+      }
+      out.printf("%s: silo pipeline translated and run %d times on private scratch rounds in %.1f s (nothing published)%n",
+          policy.silo(), runs, (System.nanoTime() - start) / 1e9);
     } catch (RuntimeException e) {
-      out.printf("%s: warm-up failed (%s); the first request will translate the pipeline%n", policy.silo(),
-          org.fedbeam.pipelines.FedBeam.messages(e));
+      out.printf("%s: warm-up failed after %d run(s) (%s); the first requests will %s%n", policy.silo(), runs,
+          org.fedbeam.pipelines.FedBeam.messages(e), runs == 0 ? "translate the pipeline" : "run on a colder JVM");
     } finally {
       List<String> scratchFiles = new ArrayList<>(SiloPipeline.STAGED_FILES);
       scratchFiles.add("global.fbm");
@@ -143,6 +152,24 @@ public final class SiloAgent implements AutoCloseable {
       }
       out.flush();
     }
+  }
+
+  /**
+   * The scratch models of the warm-up: small models of every kind the policy approves (a hidden
+   * layer of 16 for an MLP), in turn, {@code --warmUpRuns} in all.
+   */
+  private List<org.fedbeam.model.ModelSpec> warmUpSpecs(org.fedbeam.data.Dataset shard) {
+    int classes = Math.max(2, shard.classes());
+    List<org.fedbeam.model.ModelSpec> kinds = new ArrayList<>();
+    for (org.fedbeam.model.ModelKind kind : new java.util.TreeSet<>(policy.approvedModels())) {
+      kinds.add(new org.fedbeam.model.ModelSpec(kind, kind == org.fedbeam.model.ModelKind.MLP
+          ? List.of(shard.featureCount(), 16, classes) : List.of(shard.featureCount(), classes)));
+    }
+    List<org.fedbeam.model.ModelSpec> specs = new ArrayList<>();
+    for (int i = 0; i < options.getWarmUpRuns() && !kinds.isEmpty(); i++) {
+      specs.add(kinds.get(i % kinds.size()));
+    }
+    return specs;
   }
 
   /** Answers pending requests until asked to stop. */

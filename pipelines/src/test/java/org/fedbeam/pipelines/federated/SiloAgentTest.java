@@ -69,10 +69,14 @@ class SiloAgentTest {
 
   @Test
   void theWarmUpPublishesNothingLeavesNoScratchAndTheNextRequestIsAnswered() throws Exception {
-    SiloAgent agent = world.agent("alpha");
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    SiloAgent agent = world.agent("alpha", new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8),
+        "--warmUpRuns=3");
 
     agent.warmUp();
 
+    assertThat(printed.toString(java.nio.charset.StandardCharsets.UTF_8),
+        containsString("silo pipeline translated and run 3 times on private scratch rounds"));
     java.nio.file.Path exchange = java.nio.file.Path.of(world.exchanges.get("alpha"));
     assertThat(java.nio.file.Files.exists(exchange.resolve("answers")), equalTo(false));
     java.nio.file.Path scratch = dir.resolve("private/alpha/state/warm-up");
@@ -83,6 +87,13 @@ class SiloAgentTest {
     world.publish("alpha", JOB, 1, 1, world.submitter, global);
     agent.answerPending();
     assertThat(world.answer("alpha", JOB, 1, 1).type(), equalTo(Messages.UPDATE));
+  }
+
+  @Test
+  void aNegativeWarmUpCountIsRejectedNamingTheFlag() {
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> world.agent("alpha", System.out, "--warmUpRuns=-1"));
+    assertThat(e.getMessage(), containsString("--warmUpRuns must be 0 or more; was -1"));
   }
 
   @Test

@@ -79,9 +79,15 @@ final class World {
   }
 
   SiloAgent agent(String silo) throws Exception {
-    AgentOptions options = PipelineOptionsFactory.fromArgs("--runner=DirectRunner", "--policy=" + policies.get(silo))
-        .as(AgentOptions.class);
-    SiloAgent agent = SiloAgent.start(options, System.out);
+    return agent(silo, System.out);
+  }
+
+  /** An agent for {@code silo} that prints to {@code out}, with extra command-line flags. */
+  SiloAgent agent(String silo, java.io.PrintStream out, String... flags) throws Exception {
+    List<String> args = new java.util.ArrayList<>(List.of("--runner=DirectRunner", "--policy=" + policies.get(silo)));
+    args.addAll(List.of(flags));
+    AgentOptions options = PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).as(AgentOptions.class);
+    SiloAgent agent = SiloAgent.start(options, out);
     agents.add(agent);
     return agent;
   }
