@@ -48,7 +48,7 @@ import org.apache.flink.util.InstantiationUtil;
  * that is the same every round can be translated once and its job run again ({@link #roundRunner()}).
  */
 public final class EmbeddedFlink implements AutoCloseable {
-  private static final String EXECUTOR_NAME = "fedbeam-embedded";
+  static final String EXECUTOR_NAME = "fedbeam-context";
   private final MiniCluster cluster;
   private final Path stagingJar;
   private final int slots;
@@ -91,7 +91,9 @@ public final class EmbeddedFlink implements AutoCloseable {
     cluster.start();
     Path jar = workDir.resolve("fedbeam-empty-stage.jar");
     writeEmptyJar(jar);
-    SingleExecutorLoader loader = new SingleExecutorLoader(cluster, new java.util.concurrent.atomic.AtomicReference<>());
+    SingleExecutorLoader loader = new SingleExecutorLoader((jobGraph, classLoader) -> cluster.submitJob(jobGraph)
+        .thenApply(result -> new MiniClusterJobClient(result.getJobID(), cluster, classLoader,
+            MiniClusterJobClient.JobFinalizationBehavior.NOTHING)), new java.util.concurrent.atomic.AtomicReference<>());
     ClusterEnvironment.install(loader, slots);
     return new EmbeddedFlink(cluster, jar, slots, loader);
   }
@@ -136,13 +138,7 @@ public final class EmbeddedFlink implements AutoCloseable {
           jobGraph = submitted;
           return;
         }
-        JobGraph graph;
-        try {
-          graph = InstantiationUtil.deserializeObject(jobGraph, EmbeddedFlink.class.getClassLoader());
-        } catch (IOException | ClassNotFoundException e) {
-          throw new IllegalStateException("cannot copy the round pipeline's job graph: " + e.getMessage(), e);
-        }
-        graph.setJobID(new JobID());
+        JobGraph graph = copy(jobGraph, round);
         try {
           cluster.executeJobBlocking(graph);
         } catch (JobExecutionException e) {
@@ -169,8 +165,16 @@ public final class EmbeddedFlink implements AutoCloseable {
     }
   }
 
-  /** The context environment that submits job graphs straight to the MiniCluster. */
-  private static final class ClusterEnvironment extends ExecutionEnvironment {
+  /** Submits a job graph somewhere and returns the client of the submitted job. */
+  interface JobGraphSubmitter {
+    CompletableFuture<JobClient> submit(JobGraph jobGraph, ClassLoader classLoader) throws Exception;
+  }
+
+  /**
+   * The context environment through which Beam's FlinkRunner (with {@code --flinkMaster=[auto]})
+   * hands its job graphs to a {@link JobGraphSubmitter}.
+   */
+  static final class ClusterEnvironment extends ExecutionEnvironment {
     private ClusterEnvironment(PipelineExecutorServiceLoader loader, Configuration conf) {
       super(loader, conf, Thread.currentThread().getContextClassLoader());
     }
@@ -191,8 +195,8 @@ public final class EmbeddedFlink implements AutoCloseable {
     }
   }
 
-  /** Submits to the cluster and keeps the last job graph, serialized before submission. */
-  private record SingleExecutorLoader(MiniCluster cluster, java.util.concurrent.atomic.AtomicReference<byte[]> last)
+  /** Hands job graphs to a submitter and keeps the last one, serialized before submission. */
+  record SingleExecutorLoader(JobGraphSubmitter submitter, java.util.concurrent.atomic.AtomicReference<byte[]> last)
       implements PipelineExecutorServiceLoader {
     @Override
     public PipelineExecutorFactory getExecutorFactory(Configuration configuration) {
@@ -221,13 +225,23 @@ public final class EmbeddedFlink implements AutoCloseable {
       conf.set(PipelineOptions.CLASSPATHS, List.of());
       JobGraph jobGraph = PipelineExecutorUtils.getJobGraph(pipeline, conf, classLoader);
       last.set(InstantiationUtil.serializeObject(jobGraph));
-      return cluster.submitJob(jobGraph).thenApply(result -> new MiniClusterJobClient(result.getJobID(), cluster,
-          classLoader, MiniClusterJobClient.JobFinalizationBehavior.NOTHING));
+      return submitter.submit(jobGraph, classLoader);
     }
 
     @Override
     public Stream<String> getExecutorNames() {
       return Stream.of(EXECUTOR_NAME);
+    }
+  }
+
+  /** A copy of the serialized job graph under a new job id. */
+  static JobGraph copy(byte[] serialized, int round) {
+    try {
+      JobGraph graph = InstantiationUtil.deserializeObject(serialized, EmbeddedFlink.class.getClassLoader());
+      graph.setJobID(new JobID());
+      return graph;
+    } catch (IOException | ClassNotFoundException e) {
+      throw new IllegalStateException("cannot copy round " + round + "'s job graph: " + e.getMessage(), e);
     }
   }
 }

@@ -85,6 +85,9 @@ public final class FedBeam {
           summary.remove("rounds"); // per round and per silo in OUTPUT/run-summary.json
           out.println("SUMMARY " + RoundRecords.oneLine(summary));
         }
+        case "cluster" -> {
+          return org.fedbeam.pipelines.cluster.ClusterCommand.run(rest, out);
+        }
         case "demo" -> {
           if (rest.isEmpty() || !rest.get(0).equals("federated")) {
             err.println("usage: fedbeam demo federated --silos 3 --rounds 3 --output DIR [--storage local|azurite]");
@@ -122,7 +125,7 @@ public final class FedBeam {
   }
 
   /** {@code --batch-size 64} -> {@code --batchSize=64}; {@code --no-baselines} -> {@code --baselines=false}. */
-  static List<String> toBeamArgs(List<String> args) {
+  public static List<String> toBeamArgs(List<String> args) {
     List<String> out = new ArrayList<>();
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
@@ -181,7 +184,9 @@ public final class FedBeam {
     out.println("       fedbeam pipeline                         the silo pipeline's name, version and digest (for policies)");
     out.println("       fedbeam agent --policy POLICY.json       a silo agent (until SIGTERM; --once answers what waits)");
     out.println("       fedbeam orchestrate --job JOB.json       runs a federated job across silo agents");
-    out.println("       fedbeam demo federated --silos 3 --rounds 3 --output DIR");
+    out.println("       fedbeam demo federated --silos 3 --rounds 3 --output DIR [--clusters]");
+    out.println("       fedbeam cluster up|down --name NAME      a standalone Flink session cluster on this machine");
+    out.println("       fedbeam cluster status [--json]          the clusters, their web UIs and process ids");
     out.println("       fedbeam COMMAND --help   lists every flag of a command");
   }
 }

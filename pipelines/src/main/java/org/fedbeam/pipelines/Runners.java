@@ -49,6 +49,9 @@ public final class Runners {
     // every element type FedBeam emits is immutable, so chained operators may share instances
     flink.setFasterCopy(true);
     String master = flink.getFlinkMaster();
+    if (master.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$")) {
+      return remote(flink, master, output, out);
+    }
     if (!"[auto]".equals(master)) {
       return session(null, "FlinkRunner at " + master, null, RoundRunner.beam());
     }
@@ -60,6 +63,29 @@ public final class Runners {
     String ui = cluster.webUi().toString();
     out.println("embedded Flink cluster: " + slots + " slots, web UI " + ui);
     return session(ui, "FlinkRunner on an embedded cluster (" + slots + " slots)", cluster, cluster.roundRunner());
+  }
+
+  /**
+   * A standalone cluster at {@code master} with FedBeam's job jar on its class path (see {@link
+   * RemoteFlink}): the run's pipeline is translated once, and every job runs with the cluster's slot
+   * count unless {@code --parallelism} is set.
+   */
+  private static Session remote(FlinkPipelineOptions flink, String master, String output, PrintStream out)
+      throws Exception {
+    String restUrl = "http://" + master.replaceFirst("^https?://", "");
+    int slots = flink.getParallelism() > 0 ? flink.getParallelism()
+        : org.fedbeam.pipelines.cluster.StandaloneCluster.get(restUrl, "/overview")
+            .map(o -> o.path("slots-total").asInt()).filter(n -> n > 0)
+            .orElseThrow(() -> new IllegalStateException("the Flink cluster at " + master
+                + " does not answer on its REST API, or has no task slots: is it up ('fedbeam cluster status')?"));
+    Path work = isLocal(output) ? Path.of(output).resolve("flink-tmp") : Files.createTempDirectory("fedbeam-flink");
+    RemoteFlink cluster = RemoteFlink.connect(master, slots, work);
+    flink.setFlinkMaster("[auto]");
+    flink.setFilesToStage(List.of(cluster.stagingJar().toString()));
+    flink.setParallelism(slots);
+    out.println("Flink cluster at " + restUrl + ": " + slots + " slot(s), web UI " + restUrl);
+    return session(restUrl, "FlinkRunner on the cluster at " + master + " (" + slots + " slots)", cluster,
+        cluster.roundRunner());
   }
 
   static boolean isLocal(String uri) {
