@@ -205,10 +205,10 @@ class PipelineMetricsTest {
   }
 
   private static long value(Map<Key, List<Long>> metrics, String step, String name) {
-    List<Long> values = metrics.get(new Key(step, name));
-    assertThat("fedbeam/" + name + " in step " + step + " among " + metrics.keySet(), values != null, equalTo(true));
-    assertThat(values.size(), equalTo(1));
-    return values.get(0);
+    Key key = new Key(step, name);
+    assertThat(metrics, hasKey(key));
+    assertThat(key + " is a counter", metrics.get(key).size(), equalTo(1));
+    return metrics.get(key).get(0);
   }
 
   /** The ids of the finished jobs named {@code name}, oldest first (GET /jobs/overview). */
