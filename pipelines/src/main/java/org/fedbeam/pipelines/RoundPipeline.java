@@ -4,6 +4,8 @@ import java.io.Serializable;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.io.Read;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -41,6 +43,9 @@ import org.fedbeam.transforms.TrainLocally;
  * and run the same job again each round (see {@link RoundRunner}). The new global model is written
  * atomically to the descriptor's {@code model_out}; the round's records go to its {@code round_dir}
  * (see {@link RoundRecords}).
+ *
+ * <p>Metrics (namespace {@code fedbeam}, see docs/metrics.md): those of {@link TrainLocally}, and
+ * {@code globalModelBytesWritten} in {@code WriteGlobalModel}.
  */
 public final class RoundPipeline {
   private RoundPipeline() {}
@@ -114,6 +119,7 @@ public final class RoundPipeline {
   /** Writes the new global model and the aggregate record, then passes the model on. */
   static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
     private final String descriptorUri;
+    private final Counter bytesWritten = Metrics.counter("fedbeam", "globalModelBytesWritten");
 
     WriteGlobalModelFn(String descriptorUri) {
       this.descriptorUri = descriptorUri;
@@ -126,7 +132,9 @@ public final class RoundPipeline {
         throw new IllegalStateException("the updates aggregated are for round " + result.round() + " (silos "
             + result.participants().keySet() + "), this is round " + round.round() + "; nothing was written");
       }
-      Artifacts.writeAtomically(round.modelUri(), ModelFormat.encode(result.model()));
+      byte[] model = ModelFormat.encode(result.model());
+      Artifacts.writeAtomically(round.modelUri(), model);
+      bytesWritten.inc(model.length);
       RoundRecords.writeAggregate(round.roundDir(), result);
       out.output(result.model());
     }

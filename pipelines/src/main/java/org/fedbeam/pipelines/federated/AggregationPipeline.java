@@ -4,6 +4,8 @@ import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.ParDo;
@@ -31,6 +33,9 @@ import org.fedbeam.transforms.ModelEvaluation;
  * It reuses the simulation's {@link AggregateUpdates} and {@link EvaluateModel}. Its inputs are
  * the verified updates, copied by the orchestrator into its own storage; each is read back and
  * checked against the SHA-256 the silo signed before it is averaged.
+ *
+ * <p>Metrics (namespace {@code fedbeam}, see docs/metrics.md): {@code updatesAggregated} in
+ * {@code ReadUpdates}, {@code globalModelBytesWritten} in {@code WriteGlobalModel}.
  */
 public final class AggregationPipeline {
   /** A verified update in the orchestrator's storage. */
@@ -95,6 +100,7 @@ public final class AggregationPipeline {
   /** Reads the round's verified updates, each checked against the SHA-256 the silo signed. */
   static final class ReadUpdatesFn extends DoFn<String, SiloUpdate> {
     private final ModelSpec spec;
+    private final Counter aggregated = Metrics.counter("fedbeam", "updatesAggregated");
 
     ReadUpdatesFn(ModelSpec spec) {
       this.spec = spec;
@@ -112,6 +118,7 @@ public final class AggregationPipeline {
         if (!weights.spec().equals(spec)) {
           throw new IllegalStateException("update of " + ref.silo() + " is " + weights.spec() + ", the job trains " + spec);
         }
+        aggregated.inc();
         out.output(new SiloUpdate(ref.silo(), ref.round(), weights,
             new SystemMetadata(ref.samples(), ref.trainLoss(), ref.trainMillis())));
       }
@@ -120,6 +127,7 @@ public final class AggregationPipeline {
 
   static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
     private final String roundUri;
+    private final Counter bytesWritten = Metrics.counter("fedbeam", "globalModelBytesWritten");
 
     WriteGlobalModelFn(String roundUri) {
       this.roundUri = roundUri;
@@ -132,7 +140,9 @@ public final class AggregationPipeline {
         throw new IllegalStateException("the updates aggregated are for round " + result.round() + ", this is round "
             + round.round() + "; nothing was written");
       }
-      Artifacts.writeAtomically(round.modelUri(), ModelFormat.encode(result.model()));
+      byte[] model = ModelFormat.encode(result.model());
+      Artifacts.writeAtomically(round.modelUri(), model);
+      bytesWritten.inc(model.length);
       RoundRecords.writeAggregate(round.roundDir(), result);
       out.output(result.model());
     }

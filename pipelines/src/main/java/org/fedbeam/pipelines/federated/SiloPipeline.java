@@ -9,6 +9,8 @@ import java.security.MessageDigest;
 import java.util.HexFormat;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
+import org.apache.beam.sdk.metrics.Counter;
+import org.apache.beam.sdk.metrics.Metrics;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
 import org.apache.beam.sdk.transforms.PTransform;
@@ -46,6 +48,9 @@ import org.fedbeam.transforms.TrainLocally;
  * <p>Its identity for the silo policy is {@link #REF}: a name, a version, and the SHA-256 over the
  * bytecode of the classes that make it up ({@link #definitionSha256()}), so a provider approves
  * exactly this code, and any change to it needs a new approval.
+ *
+ * <p>Metrics (namespace {@code fedbeam}, see docs/metrics.md): those of {@link TrainLocally} and
+ * {@link GuardEgress}, and {@code updateBytesStaged} in {@code WriteUpdate}.
  */
 public final class SiloPipeline {
   public static final String NAME = "fedbeam-silo-train";
@@ -211,8 +216,10 @@ public final class SiloPipeline {
     }
   }
 
+  /** Stages the allowed update; counts the bytes of the weights file, which the agent publishes unchanged. */
   static final class WriteUpdateFn extends DoFn<GuardEgress.Candidate, Void> {
     private final String roundUri;
+    private final Counter bytesStaged = Metrics.counter("fedbeam", "updateBytesStaged");
 
     WriteUpdateFn(String roundUri) {
       this.roundUri = roundUri;
@@ -221,7 +228,9 @@ public final class SiloPipeline {
     @ProcessElement
     public void process(@Element GuardEgress.Candidate c) {
       String stagingDir = SiloRound.read(roundUri).stagingDir();
-      Artifacts.writeAtomically(Artifacts.resolve(stagingDir, UPDATE_FILE), ModelFormat.encode(c.weights()));
+      byte[] weights = ModelFormat.encode(c.weights());
+      Artifacts.writeAtomically(Artifacts.resolve(stagingDir, UPDATE_FILE), weights);
+      bytesStaged.inc(weights.length);
       // written last: the metadata marks the staged update as complete
       Artifacts.writeAtomically(Artifacts.resolve(stagingDir, METADATA_FILE), c.metadataJson().getBytes(StandardCharsets.UTF_8));
     }
