@@ -73,9 +73,12 @@ public final class Demo {
         .as(TrainOptions.class);
     SimulationData local = SimulationData.prepare(data, out);
     out.println("silo sizes: " + local.siloSizes());
-    try (DemoStorage storage = DemoStorage.open(storageName, dir, local.silos().keySet(), out)) {
+    boolean onClusters = Boolean.parseBoolean(flags.getOrDefault("clusters", "false"));
+    Path clustersDir = Path.of(flags.getOrDefault("clusters-dir", dir.resolve("clusters").toString())).toAbsolutePath();
+    try (DemoStorage storage = DemoStorage.open(storageName, dir, local.silos().keySet(), out);
+        DemoClusters clusters = onClusters ? DemoClusters.open(clustersDir, List.copyOf(local.silos().keySet()), out) : null) {
       storage.configure(data);
-      run(dir, silos, rounds, hidden, data, placed(local, storage), storage, out);
+      run(dir, silos, rounds, hidden, data, placed(local, storage), storage, clusters, out);
     }
   }
 
@@ -89,7 +92,8 @@ public final class Demo {
   }
 
   private static void run(Path dir, int silos, int rounds, String hidden, TrainOptions data, SimulationData prepared,
-      DemoStorage storage, PrintStream out) throws Exception {
+      DemoStorage storage, DemoClusters clusters, PrintStream out) throws Exception {
+    long since = System.currentTimeMillis();
     Keys.Identity submitter = Keys.create(dir.resolve("orchestrator/key"));
     ArrayNode jobSilos = Signed.JSON.createArrayNode();
     List<Path> policies = new ArrayList<>();
@@ -113,8 +117,12 @@ public final class Demo {
     Map<Process, Path> agentLogs = new LinkedHashMap<>();
     try {
       for (Path policy : policies) {
+        String silo = policy.getParent().getFileName().toString();
         List<String> args = new ArrayList<>(List.of("agent", "--policy=" + policy, "--parallelism=1"));
-        args.addAll(storage.siloFlags(policy.getParent().getFileName().toString()));
+        if (clusters != null) {
+          args.add("--flinkMaster=" + clusters.flinkMaster(silo));
+        }
+        args.addAll(storage.siloFlags(silo));
         Path log = policy.getParent().resolve("agent.log");
         Process agent = start(args, log, tempFolder(storage, policy.getParent()));
         agents.add(agent);
@@ -122,6 +130,9 @@ public final class Demo {
         out.println("silo agent started, pid " + agent.pid() + ": fedbeam " + String.join(" ", args));
       }
       List<String> args = new ArrayList<>(List.of("orchestrate", "--job=" + jobFile, "--parallelism=1"));
+      if (clusters != null) {
+        args.add("--flinkMaster=" + clusters.flinkMaster(DemoClusters.ORCHESTRATOR));
+      }
       args.addAll(storage.orchestratorFlags());
       runOrchestrator(args, dir.resolve("orchestrator"), storage, agentLogs, out);
     } finally {
@@ -139,6 +150,16 @@ public final class Demo {
     JsonNode summary = RoundRecords.readJson(org.fedbeam.transforms.Artifacts.resolve(storage.orchestratorOutput(),
         "run-summary.json"), "run summary");
     ObjectNode result = result(summary, storage, agents, policies);
+    if (clusters != null) {
+      result.set("cluster_web_uis", clusters.webUis());
+      ObjectNode jobs = clusters.jobsSince(since);
+      ObjectNode ids = result.putObject("cluster_jobs");
+      jobs.fields().forEachRemaining(f -> {
+        var list = ids.putArray(f.getKey());
+        f.getValue().forEach(j -> list.add(j.path("id").asText()));
+      });
+      RoundRecords.write(dir.resolve("cluster-jobs.json").toString(), jobs);
+    }
     simulationTwin(data, prepared, summary, result, out);
     result.put("output", dir.toString());
     out.println("SUMMARY " + RoundRecords.oneLine(result));
@@ -365,10 +386,13 @@ public final class Demo {
         name = name.substring(0, eq);
       } else if (i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
         value = args.get(++i);
+      } else if (name.equals("clusters")) {
+        value = "true";
       } else {
         throw new IllegalArgumentException("--" + name + " needs a value");
       }
-      if (!List.of("silos", "rounds", "output", "storage", "seed", "alpha", "hidden", "fashion-mnist-dir").contains(name)) {
+      if (!List.of("silos", "rounds", "output", "storage", "seed", "alpha", "hidden", "fashion-mnist-dir", "clusters",
+          "clusters-dir").contains(name)) {
         throw new IllegalArgumentException("unknown flag --" + name + " for demo federated");
       }
       flags.put(name, value);
