@@ -290,7 +290,23 @@ public final class StandaloneCluster {
 
   private static boolean belongs(ProcessHandle h, Info info) {
     String confDir = info.dir().resolve("conf").toString();
-    return h.isAlive() && h.info().arguments().map(a -> List.of(a).contains(confDir)).orElse(false);
+    return h.isAlive() && arguments(h).contains(confDir);
+  }
+
+  /**
+   * A process's arguments: from {@code /proc/PID/cmdline} where there is one (the JDK's {@code
+   * ProcessHandle.Info} gives none for a command line as long as a cluster's class path).
+   */
+  static List<String> arguments(ProcessHandle h) {
+    Path cmdline = Path.of("/proc", Long.toString(h.pid()), "cmdline");
+    if (Files.isReadable(cmdline)) {
+      try {
+        return List.of(new String(Files.readAllBytes(cmdline), java.nio.charset.StandardCharsets.UTF_8).split("\0"));
+      } catch (IOException e) {
+        return List.of(); // it has just exited
+      }
+    }
+    return h.info().arguments().map(List::of).orElse(List.of());
   }
 
   private static void stop(Process p) {

@@ -48,6 +48,8 @@ public final class Orchestrator {
     this.job = job;
     this.identity = Keys.load(job.submitterKey());
     this.options = options;
+    // how its jobs are listed in the Flink web UI and REST API
+    options.setJobName("fedbeam-aggregate-" + job.jobId());
     this.out = out;
   }
 

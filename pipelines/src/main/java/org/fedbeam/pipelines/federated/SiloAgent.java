@@ -61,6 +61,8 @@ public final class SiloAgent implements AutoCloseable {
     this.exchange = new Exchange(policy.exchange());
     this.audit = new Audit(Artifacts.resolve(policy.state(), "audit.jsonl"));
     this.options = options;
+    // how its jobs are listed in the Flink web UI and REST API
+    options.setJobName(SiloPipeline.NAME + "-" + policy.silo());
     this.out = out;
     this.session = Runners.prepare(options, policy.state(), options.getWebUiPort(), out);
     // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
