@@ -27,4 +27,17 @@ public interface BenchOptions extends TrainOptions {
   String getPython();
 
   void setPython(String value);
+
+  @Description("Benchmark the federated mode on standalone Flink clusters (an orchestrator cluster and one per"
+      + " silo, started for the run) instead of the main job on the embedded Flink")
+  @Default.Boolean(false)
+  boolean getClusters();
+
+  void setClusters(boolean value);
+
+  @Description("Federated rounds timed with --clusters")
+  @Default.Integer(10)
+  int getClusterRounds();
+
+  void setClusterRounds(int value);
 }

@@ -48,7 +48,12 @@ public final class FedBeam {
           if (benchArgs.stream().noneMatch(a -> a.equals("--output") || a.startsWith("--output="))) {
             benchArgs.add("--output=target/bench");
           }
-          Bench.run(parse(benchArgs, BenchOptions.class), out);
+          BenchOptions bench = parse(benchArgs, BenchOptions.class);
+          if (bench.getClusters()) {
+            org.fedbeam.pipelines.federated.ClusterBench.run(bench, out);
+          } else {
+            Bench.run(bench, out);
+          }
         }
         case "keys" -> {
           if (rest.size() < 1 || !rest.get(0).equals("new")) {

@@ -42,7 +42,8 @@ import org.fedbeam.pipelines.TrainOptions;
 public final class Demo {
   private Demo() {}
 
-  public static void run(List<String> args, PrintStream out) throws Exception {
+  /** Runs the demo; returns what its {@code SUMMARY} line says. */
+  public static ObjectNode run(List<String> args, PrintStream out) throws Exception {
     Map<String, String> flags = flags(args);
     int silos = Integer.parseInt(flags.getOrDefault("silos", "3"));
     int rounds = Integer.parseInt(flags.getOrDefault("rounds", "3"));
@@ -78,7 +79,7 @@ public final class Demo {
     try (DemoStorage storage = DemoStorage.open(storageName, dir, local.silos().keySet(), out);
         DemoClusters clusters = onClusters ? DemoClusters.open(clustersDir, List.copyOf(local.silos().keySet()), out) : null) {
       storage.configure(data);
-      run(dir, silos, rounds, hidden, data, placed(local, storage), storage, clusters, out);
+      return run(dir, silos, rounds, hidden, data, placed(local, storage), storage, clusters, out);
     }
   }
 
@@ -91,8 +92,8 @@ public final class Demo {
     return new SimulationData(silos, evaluation, local.featureCount(), local.classes(), local.siloSizes(), local.source());
   }
 
-  private static void run(Path dir, int silos, int rounds, String hidden, TrainOptions data, SimulationData prepared,
-      DemoStorage storage, DemoClusters clusters, PrintStream out) throws Exception {
+  private static ObjectNode run(Path dir, int silos, int rounds, String hidden, TrainOptions data,
+      SimulationData prepared, DemoStorage storage, DemoClusters clusters, PrintStream out) throws Exception {
     long since = System.currentTimeMillis();
     Keys.Identity submitter = Keys.create(dir.resolve("orchestrator/key"));
     ArrayNode jobSilos = Signed.JSON.createArrayNode();
@@ -163,6 +164,7 @@ public final class Demo {
     simulationTwin(data, prepared, summary, result, out);
     result.put("output", dir.toString());
     out.println("SUMMARY " + RoundRecords.oneLine(result));
+    return result;
   }
 
   /** A silo's policy: its own locations, the demo's orchestrator as the one trusted submitter. */

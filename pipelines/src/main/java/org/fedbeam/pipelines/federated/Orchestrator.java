@@ -110,6 +110,9 @@ public final class Orchestrator {
             if (ans.latencySeconds() >= 0) {
               s.put("latency_s", ans.latencySeconds());
             }
+            if (ans.update() != null) {
+              s.put("train_s", ans.update().trainMillis() / 1000.0); // as the silo reports it (0 if its policy withholds it)
+            }
             switch (ans.status()) {
               case "accepted" -> {
                 accepted++;
