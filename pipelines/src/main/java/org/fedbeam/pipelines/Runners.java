@@ -10,7 +10,9 @@ import org.apache.beam.runners.flink.FlinkRunner;
 /**
  * Puts the runner the options ask for in place. FlinkRunner with the default master
  * ({@code [auto]}) gets one embedded cluster for the whole run ({@link EmbeddedFlink});
- * {@code --flinkMaster=host:port} submits to that cluster; {@code [local]} is Beam's own
+ * {@code --flinkMaster=host:port} submits to that standalone cluster ({@link RemoteFlink}: translated
+ * once, no jar sent; with {@code --filesToStage} given, Beam's own way, the files uploaded with
+ * every job); {@code [local]} is Beam's own
  * per-pipeline mini cluster; any other runner (DirectRunner in tests) is used as is.
  */
 public final class Runners {
@@ -50,6 +52,12 @@ public final class Runners {
     flink.setFasterCopy(true);
     String master = flink.getFlinkMaster();
     if (master.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$")) {
+      List<String> staged = flink.getFilesToStage();
+      if (staged != null && !staged.isEmpty()) {
+        // asked for explicitly: Beam's own way, the files uploaded with every round's job
+        out.println("Flink cluster at " + master + ": uploading " + staged + " with every job (--filesToStage)");
+        return session(null, "FlinkRunner at " + master + ", staging " + staged + " every job", null, RoundRunner.beam());
+      }
       return remote(flink, master, output, out);
     }
     if (!"[auto]".equals(master)) {
