@@ -122,6 +122,28 @@ public final class EmbeddedFlink implements AutoCloseable {
    * what changes at run time (see {@link RoundPipeline}); the options must select this cluster.
    */
   public RoundRunner roundRunner() {
+    return replaying(loader, "the embedded Flink cluster", (graph, round) -> {
+      try {
+        cluster.executeJobBlocking(graph);
+      } catch (JobExecutionException e) {
+        throw new RuntimeException("Pipeline execution failed", e);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while round " + round + " ran", e);
+      }
+    });
+  }
+
+  /** Runs a job graph (a copy, under a new job id) to its end; throws if it failed. */
+  interface JobGraphRunner {
+    void run(JobGraph graph, int round);
+  }
+
+  /**
+   * A round runner that translates once: the first round goes through Beam's FlinkRunner, whose
+   * job graph {@code loader} keeps; every later round runs a copy of it with {@code again}.
+   */
+  static RoundRunner replaying(SingleExecutorLoader loader, String where, JobGraphRunner again) {
     return new RoundRunner() {
       private byte[] jobGraph;
 
@@ -132,21 +154,13 @@ public final class EmbeddedFlink implements AutoCloseable {
           RoundRunner.runWithBeam(round, pipeline.get());
           byte[] submitted = loader.last().get();
           if (submitted == null || submitted == before) {
-            throw new IllegalStateException("round " + round + " did not run on the embedded Flink cluster:"
-                + " the pipeline options select another cluster or runner");
+            throw new IllegalStateException("round " + round + " did not run on " + where
+                + ": the pipeline options select another cluster or runner");
           }
           jobGraph = submitted;
           return;
         }
-        JobGraph graph = copy(jobGraph, round);
-        try {
-          cluster.executeJobBlocking(graph);
-        } catch (JobExecutionException e) {
-          throw new RuntimeException("Pipeline execution failed", e);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while round " + round + " ran", e);
-        }
+        again.run(copy(jobGraph, round), round);
       }
     };
   }

@@ -15,7 +15,6 @@ import org.apache.flink.client.program.rest.RestClusterClient;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.runtime.jobgraph.JobGraph;
 import org.apache.flink.runtime.jobmaster.JobResult;
 
 /**
@@ -99,42 +98,27 @@ public final class RemoteFlink implements AutoCloseable {
    * id for every later round, and waited for. Only for a pipeline that is the same every round.
    */
   public RoundRunner roundRunner() {
-    return new RoundRunner() {
-      private byte[] jobGraph;
-
-      @Override
-      public void run(int round, java.util.function.Supplier<org.apache.beam.sdk.Pipeline> pipeline) {
-        if (jobGraph == null) {
-          Object before = loader.last().get();
-          RoundRunner.runWithBeam(round, pipeline.get());
-          byte[] submitted = loader.last().get();
-          if (submitted == null || submitted == before) {
-            throw new IllegalStateException("round " + round + " did not run on the Flink cluster at " + master
-                + ": the pipeline options select another cluster or runner");
-          }
-          jobGraph = submitted;
-          return;
+    return EmbeddedFlink.replaying(loader, "the Flink cluster at " + master, (graph, round) -> {
+      try (RestClusterClient<StandaloneClusterId> client = client(conf)) {
+        JobID id = client.submitJob(graph).get();
+        JobResult result = client.requestJobResult(id).get();
+        if (!result.isSuccess()) {
+          result.toJobExecutionResult(RemoteFlink.class.getClassLoader()); // throws with the job's failure
+          throw new IllegalStateException("round " + round + "'s job " + id + " ended " + result.getApplicationStatus());
         }
-        JobGraph graph = EmbeddedFlink.copy(jobGraph, round);
-        try (RestClusterClient<StandaloneClusterId> client = client(conf)) {
-          JobID id = client.submitJob(graph).get();
-          JobResult result = client.requestJobResult(id).get();
-          if (!result.isSuccess()) {
-            result.toJobExecutionResult(RemoteFlink.class.getClassLoader()); // throws with the job's failure
-            throw new IllegalStateException("round " + round + "'s job " + id + " ended " + result.getApplicationStatus());
-          }
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while round " + round + " ran on " + master, e);
-        } catch (ExecutionException e) {
-          throw new RuntimeException("Pipeline execution failed on the Flink cluster at " + master + ": "
-              + FedBeam.messages(e.getCause()), e.getCause());
-        } catch (Exception e) {
-          throw new RuntimeException("Pipeline execution failed on the Flink cluster at " + master + ": "
-              + FedBeam.messages(e), e);
-        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IllegalStateException("interrupted while round " + round + " ran on " + master, e);
+      } catch (ExecutionException e) {
+        throw new RuntimeException("Pipeline execution failed on the Flink cluster at " + master + ": "
+            + FedBeam.messages(e.getCause()), e.getCause());
+      } catch (RuntimeException e) {
+        throw e;
+      } catch (Exception e) {
+        throw new RuntimeException("Pipeline execution failed on the Flink cluster at " + master + ": "
+            + FedBeam.messages(e), e);
       }
-    };
+    });
   }
 
   @Override
