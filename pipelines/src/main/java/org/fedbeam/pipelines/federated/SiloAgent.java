@@ -64,11 +64,54 @@ public final class SiloAgent implements AutoCloseable {
     // how its jobs are listed in the Flink web UI and REST API
     options.setJobName(SiloPipeline.NAME + "-" + policy.silo());
     this.out = out;
+    String master = options.getFlinkMaster();
     this.session = Runners.prepare(options, policy.state(), options.getWebUiPort(), out);
+    if (master.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$") && session.webUi() != null) {
+      try {
+        checkClusterRunsThisPipeline(session.webUi());
+      } catch (RuntimeException e) {
+        session.close();
+        throw e;
+      }
+    }
     // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
     this.rounds = session.roundRunner();
     this.plan = new SiloPipeline.Plan(policy.silo(), policy.data(), new GuardEgress.Limits(policy.allowedMetadata(),
         policy.minSamples(), policy.maxUpdateNorm()), Artifacts.resolve(policy.state(), "current-round.json"));
+  }
+
+  /**
+   * On a standalone cluster the silo pipeline runs from the job jar on the cluster's class path, not
+   * from this process's classes: the agent refuses to start unless that jar's silo pipeline has the
+   * digest this agent approves requests for. The jar is found on the JobManager's class path through
+   * the REST API and read here, so the cluster must run on a file system this agent can read (this
+   * machine; in containers, the same image).
+   */
+  private void checkClusterRunsThisPipeline(String restUrl) {
+    JsonNode environment = org.fedbeam.pipelines.cluster.StandaloneCluster.get(restUrl, "/jobmanager/environment")
+        .orElseThrow(() -> new IllegalStateException("the silo's Flink cluster at " + restUrl
+            + " does not answer /jobmanager/environment: cannot check which silo pipeline it runs"));
+    List<String> jars = new ArrayList<>();
+    environment.path("classpath").forEach(c -> {
+      String entry = c.asText();
+      if (entry.matches(".*fedbeam[^/]*\\.jar")) {
+        jars.add(entry);
+      }
+    });
+    if (jars.isEmpty()) {
+      throw new IllegalStateException("the silo's Flink cluster at " + restUrl + " has no FedBeam job jar on its class"
+          + " path; start it with 'fedbeam cluster up'");
+    }
+    for (String jar : jars) {
+      String digest = SiloPipeline.definitionSha256In(java.nio.file.Path.of(jar));
+      if (!digest.equals(SiloPipeline.definitionSha256())) {
+        throw new IllegalStateException("the silo's Flink cluster at " + restUrl + " runs another silo pipeline ("
+            + jar + ": sha256 " + digest + ") than this agent approves requests for (sha256 "
+            + SiloPipeline.definitionSha256() + "); restart the cluster from this build (fedbeam cluster down, up)");
+      }
+    }
+    out.printf("%s: the cluster at %s runs this silo pipeline (sha256 %s, from %s)%n", policy.silo(), restUrl,
+        SiloPipeline.definitionSha256(), String.join(", ", jars));
   }
 
   /** Starts an agent for the policy the options name (its key pair is loaded and checked now). */

@@ -264,14 +264,33 @@ public final class SiloPipeline {
   }
 
   private static String computeDigest() {
+    return digest(SiloPipeline.class.getClassLoader(), "this process's class path");
+  }
+
+  /**
+   * The definition digest of the silo pipeline in the job jar {@code jar} (the copy a Flink
+   * cluster runs), computed from that jar's class files alone, as {@link #definitionSha256()} is
+   * from this process's.
+   *
+   * @throws IllegalStateException if the jar cannot be read or lacks one of the pipeline's classes
+   */
+  public static String definitionSha256In(java.nio.file.Path jar) {
+    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {jar.toUri().toURL()}, null)) {
+      return digest(loader, jar.toString());
+    } catch (IOException e) {
+      throw new IllegalStateException("cannot read " + jar + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static String digest(ClassLoader loader, String where) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       sha.update((NAME + "\n" + VERSION + "\n").getBytes(StandardCharsets.UTF_8));
       for (String name : definitionClasses()) {
         String resource = name.replace('.', '/') + ".class";
-        try (InputStream in = SiloPipeline.class.getClassLoader().getResourceAsStream(resource)) {
+        try (InputStream in = loader.getResourceAsStream(resource)) {
           if (in == null) {
-            throw new IllegalStateException("cannot read the bytecode of " + name);
+            throw new IllegalStateException("cannot read the bytecode of " + name + " in " + where);
           }
           sha.update(resource.getBytes(StandardCharsets.UTF_8));
           sha.update(in.readAllBytes());

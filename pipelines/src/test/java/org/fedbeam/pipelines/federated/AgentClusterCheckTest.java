@@ -1,0 +1,104 @@
+package org.fedbeam.pipelines.federated;
+
+import static org.hamcrest.MatcherAssert.assertThat;
+import static org.hamcrest.Matchers.containsString;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipInputStream;
+import java.util.zip.ZipOutputStream;
+import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.fedbeam.pipelines.cluster.StandaloneCluster;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A silo agent on a standalone cluster checks that the cluster's job jar holds the silo pipeline
+ * it approves requests for: the pipeline runs from that jar, not from the agent's classes.
+ */
+@Tag("slow")
+class AgentClusterCheckTest {
+  @TempDir
+  static Path dir;
+  private static StandaloneCluster.Info cluster;
+
+  @BeforeAll
+  static void startACluster() throws Exception {
+    cluster = StandaloneCluster.up(dir.resolve("clusters"), "silo-check", "silo", System.out);
+  }
+
+  @AfterAll
+  static void stopIt() throws Exception {
+    if (cluster != null) {
+      StandaloneCluster.down(dir.resolve("clusters"), cluster.name(), System.out);
+    }
+  }
+
+  @Test
+  void anAgentStartsOnAClusterRunningItsOwnBuild() throws Exception {
+    World world = new World(dir.resolve("same"), List.of("alpha"));
+    ByteArrayOutputStream printed = new ByteArrayOutputStream();
+
+    try (SiloAgent agent = SiloAgent.start(options(world), new PrintStream(printed, true, StandardCharsets.UTF_8))) {
+      assertThat(printed.toString(StandardCharsets.UTF_8), containsString("runs this silo pipeline (sha256 "
+          + SiloPipeline.definitionSha256()));
+    }
+  }
+
+  @Test
+  void anAgentRefusesAClusterWhoseJarHoldsAnotherSiloPipeline() throws Exception {
+    World world = new World(dir.resolve("other"), List.of("alpha"));
+    Path jar = cluster.dir().resolve(StandaloneCluster.JOB_JAR);
+    Path original = dir.resolve("original.jar");
+    Files.copy(jar, original, StandardCopyOption.REPLACE_EXISTING);
+    try {
+      // another build: one class of the guard changed (renamed into place: the running JVMs keep the file they opened)
+      Path tampered = dir.resolve("tampered.jar");
+      rewrite(original, tampered, "org/fedbeam/transforms/GuardEgress.class");
+      Files.move(tampered, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+
+      IllegalStateException e = assertThrows(IllegalStateException.class,
+          () -> SiloAgent.start(options(world), System.out).close());
+
+      assertThat(e.getMessage(), containsString("runs another silo pipeline"));
+      assertThat(e.getMessage(), containsString("than this agent approves requests for (sha256 "
+          + SiloPipeline.definitionSha256()));
+    } finally {
+      Files.copy(original, jar, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  private static AgentOptions options(World world) {
+    return PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--flinkMaster=" + cluster.flinkMaster(),
+        "--policy=" + world.policies.get("alpha"), "--warmUpRuns=0").as(AgentOptions.class);
+  }
+
+  /** A copy of {@code in} with one byte appended to {@code entry}. */
+  private static void rewrite(Path in, Path out, String entry) throws Exception {
+    boolean found = false;
+    try (ZipInputStream zin = new ZipInputStream(Files.newInputStream(in));
+        ZipOutputStream zout = new ZipOutputStream(Files.newOutputStream(out))) {
+      for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
+        byte[] bytes = zin.readAllBytes();
+        if (e.getName().equals(entry)) {
+          bytes = java.util.Arrays.copyOf(bytes, bytes.length + 1);
+          found = true;
+        }
+        zout.putNextEntry(new ZipEntry(e.getName()));
+        zout.write(bytes);
+        zout.closeEntry();
+      }
+    }
+    assertThat(entry + " in the job jar", found, org.hamcrest.Matchers.equalTo(true));
+  }
+}
