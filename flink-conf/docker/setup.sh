@@ -30,8 +30,12 @@ step() {
   docker compose --profile setup run --rm -T "$@"
 }
 
+# the public key of a party's key pair (made now unless it has one), Base64 as policies and jobs write it
 public_key() {
-  step "$1" setup-key /fedbeam/config/key | sed -n 's/^public key //p'
+  local key
+  key="$(step "$1" setup-key /fedbeam/config/key | sed -n 's/^public key //p')"
+  [ -n "$key" ] || { say "$1: no public key"; exit 1; }
+  echo "$key"
 }
 
 write_job() {
