@@ -8,6 +8,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.fedbeam.pipelines.ComposeFile.Mount;
 import org.fedbeam.pipelines.ComposeFile.Port;
 
@@ -110,6 +111,27 @@ final class ComposeChecks {
         if (!dockerfile.startsWith(root) || !Files.isRegularFile(dockerfile)) {
           problems.add(name + " builds from " + dockerfile + ", which is not in the repository");
         }
+      }
+    });
+    return problems;
+  }
+
+  /**
+   * A service that runs an image another service builds must not pull it (pull_policy: never):
+   * else Compose would pull whatever a registry has under that name and run it next to the data.
+   */
+  static List<String> pullableBuiltImages(ComposeFile c) {
+    Set<String> built = new TreeSet<>();
+    c.services().forEach((name, service) -> {
+      if (service.has("build")) {
+        built.add(service.path("image").asText(name));
+      }
+    });
+    List<String> problems = new ArrayList<>();
+    c.services().forEach((name, service) -> {
+      String image = service.path("image").asText("");
+      if (!service.has("build") && built.contains(image) && !service.path("pull_policy").asText("").equals("never")) {
+        problems.add(name + " runs the built image " + image + " without pull_policy: never");
       }
     });
     return problems;

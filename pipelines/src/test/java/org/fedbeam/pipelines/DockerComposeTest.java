@@ -74,6 +74,11 @@ class DockerComposeTest {
   }
 
   @Test
+  void theBuiltImageIsNeverPulled() {
+    assertThat(ComposeChecks.pullableBuiltImages(compose), empty());
+  }
+
+  @Test
   void publishedPortsAreOnLoopbackAndDistinct() {
     assertThat(ComposeChecks.portProblems(compose), empty());
   }
@@ -145,8 +150,14 @@ class DockerComposeTest {
 
   @Test
   void brokenDockerfilePath() {
-    assertThat(problems(c -> ((ObjectNode) c.service("silo-a-agent").get("build")).put("dockerfile", "Dockerfile.missing"),
-        c -> ComposeChecks.missingFiles(c, root)), hasItem(containsString("silo-a-agent builds from")));
+    assertThat(problems(c -> ((ObjectNode) c.service("exchange-init").get("build")).put("dockerfile", "Dockerfile.missing"),
+        c -> ComposeChecks.missingFiles(c, root)), hasItem(containsString("exchange-init builds from")));
+  }
+
+  @Test
+  void brokenPullOfTheBuiltImage() {
+    assertThat(problems(c -> c.service("silo-a-agent").remove("pull_policy"), ComposeChecks::pullableBuiltImages),
+        hasItem("silo-a-agent runs the built image fedbeam:0.1.0-SNAPSHOT without pull_policy: never"));
   }
 
   @Test
