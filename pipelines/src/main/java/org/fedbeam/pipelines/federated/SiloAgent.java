@@ -65,8 +65,16 @@ public final class SiloAgent implements AutoCloseable {
     options.setJobName(SiloPipeline.NAME + "-" + policy.silo());
     this.out = out;
     String master = options.getFlinkMaster();
+    List<String> staged = options.getFilesToStage() == null ? List.of() : List.copyOf(options.getFilesToStage());
+    boolean cluster = master.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$");
+    if (cluster) {
+      // jars uploaded with every job are loaded before the cluster's own classes: each must hold this silo pipeline
+      for (String jar : staged) {
+        checkJar(java.nio.file.Path.of(jar), "--filesToStage jar " + jar);
+      }
+    }
     this.session = Runners.prepare(options, policy.state(), options.getWebUiPort(), out);
-    if (master.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$") && session.webUi() != null) {
+    if (cluster && staged.isEmpty()) {
       try {
         checkClusterRunsThisPipeline(session.webUi());
       } catch (RuntimeException e) {
@@ -103,15 +111,25 @@ public final class SiloAgent implements AutoCloseable {
           + " path; start it with 'fedbeam cluster up'");
     }
     for (String jar : jars) {
-      String digest = SiloPipeline.definitionSha256In(java.nio.file.Path.of(jar));
-      if (!digest.equals(SiloPipeline.definitionSha256())) {
-        throw new IllegalStateException("the silo's Flink cluster at " + restUrl + " runs another silo pipeline ("
-            + jar + ": sha256 " + digest + ") than this agent approves requests for (sha256 "
-            + SiloPipeline.definitionSha256() + "); restart the cluster from this build (fedbeam cluster down, up)");
-      }
+      checkJar(java.nio.file.Path.of(jar), "the silo's Flink cluster at " + restUrl + " (" + jar + ")");
     }
     out.printf("%s: the cluster at %s runs this silo pipeline (sha256 %s, from %s)%n", policy.silo(), restUrl,
         SiloPipeline.definitionSha256(), String.join(", ", jars));
+  }
+
+  /** Fails unless the jar holds the silo pipeline this agent approves requests for. */
+  private static void checkJar(java.nio.file.Path jar, String what) {
+    String digest;
+    try {
+      digest = SiloPipeline.definitionSha256In(jar);
+    } catch (IllegalStateException e) {
+      throw new IllegalStateException(what + ": cannot check which silo pipeline it holds: " + e.getMessage(), e);
+    }
+    if (!digest.equals(SiloPipeline.definitionSha256())) {
+      throw new IllegalStateException(what + " runs another silo pipeline (sha256 " + digest + ") than this agent"
+          + " approves requests for (sha256 " + SiloPipeline.definitionSha256() + "); run it from this build (for a"
+          + " cluster: fedbeam cluster down, then up)");
+    }
   }
 
   /** Starts an agent for the policy the options name (its key pair is loaded and checked now). */

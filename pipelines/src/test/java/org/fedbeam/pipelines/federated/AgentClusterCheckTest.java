@@ -70,7 +70,8 @@ class AgentClusterCheckTest {
       IllegalStateException e = assertThrows(IllegalStateException.class,
           () -> SiloAgent.start(options(world), System.out).close());
 
-      assertThat(e.getMessage(), containsString("runs another silo pipeline"));
+      assertThat(e.getMessage(), containsString("the silo's Flink cluster at " + cluster.restUrl() + " (" + jar
+          + ") runs another silo pipeline"));
       assertThat(e.getMessage(), containsString("than this agent approves requests for (sha256 "
           + SiloPipeline.definitionSha256()));
     } finally {
@@ -78,9 +79,23 @@ class AgentClusterCheckTest {
     }
   }
 
-  private static AgentOptions options(World world) {
-    return PipelineOptionsFactory.fromArgs("--runner=FlinkRunner", "--flinkMaster=" + cluster.flinkMaster(),
-        "--policy=" + world.policies.get("alpha"), "--warmUpRuns=0").as(AgentOptions.class);
+  @Test
+  void anAgentRefusesAJarToStageThatHoldsAnotherSiloPipeline() throws Exception {
+    World world = new World(dir.resolve("staged"), List.of("alpha"));
+    Path tampered = dir.resolve("staged.jar");
+    rewrite(cluster.dir().resolve(StandaloneCluster.JOB_JAR), tampered, "org/fedbeam/pipelines/federated/SiloPipeline.class");
+
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> SiloAgent.start(options(world, "--filesToStage=" + tampered), System.out).close());
+
+    assertThat(e.getMessage(), containsString("--filesToStage jar " + tampered + " runs another silo pipeline"));
+  }
+
+  private static AgentOptions options(World world, String... more) {
+    List<String> args = new java.util.ArrayList<>(List.of("--runner=FlinkRunner", "--flinkMaster=" + cluster.flinkMaster(),
+        "--policy=" + world.policies.get("alpha"), "--warmUpRuns=0"));
+    args.addAll(List.of(more));
+    return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).as(AgentOptions.class);
   }
 
   /** A copy of {@code in} with one byte appended to {@code entry}. */
