@@ -36,8 +36,8 @@ import java.util.regex.Pattern;
  *
  * <p>Each cluster lives in {@code CLUSTERS_DIR/NAME/}: {@code conf/} (the role's configuration with
  * the cluster's ports appended), {@code lib/} (the job jar), {@code log/} (each process's log and output, also shown in the
- * web UI), {@code tmp/} and {@code cluster.json} (REST URL, ports and process ids), written once
- * the web UI answers and the TaskManager has registered, and removed by {@link #down}. The
+ * web UI), {@code tmp/} and {@code cluster.json} (REST URL, ports and process ids), written as
+ * each process starts and removed by {@link #down}. The
  * processes run in a session of their own, so they outlive the command that started them.
  */
 public final class StandaloneCluster {
@@ -146,28 +146,29 @@ public final class StandaloneCluster {
     int slots = Integer.parseInt(settings.getOrDefault("taskmanager.numberOfTaskSlots", "1"));
     String restUrl = "http://127.0.0.1:" + ports.get("rest.port");
 
+    String started = Instant.now().toString();
     Process jobManager = start(dir, "jobmanager", classpath, jobManagerJvm(), JOB_MANAGER_MAIN);
     Process taskManager = null;
+    Info info = new Info(name, role, restUrl, jobManager.pid(), 0, slots, ports, dir, jarSha, started);
     try {
+      // recorded at once, so that 'down' finds the processes even if this command dies while it waits
+      write(info);
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
       waitFor(() -> overview(restUrl).isPresent(), jobManager, null, deadline, "the JobManager's REST endpoint " + restUrl,
           log.resolve("jobmanager.log"));
       // started only once the REST endpoint answers: started together, its first registration fails and it waits ~10 s
       taskManager = start(dir, "taskmanager", classpath, taskManagerJvm(settings), TASK_MANAGER_MAIN);
+      info = new Info(name, role, restUrl, jobManager.pid(), taskManager.pid(), slots, ports, dir, jarSha, started);
+      write(info);
       Process tm = taskManager;
       waitFor(() -> overview(restUrl).map(o -> o.path("slots-total").asInt() >= slots).orElse(false), jobManager, tm,
           deadline, "the TaskManager's registration with " + restUrl, log.resolve("taskmanager.log"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       stop(taskManager);
       stop(jobManager);
+      Files.deleteIfExists(dir.resolve("cluster.json"));
       throw e;
     }
-    Info info = new Info(name, role, restUrl, jobManager.pid(), taskManager.pid(), slots, ports, dir, jarSha,
-        Instant.now().toString());
-    Path json = dir.resolve("cluster.json");
-    Path partial = dir.resolve(".cluster.json.tmp");
-    Files.write(partial, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(info.toJson()));
-    Files.move(partial, json, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     out.printf("cluster %s (%s) is up: web UI %s, JobManager pid %d, TaskManager pid %d, %d slot(s), logs in %s%n",
         name, role, restUrl, info.jobManagerPid(), info.taskManagerPid(), slots, log);
     return info;
@@ -230,6 +231,14 @@ public final class StandaloneCluster {
       }
     }
     return all;
+  }
+
+  /** Writes the cluster's {@code cluster.json} whole (a temporary file renamed into place). */
+  private static void write(Info info) throws IOException {
+    Path partial = info.dir().resolve(".cluster.json.tmp");
+    Files.write(partial, JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(info.toJson()));
+    Files.move(partial, info.dir().resolve("cluster.json"), StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
   }
 
   static String sha256(Path file) throws IOException {

@@ -116,6 +116,10 @@ public final class Demo {
 
     List<Process> agents = new ArrayList<>();
     Map<Process, Path> agentLogs = new LinkedHashMap<>();
+    // on Ctrl-C or SIGTERM the finally below does not run: the agents and the orchestrator get SIGTERM here
+    Thread stopChildren = new Thread(() -> ProcessHandle.current().children().forEach(ProcessHandle::destroy),
+        "fedbeam-demo-stop");
+    Runtime.getRuntime().addShutdownHook(stopChildren);
     try {
       for (Path policy : policies) {
         String silo = policy.getParent().getFileName().toString();
@@ -147,6 +151,11 @@ public final class Demo {
       }
       policies.forEach(p -> deleteTempFolder(storage, p.getParent()));
       deleteTempFolder(storage, dir.resolve("orchestrator"));
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopChildren);
+      } catch (IllegalStateException e) {
+        // the JVM is exiting: the hook runs
+      }
     }
     JsonNode summary = RoundRecords.readJson(org.fedbeam.transforms.Artifacts.resolve(storage.orchestratorOutput(),
         "run-summary.json"), "run summary");

@@ -26,6 +26,8 @@ final class DemoClusters implements AutoCloseable {
   private final Map<String, StandaloneCluster.Info> clusters;
   private final List<String> started;
   private final PrintStream out;
+  /** Stops the clusters this demo started if the JVM exits before {@link #close()} (Ctrl-C, SIGTERM). */
+  private final Thread onExit;
 
   private DemoClusters(Path clustersDir, Map<String, StandaloneCluster.Info> clusters, List<String> started,
       PrintStream out) {
@@ -33,6 +35,8 @@ final class DemoClusters implements AutoCloseable {
     this.clusters = clusters;
     this.started = started;
     this.out = out;
+    this.onExit = new Thread(this::stopStarted, "fedbeam-demo-clusters-stop");
+    Runtime.getRuntime().addShutdownHook(onExit);
   }
 
   /** Uses or starts the clusters {@code orchestrator} and each of {@code silos}. */
@@ -118,9 +122,19 @@ final class DemoClusters implements AutoCloseable {
   /** Stops the clusters this demo started (the ones it found running stay up). */
   @Override
   public void close() {
-    for (String name : started) {
+    try {
+      Runtime.getRuntime().removeShutdownHook(onExit);
+    } catch (IllegalStateException e) {
+      return; // the JVM is exiting: the hook stops them
+    }
+    stopStarted();
+  }
+
+  private synchronized void stopStarted() {
+    for (String name : List.copyOf(started)) {
       try {
         StandaloneCluster.down(clustersDir, name, out);
+        started.remove(name);
       } catch (Exception e) {
         out.println("cannot stop cluster " + name + ": " + org.fedbeam.pipelines.FedBeam.messages(e));
       }
