@@ -88,10 +88,6 @@ public final class RemoteFlink implements AutoCloseable {
     return emptyJar;
   }
 
-  public String master() {
-    return master;
-  }
-
   /**
    * Runs round pipelines on the cluster, translating the run's pipeline once: the first round goes
    * through Beam's FlinkRunner, and the job graph it submitted is submitted again under a new job

@@ -29,7 +29,7 @@ import org.fedbeam.transforms.SiloTask;
  * @param shardBytes each silo's shard size in bytes
  */
 public record RoundDescriptor(int round, String globalModelUri, String modelUri, String roundDir, List<SiloTask> tasks,
-    Map<String, Long> shardBytes) {
+    Map<String, Long> shardBytes) implements RoundOutput {
   public RoundDescriptor {
     shardBytes = Map.copyOf(shardBytes);
     if (round < 1) {

@@ -85,12 +85,12 @@ public final class RoundPipeline {
     PCollection<AggregateResult> aggregate = trained.get(TrainLocally.UPDATES)
         .apply("AggregateUpdates", AggregateUpdates.of(plan.spec()));
     PCollection<Parameters> model = aggregate
-        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(plan.descriptorUri())))
+        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(plan.descriptorUri(), RoundDescriptor::read)))
         .setCoder(FedBeamCoders.ParametersCoder.of());
     if (!plan.evaluationSets().isEmpty()) {
       // training is over when the new model is evaluated: its forward passes may use every worker's core
       model.apply("EvaluateModel", EvaluateModel.on(plan.evaluationSets()).withThreads(plan.workers()))
-          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(plan.descriptorUri())));
+          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(plan.descriptorUri(), RoundDescriptor::read)));
     }
     trained.get(TrainLocally.SKIPPED).apply("RecordSkipped", ParDo.of(new RecordSkippedFn(plan.descriptorUri())));
   }
@@ -116,18 +116,23 @@ public final class RoundPipeline {
     }
   }
 
-  /** Writes the new global model and the aggregate record, then passes the model on. */
-  static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
+  /**
+   * Writes the new global model and the aggregate record where the round's descriptor says, then
+   * passes the model on. Shared by the simulation's round pipeline and the orchestrator's.
+   */
+  public static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
     private final String descriptorUri;
+    private final RoundOutput.Reader descriptor;
     private final Counter bytesWritten = Metrics.counter("fedbeam", "globalModelBytesWritten");
 
-    WriteGlobalModelFn(String descriptorUri) {
+    public WriteGlobalModelFn(String descriptorUri, RoundOutput.Reader descriptor) {
       this.descriptorUri = descriptorUri;
+      this.descriptor = descriptor;
     }
 
     @ProcessElement
     public void process(@Element AggregateResult result, OutputReceiver<Parameters> out) {
-      RoundDescriptor round = RoundDescriptor.read(descriptorUri);
+      RoundOutput round = descriptor.read(descriptorUri);
       if (result.round() != round.round()) {
         throw new IllegalStateException("the updates aggregated are for round " + result.round() + " (silos "
             + result.participants().keySet() + "), this is round " + round.round() + "; nothing was written");
@@ -140,16 +145,19 @@ public final class RoundPipeline {
     }
   }
 
-  static final class WriteEvaluationFn extends DoFn<ModelEvaluation, Void> {
+  /** Writes each evaluation of the new model to the round's records. */
+  public static final class WriteEvaluationFn extends DoFn<ModelEvaluation, Void> {
     private final String descriptorUri;
+    private final RoundOutput.Reader descriptor;
 
-    WriteEvaluationFn(String descriptorUri) {
+    public WriteEvaluationFn(String descriptorUri, RoundOutput.Reader descriptor) {
       this.descriptorUri = descriptorUri;
+      this.descriptor = descriptor;
     }
 
     @ProcessElement
     public void process(@Element ModelEvaluation evaluation) {
-      RoundRecords.writeEvaluation(RoundDescriptor.read(descriptorUri).roundDir(), evaluation);
+      RoundRecords.writeEvaluation(descriptor.read(descriptorUri).roundDir(), evaluation);
     }
   }
 

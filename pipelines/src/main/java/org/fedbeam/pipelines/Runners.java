@@ -51,7 +51,7 @@ public final class Runners {
     // every element type FedBeam emits is immutable, so chained operators may share instances
     flink.setFasterCopy(true);
     String master = flink.getFlinkMaster();
-    if (master.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$")) {
+    if (isStandaloneCluster(master)) {
       List<String> staged = flink.getFilesToStage();
       if (staged != null && !staged.isEmpty()) {
         // asked for explicitly: Beam's own way, the files uploaded with every round's job
@@ -94,6 +94,11 @@ public final class Runners {
     out.println("Flink cluster at " + restUrl + ": " + slots + " slot(s), web UI " + restUrl);
     return session(restUrl, "FlinkRunner on the cluster at " + master + " (" + slots + " slots)", cluster,
         cluster.roundRunner());
+  }
+
+  /** Whether a {@code --flinkMaster} names a standalone cluster's REST endpoint ({@code HOST:PORT}). */
+  public static boolean isStandaloneCluster(String flinkMaster) {
+    return flinkMaster != null && flinkMaster.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$");
   }
 
   static boolean isLocal(String uri) {

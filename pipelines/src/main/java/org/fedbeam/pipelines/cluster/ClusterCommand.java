@@ -47,8 +47,7 @@ public final class ClusterCommand {
         if (!"false".equals(flags.getOrDefault("json", "false"))) {
           ObjectNode n = new ObjectMapper().createObjectNode();
           n.put("clusters_dir", dir.toString());
-          clusters.forEach(n.withArray("clusters")::add);
-          n.withArray("clusters");
+          clusters.forEach(n.withArray("clusters")::add); // the array is there even when empty
           out.println(new ObjectMapper().writeValueAsString(n));
         } else if (clusters.isEmpty()) {
           out.println("no clusters in " + dir);

@@ -15,13 +15,12 @@ import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
-import org.fedbeam.pipelines.RoundRecords;
-import org.fedbeam.transforms.AggregateResult;
+import org.fedbeam.pipelines.RoundPipeline.WriteEvaluationFn;
+import org.fedbeam.pipelines.RoundPipeline.WriteGlobalModelFn;
 import org.fedbeam.transforms.AggregateUpdates;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.EvaluateModel;
 import org.fedbeam.transforms.FedBeamCoders;
-import org.fedbeam.transforms.ModelEvaluation;
 
 /**
  * The orchestrator's pipeline of the federated mode, run on its own Flink once a round's quorum is in:
@@ -43,7 +42,8 @@ public final class AggregationPipeline {
       long trainMillis) implements Serializable {}
 
   /** One round's inputs, read by the pipeline at run time, so the pipeline is the same every round. */
-  public record AggregationRound(int round, String modelUri, String roundDir, List<UpdateRef> updates) {
+  public record AggregationRound(int round, String modelUri, String roundDir, List<UpdateRef> updates)
+      implements org.fedbeam.pipelines.RoundOutput {
     void write(String uri) {
       com.fasterxml.jackson.databind.node.ObjectNode n = Signed.JSON.createObjectNode();
       n.put("round", round);
@@ -89,11 +89,11 @@ public final class AggregationPipeline {
         .apply("ReadUpdates", ParDo.of(new ReadUpdatesFn(spec)))
         .setCoder(FedBeamCoders.SiloUpdateCoder.of())
         .apply("AggregateUpdates", AggregateUpdates.of(spec))
-        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(roundUri)))
+        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(roundUri, AggregationRound::read)))
         .setCoder(FedBeamCoders.ParametersCoder.of());
     if (!evaluationSets.isEmpty()) {
       model.apply("EvaluateModel", EvaluateModel.on(evaluationSets))
-          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(roundUri)));
+          .apply("WriteEvaluation", ParDo.of(new WriteEvaluationFn(roundUri, AggregationRound::read)));
     }
   }
 
@@ -122,42 +122,6 @@ public final class AggregationPipeline {
         out.output(new SiloUpdate(ref.silo(), ref.round(), weights,
             new SystemMetadata(ref.samples(), ref.trainLoss(), ref.trainMillis())));
       }
-    }
-  }
-
-  static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
-    private final String roundUri;
-    private final Counter bytesWritten = Metrics.counter("fedbeam", "globalModelBytesWritten");
-
-    WriteGlobalModelFn(String roundUri) {
-      this.roundUri = roundUri;
-    }
-
-    @ProcessElement
-    public void process(@Element AggregateResult result, OutputReceiver<Parameters> out) {
-      AggregationRound round = AggregationRound.read(roundUri);
-      if (result.round() != round.round()) {
-        throw new IllegalStateException("the updates aggregated are for round " + result.round() + ", this is round "
-            + round.round() + "; nothing was written");
-      }
-      byte[] model = ModelFormat.encode(result.model());
-      Artifacts.writeAtomically(round.modelUri(), model);
-      bytesWritten.inc(model.length);
-      RoundRecords.writeAggregate(round.roundDir(), result);
-      out.output(result.model());
-    }
-  }
-
-  static final class WriteEvaluationFn extends DoFn<ModelEvaluation, Void> {
-    private final String roundUri;
-
-    WriteEvaluationFn(String roundUri) {
-      this.roundUri = roundUri;
-    }
-
-    @ProcessElement
-    public void process(@Element ModelEvaluation evaluation) {
-      RoundRecords.writeEvaluation(AggregationRound.read(roundUri).roundDir(), evaluation);
     }
   }
 }

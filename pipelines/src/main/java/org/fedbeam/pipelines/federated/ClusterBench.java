@@ -83,7 +83,6 @@ public final class ClusterBench {
         jarBytes = Files.size(info.dir().resolve(StandaloneCluster.JOB_JAR));
       }
       result.put("job_jar_mb", jarBytes / 1e6);
-      result.put("job_jar_copies_per_cluster_per_run", 1);
       ObjectNode targets = result.putObject("targets");
       targets.put("cluster_round_overhead_le_3s", overhead <= 3.0);
     }

@@ -58,8 +58,8 @@ final class DemoClusters implements AutoCloseable {
           out.printf("cluster %s: using the running one, web UI %s%n", name, running.get().restUrl());
           clusters.put(name, running.get());
         } else {
-          String role = name.equals(ORCHESTRATOR) ? "orchestrator" : "silo";
-          starting.put(name, pool.submit(() -> StandaloneCluster.up(clustersDir, name, role, out)));
+          starting.put(name, pool.submit(() -> StandaloneCluster.up(clustersDir, name, StandaloneCluster.defaultRole(name),
+              out)));
         }
       }
       Exception failed = null;

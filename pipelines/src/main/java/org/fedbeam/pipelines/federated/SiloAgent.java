@@ -66,7 +66,7 @@ public final class SiloAgent implements AutoCloseable {
     this.out = out;
     String master = options.getFlinkMaster();
     List<String> staged = options.getFilesToStage() == null ? List.of() : List.copyOf(options.getFilesToStage());
-    boolean cluster = master.matches("^(https?://)?[A-Za-z0-9.-]+:\\d+$");
+    boolean cluster = Runners.isStandaloneCluster(master);
     if (cluster) {
       // jars uploaded with every job are loaded before the cluster's own classes: each must hold this silo pipeline
       for (String jar : staged) {
