@@ -64,6 +64,45 @@ public final class Keys {
     return new Identity(keyId(pair.getPublic()), pair.getPrivate(), pair.getPublic());
   }
 
+  /** The file, in a silo's key folder, that holds the silo's secret. */
+  static final String SILO_SECRET_FILE = "silo-secret";
+
+  /**
+   * The silo's secret in its key folder {@code dir}: 32 random bytes (JDK {@link java.security.SecureRandom}),
+   * readable by its owner only, made on first use. Round seeds are drawn from it
+   * ({@link org.fedbeam.model.Seeds#fromSecret}), so only the silo knows how it shuffles, samples
+   * and noises its data. It never leaves the silo.
+   */
+  public static byte[] siloSecret(Path dir) throws IOException {
+    Path file = dir.resolve(SILO_SECRET_FILE);
+    if (!Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Files.createDirectories(dir);
+      byte[] secret = new byte[32];
+      new java.security.SecureRandom().nextBytes(secret);
+      Path temp = Files.createTempFile(dir, ".secret-", ".tmp");
+      try {
+        Files.setPosixFilePermissions(temp, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system: the folder's own permissions protect the secret
+      }
+      Files.write(temp, secret);
+      try {
+        Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+      } catch (IOException e) {
+        Files.deleteIfExists(temp);
+        throw e;
+      }
+    }
+    if (Files.isSymbolicLink(file) || !Files.isRegularFile(file)) {
+      throw new IllegalArgumentException(file + " is not a regular file (a silo secret is never read through a link)");
+    }
+    byte[] secret = Files.readAllBytes(file);
+    if (secret.length != 32) {
+      throw new IllegalArgumentException(file + " must hold 32 bytes, holds " + secret.length);
+    }
+    return secret;
+  }
+
   /** Loads the key pair in {@code dir}; the error names the file that is missing or bad. */
   public static Identity load(Path dir) {
     Path privateFile = dir.resolve(PRIVATE_FILE);
