@@ -8,9 +8,15 @@ package org.fedbeam.model;
  * @param learningRate step size
  * @param momentum heavy-ball momentum in [0, 1); 0 for plain SGD
  * @param weightDecay L2 penalty coefficient, >= 0
+ * @param privacy DP-SGD settings, or null for plain minibatch SGD
  */
-public record TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay)
-    implements java.io.Serializable {
+public record TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay,
+    DpSgd privacy) implements java.io.Serializable {
+
+  /** Plain minibatch SGD, without differential privacy. */
+  public TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay) {
+    this(epochs, batchSize, learningRate, momentum, weightDecay, null);
+  }
 
   public TrainConfig {
     if (epochs < 1) {
@@ -32,6 +38,11 @@ public record TrainConfig(int epochs, int batchSize, double learningRate, double
 
   /** The same settings with another number of epochs. */
   public TrainConfig withEpochs(int newEpochs) {
-    return new TrainConfig(newEpochs, batchSize, learningRate, momentum, weightDecay);
+    return new TrainConfig(newEpochs, batchSize, learningRate, momentum, weightDecay, privacy);
+  }
+
+  /** The same settings with DP-SGD ({@code dp}) or without it (null). */
+  public TrainConfig withPrivacy(DpSgd dp) {
+    return new TrainConfig(epochs, batchSize, learningRate, momentum, weightDecay, dp);
   }
 }
