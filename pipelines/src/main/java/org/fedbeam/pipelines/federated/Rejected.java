@@ -7,10 +7,27 @@ package org.fedbeam.pipelines.federated;
  */
 public final class Rejected extends Exception {
   private final String reason;
+  private final RefusalReason code;
 
   public Rejected(String reason, String detail) {
     super(detail == null ? reason : reason + ": " + detail);
     this.reason = reason;
+    this.code = null;
+  }
+
+  /**
+   * A refusal a silo may send: {@code code} is the only thing that leaves the silo;
+   * {@code detail} stays in its audit log.
+   */
+  public Rejected(RefusalReason code, String detail) {
+    super(detail == null ? code.text() : code.text() + ": " + detail);
+    this.reason = code.text();
+    this.code = code;
+  }
+
+  /** The fixed reason of a silo-side refusal, or null for a rejection that never leaves its party. */
+  public RefusalReason code() {
+    return code;
   }
 
   public Rejected(String reason) {
