@@ -69,9 +69,16 @@ public final class FedBeam {
           out.println("public key " + identity.publicKeyBase64());
         }
         case "pipeline" -> {
+          if (!rest.isEmpty() && !rest.equals(List.of("--list"))) {
+            err.println("usage: fedbeam pipeline [--list]");
+            return 2;
+          }
           out.println(org.fedbeam.pipelines.federated.SiloPipeline.NAME + " version "
               + org.fedbeam.pipelines.federated.SiloPipeline.VERSION + " sha256 "
               + org.fedbeam.pipelines.federated.SiloPipeline.definitionSha256());
+          if (rest.contains("--list")) {
+            org.fedbeam.pipelines.digest.DigestListing.print(org.fedbeam.pipelines.federated.SiloPipeline.definition(), out);
+          }
         }
         case "agent" -> {
           if (rest.contains("--help")) {

@@ -2,11 +2,8 @@ package org.fedbeam.pipelines.federated;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.util.HexFormat;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.metrics.Counter;
@@ -24,6 +21,8 @@ import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.pipelines.digest.ClassSource;
+import org.fedbeam.pipelines.digest.PipelineDigest;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.FedBeamCoders;
 import org.fedbeam.transforms.GuardEgress;
@@ -46,8 +45,9 @@ import org.fedbeam.transforms.TrainLocally;
  * staging folder: the agent signs and publishes only what passed the {@link GuardEgress}.
  *
  * <p>Its identity for the silo policy is {@link #REF}: a name, a version, and the SHA-256 over the
- * bytecode of the classes that make it up ({@link #definitionSha256()}), so a provider approves
- * exactly this code, and any change to it needs a new approval.
+ * code that runs in it ({@link #definitionSha256()}, derived by {@link PipelineDigest} from the class
+ * files: every FedBeam class this class reaches, and the third-party packages they call), so a provider
+ * approves exactly this code, and any change to it needs a new approval.
  *
  * <p>Metrics (namespace {@code fedbeam}, see docs/metrics.md): those of {@link TrainLocally} and
  * {@link GuardEgress}, and {@code updateBytesStaged} in {@code WriteUpdate}.
@@ -55,13 +55,15 @@ import org.fedbeam.transforms.TrainLocally;
 public final class SiloPipeline {
   public static final String NAME = "fedbeam-silo-train";
   public static final String VERSION = "1";
-  /** The classes whose bytecode the definition digest covers (with every class declared inside them): the pipeline and every step's code. */
-  private static final List<Class<?>> DEFINITION = List.of(SiloPipeline.class, ReadGlobalModelFn.class,
-      ReadLocalDataFn.class, ToCandidateFn.class, SiloRound.class, CurrentRound.class, WriteUpdateFn.class, WriteRefusalFn.class, TrainLocally.class,
-      GuardEgress.class, SiloData.class, org.fedbeam.model.DenseNetwork.class, org.fedbeam.model.ModelFormat.class,
-      org.fedbeam.model.Parameters.class, org.fedbeam.model.ModelSpec.class, FedBeamCoders.class,
-      org.fedbeam.data.DatasetFormat.class, org.fedbeam.model.linalg.NativeBlas.class);
-  private static final String DIGEST = computeDigest();
+  /**
+   * Where the definition digest starts: this class. Its class file names every step it builds (the DoFns
+   * nested here, {@link TrainLocally}, {@link GuardEgress}, the coders), and {@link PipelineDigest} follows
+   * what those name, so no list of classes is kept by hand.
+   */
+  private static final List<String> ROOTS = List.of(SiloPipeline.class.getName());
+  /** What the digest covers in this process's class path. */
+  private static final PipelineDigest DEFINITION = computeDigest();
+  private static final String DIGEST = DEFINITION.sha256();
   public static final Messages.PipelineRef REF = new Messages.PipelineRef(NAME, VERSION, DIGEST);
 
   static final String UPDATE_FILE = "update.fbm";
@@ -250,55 +252,46 @@ public final class SiloPipeline {
     }
   }
 
-  /** The classes the digest covers: {@link #DEFINITION} and, recursively, every class declared inside them. */
+  /** The FedBeam classes the digest covers, by binary name: the closure of {@link #ROOTS}. */
   static java.util.SortedSet<String> definitionClasses() {
-    java.util.SortedSet<String> names = new java.util.TreeSet<>();
-    java.util.ArrayDeque<Class<?>> todo = new java.util.ArrayDeque<>(DEFINITION);
-    while (!todo.isEmpty()) {
-      Class<?> c = todo.pop();
-      if (names.add(c.getName())) {
-        todo.addAll(List.of(c.getDeclaredClasses()));
-      }
-    }
-    return names;
+    return DEFINITION.classes();
   }
 
-  private static String computeDigest() {
-    return digest(SiloPipeline.class.getClassLoader(), "this process's class path");
+  /**
+   * What {@link #definitionSha256()} covers, computed from this process's class path: the FedBeam classes,
+   * the third-party packages and the platform classes left out (for {@code fedbeam pipeline --list}).
+   */
+  public static PipelineDigest definition() {
+    return DEFINITION;
+  }
+
+  private static PipelineDigest computeDigest() {
+    return digest(ClassSource.of(SiloPipeline.class.getClassLoader(), "this process's class path"));
   }
 
   /**
    * The definition digest of the silo pipeline in the job jar {@code jar} (the copy a Flink
    * cluster runs), computed from that jar's class files alone, as {@link #definitionSha256()} is
-   * from this process's.
+   * from this process's: equal for the same build.
    *
-   * @throws IllegalStateException if the jar cannot be read or lacks one of the pipeline's classes
+   * @throws IllegalStateException if the jar cannot be read or lacks one of the pipeline's FedBeam classes
    */
   public static String definitionSha256In(java.nio.file.Path jar) {
-    try (java.net.URLClassLoader loader = new java.net.URLClassLoader(new java.net.URL[] {jar.toUri().toURL()}, null)) {
-      return digest(loader, jar.toString());
-    } catch (IOException e) {
-      throw new IllegalStateException("cannot read " + jar + ": " + e.getMessage(), e);
-    }
+    return definitionIn(jar).sha256();
   }
 
-  private static String digest(ClassLoader loader, String where) {
-    try {
-      MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      sha.update((NAME + "\n" + VERSION + "\n").getBytes(StandardCharsets.UTF_8));
-      for (String name : definitionClasses()) {
-        String resource = name.replace('.', '/') + ".class";
-        try (InputStream in = loader.getResourceAsStream(resource)) {
-          if (in == null) {
-            throw new IllegalStateException("cannot read the bytecode of " + name + " in " + where);
-          }
-          sha.update(resource.getBytes(StandardCharsets.UTF_8));
-          sha.update(in.readAllBytes());
-        }
-      }
-      return HexFormat.of().formatHex(sha.digest());
-    } catch (IOException | java.security.GeneralSecurityException e) {
-      throw new IllegalStateException("cannot compute the silo pipeline's digest: " + e.getMessage(), e);
+  /** As {@link #definitionSha256In(java.nio.file.Path)}, with what the digest covers. */
+  public static PipelineDigest definitionIn(java.nio.file.Path jar) {
+    return digest(ClassSource.ofJar(jar));
+  }
+
+  /** The digest over the closure of {@link #ROOTS} in {@code source}, which it closes. */
+  static PipelineDigest digest(ClassSource source) {
+    try (source) {
+      return PipelineDigest.compute(List.of(NAME + " " + VERSION), ROOTS, source);
+    } catch (IOException | java.io.UncheckedIOException | IllegalArgumentException e) {
+      throw new IllegalStateException("cannot compute the silo pipeline's digest from " + source.where() + ": "
+          + e.getMessage(), e);
     }
   }
 

@@ -11,9 +11,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipInputStream;
-import java.util.zip.ZipOutputStream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.fedbeam.pipelines.cluster.StandaloneCluster;
 import org.junit.jupiter.api.AfterAll;
@@ -62,7 +59,7 @@ class AgentClusterCheckTest {
     Path original = dir.resolve("original.jar");
     Files.copy(jar, original, StandardCopyOption.REPLACE_EXISTING);
     try {
-      // another build: one class of the guard changed (renamed into place: the running JVMs keep the file they opened)
+      // another build: the guard's class file changed (renamed into place: the running JVMs keep the file they opened)
       Path tampered = dir.resolve("tampered.jar");
       rewrite(original, tampered, "org/fedbeam/transforms/GuardEgress.class");
       Files.move(tampered, jar, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
@@ -98,22 +95,14 @@ class AgentClusterCheckTest {
     return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).as(AgentOptions.class);
   }
 
-  /** A copy of {@code in} with one byte appended to {@code entry}. */
+  /**
+   * A copy of {@code in} in which the class file {@code entry} is another build's: its source file name
+   * (a constant-pool string) changed, so it still reads as a class file.
+   */
   private static void rewrite(Path in, Path out, String entry) throws Exception {
-    boolean found = false;
-    try (ZipInputStream zin = new ZipInputStream(Files.newInputStream(in));
-        ZipOutputStream zout = new ZipOutputStream(Files.newOutputStream(out))) {
-      for (ZipEntry e; (e = zin.getNextEntry()) != null; ) {
-        byte[] bytes = zin.readAllBytes();
-        if (e.getName().equals(entry)) {
-          bytes = java.util.Arrays.copyOf(bytes, bytes.length + 1);
-          found = true;
-        }
-        zout.putNextEntry(new ZipEntry(e.getName()));
-        zout.write(bytes);
-        zout.closeEntry();
-      }
-    }
-    assertThat(entry + " in the job jar", found, org.hamcrest.Matchers.equalTo(true));
+    String source = entry.substring(entry.lastIndexOf('/') + 1).replace(".class", ".java");
+    String other = source.substring(0, source.length() - 6) + "Z.java";
+    org.fedbeam.pipelines.digest.JarCopies.replace(in, out, java.util.Map.of(entry,
+        org.fedbeam.pipelines.digest.JarCopies.patchString(org.fedbeam.pipelines.digest.JarCopies.entry(in, entry), source, other)));
   }
 }
