@@ -193,7 +193,7 @@ public final class FedBeam {
     out.println("                     --dataset fashion-mnist|FILE.csv --label-column label --no-baselines]");
     out.println("       fedbeam bench [--output DIR]");
     out.println("       fedbeam keys new --out DIR               an Ed25519 key pair for a submitter or a silo");
-    out.println("       fedbeam pipeline                         the silo pipeline's name, version and digest (for policies)");
+    out.println("       fedbeam pipeline [--list]                the silo pipeline's name, version and digest (for policies); --list: what it covers");
     out.println("       fedbeam agent --policy POLICY.json       a silo agent (until SIGTERM; --once answers what waits)");
     out.println("       fedbeam orchestrate --job JOB.json       runs a federated job across silo agents");
     out.println("       fedbeam demo federated --silos 3 --rounds 3 --output DIR [--clusters]");

@@ -43,6 +43,26 @@ public final class JarCopies {
     return out;
   }
 
+  /**
+   * A copy of {@code in} at {@code out} holding only the entries {@code keep} accepts (a small jar to
+   * make many variants of quickly).
+   */
+  public static Path subset(Path in, Path out, java.util.function.Predicate<String> keep) throws IOException {
+    try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(in.toFile());
+        ZipOutputStream zout = new ZipOutputStream(Files.newOutputStream(out))) {
+      for (ZipEntry e : java.util.Collections.list(zip.entries())) {
+        if (keep.test(e.getName())) {
+          zout.putNextEntry(new ZipEntry(e.getName()));
+          try (var entry = zip.getInputStream(e)) {
+            entry.transferTo(zout);
+          }
+          zout.closeEntry();
+        }
+      }
+    }
+    return out;
+  }
+
   /** The bytes of {@code name} in {@code jar}. */
   public static byte[] entry(Path jar, String name) throws IOException {
     try (java.util.zip.ZipFile zip = new java.util.zip.ZipFile(jar.toFile())) {
