@@ -131,7 +131,7 @@ class OrchestratorTest {
     Artifacts.writeAtomically(ex.updateWeights(slot), global);
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, greedy.toJson(), world.siloKeys.get("alpha")));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
-        containsString("more samples than the job allows"));
+        containsString("samples must be in [1.0, 1.0E12], was 1.0E300"));
     // a refusal that answers another request
     Messages.Refusal stale = new Messages.Refusal("bad", 1, nonce(9), "alpha", sha, "busy");
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.REFUSAL, stale.toJson(), world.siloKeys.get("alpha")));
