@@ -89,6 +89,7 @@ public final class FederatedDriver {
       return p;
     };
     Map<String, Long> shardBytes = shardBytes(data.silos());
+    SiloSeeds seeds = SiloSeeds.from(pipelineOptions.as(TrainOptions.class), data.silos().keySet(), settings.seed());
     String parentUri = modelUri(output, 0);
     Artifacts.writeAtomically(parentUri, ModelFormat.encode(initial));
     Provenance.write(parentUri, Provenance.initial(settings));
@@ -103,7 +104,7 @@ public final class FederatedDriver {
       String modelUri = modelUri(output, round);
       RoundRecords.clear(roundDir);
       long start = System.nanoTime();
-      new RoundDescriptor(round, parentUri, modelUri, roundDir, tasks(data, settings, round), shardBytes)
+      new RoundDescriptor(round, parentUri, modelUri, roundDir, tasks(data, settings, seeds, round), shardBytes)
           .write(descriptorUri);
       runner.run(round, pipeline);
       if (!Artifacts.exists(modelUri)) {
@@ -142,12 +143,12 @@ public final class FederatedDriver {
     return Artifacts.resolve(Artifacts.resolve(output, "models"), String.format("round-%04d.fbm", round));
   }
 
-  static List<SiloTask> tasks(SimulationData data, Settings settings, int round) {
+  static List<SiloTask> tasks(SimulationData data, Settings settings, SiloSeeds seeds, int round) {
     List<SiloTask> tasks = new ArrayList<>();
     int index = 0;
     for (var silo : data.silos().entrySet()) {
-      tasks.add(new SiloTask(silo.getKey(), silo.getValue(), round,
-          Seeds.derive(settings.seed(), "local-train", round, index++), settings.config()));
+      tasks.add(new SiloTask(silo.getKey(), silo.getValue(), round, seeds.seed(silo.getKey(), index++, round),
+          settings.config()));
     }
     return tasks;
   }

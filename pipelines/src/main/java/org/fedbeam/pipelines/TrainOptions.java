@@ -145,4 +145,15 @@ public interface TrainOptions extends PipelineOptions {
   String getWebUiPort();
 
   void setWebUiPort(String value);
+
+  @Description("JSON file {silo: Base64 secret}: each silo's training seed per round is then drawn from its secret"
+      + " (Seeds.fromSecret(secret, jobId, round)), as a silo agent draws it; needs --jobId. Unset: from --seed")
+  String getSiloSecrets();
+
+  void setSiloSecrets(String value);
+
+  @Description("The job id the silos' secrets are combined with (see --siloSecrets)")
+  String getJobId();
+
+  void setJobId(String value);
 }

@@ -27,9 +27,11 @@ import org.fedbeam.pipelines.TrainOptions;
  * is done it stops the agents with SIGTERM and ends with a {@code SUMMARY} JSON line.
  *
  * <pre>
- *   DIR/silos/silo-NN/       the silo's private side: train.fbds, key/, policy.json, state/ (audit log), agent.log
+ *   DIR/silos/silo-NN/       the silo's private side: train.fbds, key/ (key pair, silo-secret), policy.json,
+ *                            state/ (audit log), agent.log
  *   DIR/exchange/silo-NN/    the silo's exchange area: requests in, answers out
  *   DIR/orchestrator/        validation and test sets, key/, job.json, run/ (models, rounds, summary), orchestrator.log
+ *   DIR/simulation/          the simulation twin's run, and silo-secrets.json (the silos' secrets, for the twin only)
  * </pre>
  *
  * <p>With {@code --storage azurite} the data moves to an Azurite emulator the demo starts and
@@ -98,21 +100,27 @@ public final class Demo {
     Keys.Identity submitter = Keys.create(dir.resolve("orchestrator/key"));
     ArrayNode jobSilos = Signed.JSON.createArrayNode();
     List<Path> policies = new ArrayList<>();
+    ObjectNode secrets = Signed.JSON.createObjectNode();
     for (var silo : prepared.silos().entrySet()) {
       String id = silo.getKey();
       Path siloDir = dir.resolve("silos").resolve(id);
       Keys.Identity key = Keys.create(siloDir.resolve("key"));
+      // the silo's own secret: its agent draws its training seeds from it
+      secrets.put(id, java.util.Base64.getEncoder().encodeToString(Keys.siloSecret(siloDir.resolve("key"))));
+      long samples = prepared.siloSizes().get(id);
       String exchange = storage.exchange(id);
       Path policyFile = siloDir.resolve("policy.json");
       Files.write(policyFile, RoundRecords.JSON.writeValueAsBytes(policy(id, silo.getValue(), exchange,
-          storage.siloState(id), siloDir.resolve("key"), submitter, pollMillis(storage))));
+          storage.siloState(id), siloDir.resolve("key"), submitter, pollMillis(storage), samples)));
       policies.add(policyFile);
-      jobSilos.addObject().put("id", id).put("exchange", exchange).put("public_key", key.publicKeyBase64());
+      jobSilos.addObject().put("id", id).put("exchange", exchange).put("public_key", key.publicKeyBase64())
+          .put("samples", samples);
     }
     ObjectNode job = job(dir, silos, rounds, hidden, data, prepared, storage, jobSilos);
     Path jobFile = dir.resolve("orchestrator/job.json");
     Files.createDirectories(jobFile.getParent());
     Files.write(jobFile, RoundRecords.JSON.writeValueAsBytes(job));
+    twinSeeds(dir, data, secrets, job.get("job_id").asText());
 
     List<Process> agents = new ArrayList<>();
     Map<Process, Path> agentLogs = new LinkedHashMap<>();
@@ -176,7 +184,27 @@ public final class Demo {
     return result;
   }
 
-  /** A silo's policy: its own locations, the demo's orchestrator as the one trusted submitter. */
+  /**
+   * The simulation twin draws each silo's seeds from that silo's secret, as the silo's agent does:
+   * the demo runs every party on this machine, so it may hand the twin the secrets (in a file
+   * readable by its owner only, {@code DIR/simulation/silo-secrets.json}). A real silo's secret
+   * never leaves it.
+   */
+  private static void twinSeeds(Path dir, TrainOptions data, ObjectNode secrets, String jobId) throws IOException {
+    Path file = dir.resolve("simulation/silo-secrets.json");
+    Files.createDirectories(file.getParent());
+    Files.deleteIfExists(file);
+    Files.createFile(file);
+    try {
+      Files.setPosixFilePermissions(file, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: the demo folder's own permissions protect it
+    }
+    Files.write(file, RoundRecords.JSON.writeValueAsBytes(secrets));
+    data.setSiloSecrets(file.toString());
+    data.setJobId(jobId);
+  }
+
   /**
    * How often the parties check the exchange: often on local folders, where a check is a stat;
    * less often on Azurite, where each is a request.
@@ -185,8 +213,15 @@ public final class Demo {
     return "local".equals(storage.name()) ? 25 : 100;
   }
 
-  private static ObjectNode policy(String id, String data, String exchange, String state, Path keyDir,
-      Keys.Identity submitter, long pollMillis) {
+  /**
+   * A silo's policy: its own locations, the demo's orchestrator as the one trusted submitter, its
+   * declared sample count, and differential privacy explicitly not required (so that, with DP off,
+   * the federated run matches its simulation twin bit for bit). The job's training settings (epochs
+   * 1, batch 64, learning rate 0.05, momentum 0.9, no weight decay) are within the policy's default
+   * bounds.
+   */
+  static ObjectNode policy(String id, String data, String exchange, String state, Path keyDir,
+      Keys.Identity submitter, long pollMillis, long samples) {
     ObjectNode policy = Signed.JSON.createObjectNode();
     policy.put("silo", id);
     policy.put("data", data);
@@ -204,10 +239,12 @@ public final class Demo {
     policy.putArray("allowed_metadata").add("samples").add("train_loss").add("train_ms");
     policy.put("max_update_norm", 1000.0);
     policy.put("poll_ms", pollMillis);
+    policy.put("declared_samples", samples);
+    policy.putObject("differential_privacy").put("required", false);
     return policy;
   }
 
-  /** The orchestrator's job: it names each silo by id, exchange and public key only. */
+  /** The orchestrator's job: it names each silo by id, exchange, public key and declared sample count only. */
   private static ObjectNode job(Path dir, int silos, int rounds, String hidden, TrainOptions data,
       SimulationData prepared, DemoStorage storage, ArrayNode jobSilos) {
     ObjectNode job = Signed.JSON.createObjectNode();

@@ -106,9 +106,26 @@ public final class Messages {
     }
   }
 
-  /** A silo's answer with an update: the weights are in a file next to it, named by their SHA-256. */
+  /**
+   * A silo's answer with an update: the weights are in a file next to it, named by their SHA-256.
+   *
+   * <p>Its metadata is parsed strictly, so that no field can carry more than the number it stands
+   * for: only the fields in {@link #METADATA_FIELDS}, {@code samples} required, each a number within
+   * its range and precision: {@code samples} an integer in [1, 10^12]; {@code train_ms} an integer
+   * in [0, 604800000] (a week); {@code train_loss} and {@code epsilon_spent} in [0, 10^6] with at
+   * most 4 significant digits (as the shortest decimal that reads back as the same double).
+   * Anything else is a {@link Rejected} naming the field and what was wrong.
+   */
   public record UpdateReport(String jobId, int round, String nonce, String silo, String modelSha256,
       String updateSha256, Map<String, Double> metadata) {
+    /** The metadata fields an update may carry. */
+    public static final java.util.Set<String> METADATA_FIELDS = java.util.Set.of("samples", "train_loss", "train_ms",
+        "epsilon_spent");
+    static final double MAX_SAMPLES = 1e12;
+    static final double MAX_TRAIN_MS = 7 * 24 * 3600 * 1000.0;
+    static final double MAX_REAL = 1e6;
+    static final int SIGNIFICANT_DIGITS = 4;
+
     public ObjectNode toJson() {
       ObjectNode n = header(jobId, round, nonce, silo, modelSha256);
       n.put("update_sha256", updateSha256);
@@ -124,13 +141,52 @@ public final class Messages {
       var fields = m.fields();
       while (fields.hasNext()) {
         var f = fields.next();
-        if (!f.getValue().isNumber() || !Double.isFinite(f.getValue().asDouble())) {
-          throw new Rejected("malformed message", "update metadata field " + f.getKey() + " is not a finite number");
-        }
-        metadata.put(f.getKey(), f.getValue().asDouble());
+        metadata.put(f.getKey(), metadataField(f.getKey(), f.getValue()));
+      }
+      if (!metadata.containsKey("samples")) {
+        throw new Rejected("malformed message", "update metadata: samples (the update's weight) is missing");
       }
       return new UpdateReport(id(n, "job_id", where), positive(n, "round", where), nonceField(n, where), id(n, "silo", where),
           hex64(n, "model_sha256", where), hex64(n, "update_sha256", where), metadata);
+    }
+
+    /** One metadata field's value, if it is within its field's range and precision. */
+    static double metadataField(String name, JsonNode value) throws Rejected {
+      String field = printable(name.length() > 40 ? name.substring(0, 40) + "..." : name);
+      if (!METADATA_FIELDS.contains(name)) {
+        throw new Rejected("update metadata out of bounds", "field '" + field + "' is not one of " + METADATA_FIELDS);
+      }
+      if (value == null || !value.isNumber() || !Double.isFinite(value.asDouble())) {
+        throw new Rejected("update metadata out of bounds", field + " is not a finite number: " + abbreviated(value));
+      }
+      double v = value.asDouble();
+      switch (name) {
+        case "samples" -> within(field, v, 1, MAX_SAMPLES, true);
+        case "train_ms" -> within(field, v, 0, MAX_TRAIN_MS, true);
+        default -> {
+          within(field, v, 0, MAX_REAL, false);
+          int digits = java.math.BigDecimal.valueOf(v).stripTrailingZeros().precision();
+          if (digits > SIGNIFICANT_DIGITS) {
+            throw new Rejected("update metadata out of bounds", field + " " + v + " has " + digits
+                + " significant digits, at most " + SIGNIFICANT_DIGITS + " are allowed");
+          }
+        }
+      }
+      return v;
+    }
+
+    private static void within(String field, double v, double min, double max, boolean integer) throws Rejected {
+      if (integer && v != Math.rint(v)) {
+        throw new Rejected("update metadata out of bounds", field + " must be an integer, was " + v);
+      }
+      if (v < min || v > max) {
+        throw new Rejected("update metadata out of bounds", field + " must be in [" + min + ", " + max + "], was " + v);
+      }
+    }
+
+    private static String abbreviated(JsonNode value) {
+      String text = String.valueOf(value);
+      return printable(text.length() > 40 ? text.substring(0, 40) + "..." : text);
     }
   }
 

@@ -5,6 +5,8 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -31,17 +33,29 @@ import org.fedbeam.transforms.Artifacts;
  * on its own Flink. Silos that timed out, refused or sent invalid answers are recorded per round.
  * A round without a quorum is retried (a new attempt, new nonces) up to {@code max_attempts}
  * times; then the job fails, saying why.
+ *
+ * <p>It trusts no silo's word alone: an answer must be signed by one of the silo's keys that is
+ * valid at the time it is verified (so a silo rotating its key is accepted with either key during
+ * the overlap, and not with the old one after its {@code not_after}); an update may claim no more
+ * samples than its silo declared, and each update's share of the round is capped
+ * ({@link RoundWeights}).
  */
 public final class Orchestrator {
   private final JobSpec job;
   private final Keys.Identity identity;
   private final OrchestrateOptions options;
   private final PrintStream out;
+  private final Clock clock;
 
   /** The outcome of one silo in one attempt. */
   record Answer(String silo, String status, String reason, AggregationPipeline.UpdateRef update, double latencySeconds) {}
 
   Orchestrator(JobSpec job, OrchestrateOptions options, PrintStream out) {
+    this(job, options, out, Clock.systemUTC());
+  }
+
+  /** {@code clock} decides which of a silo's keys are valid when its answer is verified. */
+  Orchestrator(JobSpec job, OrchestrateOptions options, PrintStream out, Clock clock) {
     if (options.getWarmUpRuns() < 0) {
       throw new IllegalArgumentException("--warmUpRuns must be 0 or more; was " + options.getWarmUpRuns());
     }
@@ -51,6 +65,7 @@ public final class Orchestrator {
     // how its jobs are listed in the Flink web UI and REST API
     options.setJobName("fedbeam-aggregate-" + job.jobId());
     this.out = out;
+    this.clock = clock;
   }
 
   /** Runs the job the options name; returns the run summary (also in OUTPUT/run-summary.json). */
@@ -68,6 +83,11 @@ public final class Orchestrator {
     Artifacts.writeAtomically(modelUri, ModelFormat.encode(global));
     out.printf("orchestrator (pid %d, key %s): job %s, %d silos, quorum %d, model %s%n", ProcessHandle.current().pid(),
         identity.keyId(), job.jobId(), job.silos().size(), job.minSilos(), job.spec().describe());
+    for (JobSpec.Silo silo : job.silos()) {
+      if (!silo.declared()) {
+        out.printf("  silo %s declared no sample count: its updates get at most an equal share of a round%n", silo.id());
+      }
+    }
     int accepted = 0;
     int refused = 0;
     int invalid = 0;
@@ -141,7 +161,8 @@ public final class Orchestrator {
         }
         String roundDir = Artifacts.resolve(Artifacts.resolve(output, "rounds"), String.format("round-%04d", round));
         String next = model(round);
-        new AggregationPipeline.AggregationRound(round, next, roundDir, valid).write(aggregationUri);
+        List<AggregationPipeline.UpdateRef> weighed = RoundWeights.weigh(job, valid, roundJson);
+        new AggregationPipeline.AggregationRound(round, next, roundDir, weighed).write(aggregationUri);
         rounds.run(round, () -> {
           Pipeline p = Pipeline.create(options);
           AggregationPipeline.build(p, job.spec(), aggregationUri, job.evaluation());
@@ -329,16 +350,7 @@ public final class Orchestrator {
     String answerUri = exchange.answer(slot);
     try {
       byte[] bytes = Exchange.readAtMost(answerUri, "answer", Signed.MAX_BYTES);
-      Map<String, PublicKey> key = Map.of(Keys.keyId(silo.publicKey()), silo.publicKey());
-      Signed.Opened opened;
-      try {
-        opened = Signed.open(bytes, Set.of(Messages.UPDATE, Messages.REFUSAL), key);
-      } catch (Rejected e) {
-        if (e.reason().equals("signed by an unknown key")) {
-          throw new Rejected("not signed by " + silo.id() + "'s key", e.getMessage());
-        }
-        throw e;
-      }
+      Signed.Opened opened = open(silo, bytes);
       if (Messages.REFUSAL.equals(opened.type())) {
         Messages.Refusal r = Messages.Refusal.fromJson(opened.body());
         if (!r.jobId().equals(job.jobId()) || r.round() != slot.round() || !r.silo().equals(silo.id())) {
@@ -359,15 +371,15 @@ public final class Orchestrator {
       if (!u.modelSha256().equals(modelSha)) {
         throw new Rejected("update was trained from another global model");
       }
-      Double samples = u.metadata().get("samples");
-      if (samples == null || samples < 1 || samples != Math.rint(samples)) {
-        throw new Rejected("update's sample count is missing or not a positive integer");
+      // Messages.UpdateReport checked the fields, their ranges and precision: samples is an integer >= 1
+      double samples = u.metadata().get("samples");
+      if (silo.declared() && samples > silo.declaredSamples()) {
+        throw new Rejected("update claims more samples than " + silo.id() + " declared",
+            String.format("%.0f > %d", samples, silo.declaredSamples()));
       }
       if (samples > job.maxSamples()) {
-        throw new Rejected("update claims more samples than the job allows", samples + " > " + job.maxSamples());
-      }
-      if (!SiloPolicy.KNOWN_METADATA.containsAll(u.metadata().keySet())) {
-        throw new Rejected("update carries metadata fields outside " + SiloPolicy.KNOWN_METADATA);
+        throw new Rejected("update claims more samples than the job allows",
+            String.format("%.0f > max_samples %d", samples, job.maxSamples()));
       }
       byte[] weights = Exchange.readAtMost(exchange.updateWeights(slot), "update weights",
           Exchange.modelFileLimit(job.spec()));
@@ -400,10 +412,35 @@ public final class Orchestrator {
           String.format("r%04d-a%d", slot.round(), slot.attempt())), silo.id() + ".fbm");
       Artifacts.writeAtomically(copy, weights);
       return new Answer(silo.id(), "accepted", null, new AggregationPipeline.UpdateRef(silo.id(), slot.round(), copy,
-          u.updateSha256(), samples.longValue(), u.metadata().getOrDefault("train_loss", 0.0),
+          u.updateSha256(), (long) samples, u.metadata().getOrDefault("train_loss", 0.0),
           u.metadata().getOrDefault("train_ms", 0.0).longValue()), latency);
     } catch (Rejected e) {
       return new Answer(silo.id(), "invalid", e.getMessage(), null, latency);
+    }
+  }
+
+  /**
+   * Opens an answer signed by one of {@code silo}'s keys valid now; an answer signed by one of its
+   * keys outside that key's validity is refused saying so.
+   */
+  private Signed.Opened open(JobSpec.Silo silo, byte[] bytes) throws Rejected {
+    Instant now = clock.instant();
+    Map<String, PublicKey> valid = new LinkedHashMap<>();
+    silo.keys().stream().filter(k -> k.validAt(now)).forEach(k -> valid.put(k.keyId(), k.key()));
+    try {
+      return Signed.open(bytes, Set.of(Messages.UPDATE, Messages.REFUSAL), valid);
+    } catch (Rejected e) {
+      if (!e.reason().equals("signed by an unknown key")) {
+        throw e;
+      }
+      for (JobSpec.SiloKey k : silo.keys()) {
+        if (!k.validAt(now) && e.getMessage().endsWith("key id " + k.keyId())) {
+          throw new Rejected("signed by a key of " + silo.id() + " that is not valid now", "key id " + k.keyId()
+              + (k.notAfter() != null && now.isAfter(k.notAfter()) ? ", expired at " + k.notAfter()
+                  : ", valid from " + k.notBefore()) + "; now is " + now);
+        }
+      }
+      throw new Rejected("not signed by " + silo.id() + "'s key", e.getMessage());
     }
   }
 

@@ -131,7 +131,7 @@ class OrchestratorTest {
     Artifacts.writeAtomically(ex.updateWeights(slot), global);
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, greedy.toJson(), world.siloKeys.get("alpha")));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
-        containsString("more samples than the job allows"));
+        containsString("samples must be in [1.0, 1.0E12], was 1.0E300"));
     // a refusal that answers another request
     Messages.Refusal stale = new Messages.Refusal("bad", 1, nonce(9), "alpha", sha, "busy");
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.REFUSAL, stale.toJson(), world.siloKeys.get("alpha")));
@@ -144,6 +144,35 @@ class OrchestratorTest {
     // and a good one passes
     answer(ex, slot, "alpha", sha, global, world.siloKeys.get("alpha"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).status(), equalTo("accepted"));
+  }
+
+  @Test
+  void metadataThatCouldCarryExtraBitsIsInvalidWhateverTheSilosGuardSaid() throws Exception {
+    JobSpec job = JobSpec.read(world.job("smuggle", 1, 1, 5, j -> {}));
+    Orchestrator orchestrator = new Orchestrator(job, options(), System.out);
+    byte[] global = World.encode(world.initialModel());
+    String sha = Messages.sha256Hex(global);
+    Exchange.Slot slot = new Exchange.Slot("smuggle", 1, 1);
+    JobSpec.Silo alpha = job.silos().get(0);
+    Exchange ex = new Exchange(alpha.exchange());
+    Map<Map<String, Double>, String> smuggled = Map.of(
+        Map.of("samples", 120.0, "train_loss", 0.4999999999871), "train_loss 0.4999999999871 has 13 significant digits",
+        Map.of("samples", 120.0, "train_ms", 3.0000001), "train_ms must be an integer",
+        Map.of("samples", 120.0, "pixel_17", 0.0), "field 'pixel_17' is not one of",
+        Map.of("samples", 119.5), "samples must be an integer, was 119.5");
+
+    for (var attack : smuggled.entrySet()) {
+      Messages.UpdateReport report = new Messages.UpdateReport("smuggle", 1, nonce(1), "alpha", sha,
+          Messages.sha256Hex(global), attack.getKey());
+      Artifacts.writeAtomically(ex.updateWeights(slot), global);
+      Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), world.siloKeys.get("alpha")));
+      Orchestrator.Answer a = orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0);
+      assertThat(a.status(), equalTo("invalid"));
+      assertThat(a.reason(), allOf(containsString("update metadata out of bounds"), containsString(attack.getValue())));
+      // nothing was copied for aggregation
+      assertThat(Artifacts.exists(dir.resolve("orchestrator/run-smuggle/updates/r0001-a1/alpha.fbm").toString()),
+          equalTo(false));
+    }
   }
 
   private static String nonce(int i) {
