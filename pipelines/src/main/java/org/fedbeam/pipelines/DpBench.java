@@ -35,8 +35,7 @@ final class DpBench {
         .put("learning_rate", base.config().learningRate()).put("momentum", base.config().momentum())
         .put("dp_clip", options.getDpClip()).put("dp_delta", options.getDpDelta());
     try (Runners.Session session = Runners.prepare(options, out)) {
-      double plain = accuracy(options, session, data, base, root, "no-dp", null, result, out);
-      result.put("no_dp_accuracy", plain);
+      double plain = accuracy(options, session, data, base, root, "no_dp", null, result, out);
       for (double epsilon : EPSILONS) {
         String key = "eps_" + (int) epsilon;
         double acc = accuracy(options, session, data, base, root, key, epsilon, result, out);
