@@ -1,0 +1,311 @@
+package org.fedbeam.model;
+
+import java.nio.FloatBuffer;
+import org.fedbeam.data.Dataset;
+import org.fedbeam.model.linalg.NativeBlas;
+
+/**
+ * Direct buffers for one call of {@link DenseNetwork}: weights, gradient, momentum, and per-layer
+ * activations, with the forward and backward passes over a minibatch (one native GEMM per layer).
+ */
+final class Workspace {
+  final ModelSpec spec;
+  final FloatBuffer weights;
+  final FloatBuffer gradient;
+  final FloatBuffer velocity;
+  final FloatBuffer[] activations; // [0] is the input batch; [l] is the output of layer l
+  final FloatBuffer[] deltas; // [l] is dLoss/dZ of layer l's pre-activation (l >= 1)
+  final FloatBuffer ones;
+  final FloatBuffer[] weightViews;
+  final FloatBuffer[] biasViews;
+  final FloatBuffer[] weightGradViews;
+  final FloatBuffer[] biasGradViews;
+  final FloatBuffer[] weightVelocityViews;
+  final FloatBuffer[] biasVelocityViews;
+  final int[] labels;
+  final float[] scratchA;
+  final float[] scratchB;
+
+  Workspace(ModelSpec spec, int batch, boolean training) {
+    this.spec = spec;
+    int p = spec.parameterCount();
+    int depth = spec.depth();
+    weights = NativeBlas.allocate(p);
+    gradient = training ? NativeBlas.allocate(p) : null;
+    velocity = training ? NativeBlas.allocate(p) : null;
+    activations = new FloatBuffer[depth + 1];
+    deltas = new FloatBuffer[depth + 1];
+    weightViews = new FloatBuffer[depth];
+    biasViews = new FloatBuffer[depth];
+    weightGradViews = new FloatBuffer[depth];
+    biasGradViews = new FloatBuffer[depth];
+    weightVelocityViews = new FloatBuffer[depth];
+    biasVelocityViews = new FloatBuffer[depth];
+    int widest = spec.layers().stream().mapToInt(Integer::intValue).max().orElseThrow();
+    scratchA = new float[batch * widest];
+    scratchB = new float[batch * widest];
+    for (int l = 0; l <= depth; l++) {
+      activations[l] = NativeBlas.allocate(batch * spec.layers().get(l));
+      if (training && l > 0) {
+        deltas[l] = NativeBlas.allocate(batch * spec.layers().get(l));
+      }
+    }
+    for (int l = 0; l < depth; l++) {
+      int w = spec.layers().get(l) * spec.layers().get(l + 1);
+      int b = spec.layers().get(l + 1);
+      weightViews[l] = NativeBlas.slice(weights, spec.weightOffset(l), w);
+      biasViews[l] = NativeBlas.slice(weights, spec.biasOffset(l), b);
+      if (training) {
+        weightGradViews[l] = NativeBlas.slice(gradient, spec.weightOffset(l), w);
+        biasGradViews[l] = NativeBlas.slice(gradient, spec.biasOffset(l), b);
+        weightVelocityViews[l] = NativeBlas.slice(velocity, spec.weightOffset(l), w);
+        biasVelocityViews[l] = NativeBlas.slice(velocity, spec.biasOffset(l), b);
+      }
+    }
+    ones = NativeBlas.allocate(batch);
+    for (int i = 0; i < batch; i++) {
+      ones.put(i, 1f);
+    }
+    labels = new int[batch];
+  }
+
+  /**
+   * Forward pass over {@code count} rows; the output layer ends as probabilities. Returns the
+   * summed cross-entropy when {@code labelsOut} is not null (labels are then recorded there).
+   */
+  double forward(Dataset data, int[] rows, int count, int[] labelsOut) {
+    int in = spec.inputs();
+    FloatBuffer x = activations[0];
+    for (int i = 0; i < count; i++) {
+      data.copyRow(rows[i], x, i * in);
+      if (labelsOut != null) {
+        labelsOut[i] = data.label(rows[i]);
+      }
+    }
+    int depth = spec.depth();
+    for (int l = 0; l < depth; l++) {
+      int fanIn = spec.layers().get(l);
+      int fanOut = spec.layers().get(l + 1);
+      FloatBuffer z = activations[l + 1];
+      NativeBlas.gemm(false, false, count, fanOut, fanIn, 1f, activations[l], fanIn, weightViews[l], fanOut, 0f, z, fanOut);
+      NativeBlas.ger(count, fanOut, 1f, ones, biasViews[l], z, fanOut);
+      if (l + 1 < depth) {
+        int n = count * fanOut;
+        z.get(0, scratchA, 0, n);
+        for (int i = 0; i < n; i++) {
+          scratchA[i] = Math.max(scratchA[i], 0f);
+        }
+        z.put(0, scratchA, 0, n);
+      }
+    }
+    return softmaxRows(activations[depth], count, spec.classes(), labelsOut, scratchA);
+  }
+
+  /**
+   * Forward and backward over the rows. Writes {@code target = beta * target + gradient} (beta 0:
+   * the plain gradient; beta = momentum: the heavy-ball velocity update, fused into the GEMMs).
+   * Returns the summed loss.
+   */
+  double forwardBackward(Dataset data, int[] rows, int count, FloatBuffer target, float beta) {
+    FloatBuffer[] weightTarget = target == gradient ? weightGradViews : weightVelocityViews;
+    FloatBuffer[] biasTarget = target == gradient ? biasGradViews : biasVelocityViews;
+    double loss = forward(data, rows, count, labels);
+    int depth = spec.depth();
+    int classes = spec.classes();
+    FloatBuffer probabilities = activations[depth];
+    FloatBuffer delta = deltas[depth];
+    float inv = 1f / count;
+    for (int i = 0; i < count; i++) {
+      int base = i * classes;
+      for (int c = 0; c < classes; c++) {
+        float label = c == labels[i] ? 1f : 0f;
+        delta.put(base + c, (probabilities.get(base + c) - label) * inv);
+      }
+    }
+    for (int l = depth - 1; l >= 0; l--) {
+      int fanIn = spec.layers().get(l);
+      int fanOut = spec.layers().get(l + 1);
+      FloatBuffer d = deltas[l + 1];
+      NativeBlas.gemm(true, false, fanIn, fanOut, count, 1f, activations[l], fanIn, d, fanOut, beta, weightTarget[l], fanOut);
+      NativeBlas.gemv(true, count, fanOut, 1f, d, fanOut, ones, beta, biasTarget[l]);
+      if (l > 0) {
+        FloatBuffer below = deltas[l];
+        NativeBlas.gemm(false, true, count, fanIn, fanOut, 1f, d, fanOut, weightViews[l], fanOut, 0f, below, fanIn);
+        int n = count * fanIn;
+        activations[l].get(0, scratchA, 0, n);
+        below.get(0, scratchB, 0, n);
+        for (int i = 0; i < n; i++) {
+          scratchB[i] = scratchA[i] > 0f ? scratchB[i] : 0f;
+        }
+        below.put(0, scratchB, 0, n);
+      }
+    }
+    return loss;
+  }
+
+  /**
+   * One minibatch SGD step: {@code v = momentum * v + g + decay * w; w -= lr * v} (with momentum
+   * 0, v is just the gradient). Returns the batch's summed loss before the step.
+   */
+  double trainStep(Dataset data, int[] rows, int count, TrainConfig config) {
+    int p = spec.parameterCount();
+    boolean heavyBall = config.momentum() > 0;
+    FloatBuffer v = heavyBall ? velocity : gradient;
+    double loss = forwardBackward(data, rows, count, v, heavyBall ? (float) config.momentum() : 0f);
+    if (config.weightDecay() > 0) {
+      NativeBlas.axpy(p, (float) config.weightDecay(), weights, v);
+    }
+    NativeBlas.axpy(p, (float) -config.learningRate(), v, weights);
+    return loss;
+  }
+
+  /**
+   * Adds to {@code gradient} the sum over the rows of each row's cross-entropy gradient clipped to
+   * L2 norm {@code clip} (Abadi et al. 2016), without forming per-example gradients: a dense
+   * layer's per-example weight gradient is the outer product of the row's output delta and input
+   * activation, so its squared norm is {@code ||delta_i||^2 * (||a_i||^2 + 1)} with the bias
+   * (Goodfellow 2015). The deltas of every layer are computed first (backpropagation is linear in
+   * the output delta of each row), each row's deltas are scaled by {@code min(1, clip / ||g_i||)},
+   * and the clipped sum is then one GEMM per layer. Returns the summed loss of the rows.
+   *
+   * @param normsOut if not null, receives each row's unclipped gradient norm
+   */
+  double addClippedGradientSum(Dataset data, int[] rows, int count, double clip, double[] normsOut) {
+    double loss = forward(data, rows, count, labels);
+    int depth = spec.depth();
+    int classes = spec.classes();
+    FloatBuffer top = deltas[depth];
+    FloatBuffer probabilities = activations[depth];
+    for (int i = 0; i < count; i++) {
+      int base = i * classes;
+      for (int c = 0; c < classes; c++) {
+        top.put(base + c, probabilities.get(base + c) - (c == labels[i] ? 1f : 0f));
+      }
+    }
+    for (int l = depth - 1; l > 0; l--) {
+      backpropagateDelta(l, count);
+    }
+    double[] squares = new double[count];
+    for (int l = 0; l < depth; l++) {
+      int fanIn = spec.layers().get(l);
+      int fanOut = spec.layers().get(l + 1);
+      deltas[l + 1].get(0, scratchA, 0, count * fanOut);
+      activations[l].get(0, scratchB, 0, count * fanIn);
+      for (int i = 0; i < count; i++) {
+        squares[i] += squaredNorm(scratchA, i * fanOut, fanOut) * (squaredNorm(scratchB, i * fanIn, fanIn) + 1);
+      }
+    }
+    for (int l = 0; l < depth; l++) {
+      int fanIn = spec.layers().get(l);
+      int fanOut = spec.layers().get(l + 1);
+      FloatBuffer d = deltas[l + 1];
+      d.get(0, scratchA, 0, count * fanOut);
+      for (int i = 0; i < count; i++) {
+        double norm = Math.sqrt(squares[i]);
+        float factor = norm > clip ? (float) (clip / norm) : 1f;
+        for (int k = i * fanOut, end = k + fanOut; k < end; k++) {
+          scratchA[k] *= factor;
+        }
+      }
+      d.put(0, scratchA, 0, count * fanOut);
+      NativeBlas.gemm(true, false, fanIn, fanOut, count, 1f, activations[l], fanIn, d, fanOut, 1f, weightGradViews[l], fanOut);
+      NativeBlas.gemv(true, count, fanOut, 1f, d, fanOut, ones, 1f, biasGradViews[l]);
+    }
+    if (normsOut != null) {
+      for (int i = 0; i < count; i++) {
+        normsOut[i] = Math.sqrt(squares[i]);
+      }
+    }
+    return loss;
+  }
+
+  /** deltas[l] = (deltas[l + 1] W_l^T) masked by the ReLU of layer l's output, for l >= 1. */
+  private void backpropagateDelta(int l, int count) {
+    int fanIn = spec.layers().get(l);
+    int fanOut = spec.layers().get(l + 1);
+    FloatBuffer below = deltas[l];
+    NativeBlas.gemm(false, true, count, fanIn, fanOut, 1f, deltas[l + 1], fanOut, weightViews[l], fanOut, 0f, below, fanIn);
+    int n = count * fanIn;
+    activations[l].get(0, scratchA, 0, n);
+    below.get(0, scratchB, 0, n);
+    for (int i = 0; i < n; i++) {
+      scratchB[i] = scratchA[i] > 0f ? scratchB[i] : 0f;
+    }
+    below.put(0, scratchB, 0, n);
+  }
+
+  private static double squaredNorm(float[] values, int from, int length) {
+    double sum = 0;
+    for (int k = from, end = from + length; k < end; k++) {
+      sum += (double) values[k] * values[k];
+    }
+    return sum;
+  }
+
+  /** Sets the gradient buffer to zero. */
+  void clearGradient() {
+    int p = spec.parameterCount();
+    for (int i = 0; i < p; i++) {
+      gradient.put(i, 0f);
+    }
+  }
+
+  /**
+   * One DP-SGD step from the clipped sum in {@code gradient}: adds N(0, noiseStd^2) to every
+   * coordinate, divides by {@code expectedBatch}, then {@code v = momentum * v + g + decay * w;
+   * w -= lr * v} as {@link #trainStep}.
+   */
+  void privateStep(TrainConfig config, double noiseStd, double expectedBatch, java.util.SplittableRandom noise) {
+    int p = spec.parameterCount();
+    float[] g = new float[p];
+    gradient.get(0, g);
+    double scale = 1.0 / expectedBatch;
+    for (int i = 0; i < p; i++) {
+      g[i] = (float) ((g[i] + noiseStd * noise.nextGaussian()) * scale);
+    }
+    gradient.put(0, g);
+    FloatBuffer v = gradient;
+    if (config.momentum() > 0) {
+      NativeBlas.scal(p, (float) config.momentum(), velocity);
+      NativeBlas.axpy(p, 1f, gradient, velocity);
+      v = velocity;
+    }
+    if (config.weightDecay() > 0) {
+      NativeBlas.axpy(p, (float) config.weightDecay(), weights, v);
+    }
+    NativeBlas.axpy(p, (float) -config.learningRate(), v, weights);
+  }
+
+  /**
+   * Turns each row's logits into probabilities in place (max-shifted for stability); returns the
+   * summed cross-entropy of the given labels, or 0 when {@code labels} is null.
+   */
+  private static double softmaxRows(FloatBuffer z, int count, int classes, int[] labels, float[] scratch) {
+    int n = count * classes;
+    z.get(0, scratch, 0, n);
+    double loss = 0;
+    for (int i = 0; i < count; i++) {
+      int base = i * classes;
+      float max = scratch[base];
+      for (int c = 1; c < classes; c++) {
+        max = Math.max(max, scratch[base + c]);
+      }
+      double sum = 0;
+      float shiftedLabel = labels == null ? 0f : scratch[base + labels[i]] - max;
+      for (int c = 0; c < classes; c++) {
+        double e = Math.exp(scratch[base + c] - max);
+        scratch[base + c] = (float) e;
+        sum += e;
+      }
+      if (labels != null) {
+        loss += Math.log(sum) - shiftedLabel;
+      }
+      float inv = (float) (1.0 / sum);
+      for (int c = 0; c < classes; c++) {
+        scratch[base + c] *= inv;
+      }
+    }
+    z.put(0, scratch, 0, n);
+    return loss;
+  }
+}
