@@ -208,7 +208,7 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "fewer samples than the policy's minimum");
+    assertRefused(1, 1, RefusalReason.GUARD, "fewer samples than the policy");
     // the refusal says why without the count
     Messages.Refusal refusal = Messages.Refusal.fromJson(world.answer("alpha", JOB, 1, 1).body());
     assertThat(refusal.reason(), not(containsString("120")));
