@@ -35,6 +35,13 @@ public interface BenchOptions extends TrainOptions {
 
   void setClusters(boolean value);
 
+  @Description("Benchmark DP-SGD instead: federated accuracy without DP and at epsilon 1, 3 and 8 (--dp-delta),"
+      + " same silos and rounds (--rounds), in one run")
+  @Default.Boolean(false)
+  boolean getDp();
+
+  void setDp(boolean value);
+
   @Description("Federated rounds timed with --clusters")
   @Default.Integer(10)
   int getClusterRounds();

@@ -44,6 +44,11 @@ public final class FederatedDriver {
         throw new IllegalArgumentException("tolerance must be >= 0, was " + tolerance);
       }
     }
+
+    /** The same settings with another local training config (e.g. with DP-SGD calibrated). */
+    public Settings withConfig(TrainConfig newConfig) {
+      return new Settings(spec, newConfig, maxRounds, patience, tolerance, seed);
+    }
   }
 
   /** One finished round, as the driver saw it. */
@@ -75,9 +80,15 @@ public final class FederatedDriver {
     return run(pipelineOptions, RoundRunner.beam(), data, settings, output, progress);
   }
 
-  /** Runs the rounds with {@code runner}. */
+  /** Runs the rounds with {@code runner}; under DP, metrics.csv reports each silo's epsilon at delta 1e-5. */
   public static Result run(PipelineOptions pipelineOptions, RoundRunner runner, SimulationData data, Settings settings,
       String output, PrintStream progress) {
+    return run(pipelineOptions, runner, data, settings, output, progress, 1e-5);
+  }
+
+  /** Runs the rounds with {@code runner}; under DP, metrics.csv reports each silo's epsilon so far at {@code dpDelta}. */
+  public static Result run(PipelineOptions pipelineOptions, RoundRunner runner, SimulationData data, Settings settings,
+      String output, PrintStream progress, double dpDelta) {
     DenseNetwork network = new DenseNetwork(settings.spec());
     Parameters initial = network.initialize(settings.seed());
     String descriptorUri = RoundDescriptor.uri(output);
@@ -92,7 +103,7 @@ public final class FederatedDriver {
     String parentUri = modelUri(output, 0);
     Artifacts.writeAtomically(parentUri, ModelFormat.encode(initial));
     Provenance.write(parentUri, Provenance.initial(settings));
-    MetricsCsv metrics = new MetricsCsv(Artifacts.resolve(output, "metrics.csv"));
+    MetricsCsv metrics = new MetricsCsv(Artifacts.resolve(output, "metrics.csv"), settings.config(), dpDelta);
     List<RoundStats> rounds = new ArrayList<>();
     List<String> evalNames = new ArrayList<>(data.evaluationSets().keySet());
     double best = Double.POSITIVE_INFINITY;

@@ -80,6 +80,10 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
       t.put("learning_rate", c.learningRate());
       t.put("momentum", c.momentum());
       t.put("weight_decay", c.weightDecay());
+      if (c.privacy() != null) {
+        t.put("dp_clip", c.privacy().clip());
+        t.put("dp_noise_multiplier", c.privacy().noiseMultiplier());
+      }
     }
     RoundRecords.write(uri, json);
   }
@@ -101,7 +105,8 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
       }
       for (JsonNode t : list) {
         TrainConfig config = new TrainConfig(integer(t, "epochs"), integer(t, "batch_size"), number(t, "learning_rate"),
-            number(t, "momentum"), number(t, "weight_decay"));
+            number(t, "momentum"), number(t, "weight_decay"),
+            t.has("dp_clip") ? new org.fedbeam.model.DpSgd(number(t, "dp_clip"), number(t, "dp_noise_multiplier")) : null);
         JsonNode seed = t.get("seed");
         if (seed == null || !seed.canConvertToLong() || !seed.isIntegralNumber()) {
           throw new IllegalArgumentException("\"seed\" of silo " + text(t, "silo") + " is missing or not an integer");

@@ -32,6 +32,13 @@ public final class TrainJob {
     SimulationData data = SimulationData.prepare(options, out);
     FederatedDriver.Settings settings = settings(options, data.featureCount(), data.classes());
     out.println("silo sizes: " + data.siloSizes());
+    settings = settings.withConfig(DpCalibration.calibrate(settings.config(), data.siloSizes(), settings.maxRounds(),
+        options.getDpEpsilon(), options.getDpDelta(), options.getDpClip()));
+    if (settings.config().privacy() != null) {
+      out.printf("DP-SGD: epsilon %s at delta %s per silo over %d rounds: clip %s, noise multiplier %.4f%n",
+          options.getDpEpsilon(), options.getDpDelta(), settings.maxRounds(), options.getDpClip(),
+          settings.config().privacy().noiseMultiplier());
+    }
     out.printf("model %s, %d local epoch(s) per round, at most %d rounds%n", settings.spec(), settings.config().epochs(),
         settings.maxRounds());
     FederatedDriver.Result fl;
@@ -40,13 +47,14 @@ public final class TrainJob {
     try (Runners.Session session = Runners.prepare(options, out)) {
       runner = session.describe();
       webUi = session.webUi();
-      fl = FederatedDriver.run(options, session.roundRunner(), data, settings, options.getOutput(), out);
+      fl = FederatedDriver.run(options, session.roundRunner(), data, settings, options.getOutput(), out,
+          options.getDpDelta());
     }
     Baselines.Result baselines = null;
     int passes = fl.rounds().size() * settings.config().epochs();
     if (options.getBaselines()) {
       out.printf("training baselines: centralized and each silo alone, %d passes over the data each%n", passes);
-      baselines = Baselines.run(data, fl.initialModel(), settings.config(), passes, settings.seed(),
+      baselines = Baselines.run(data, fl.initialModel(), settings.config().withPrivacy(null), passes, settings.seed(),
           Runtime.getRuntime().availableProcessors());
     }
     ObjectNode summary = summary(options, data, settings, fl, baselines, runner, webUi, (System.nanoTime() - t0) / 1e9);
@@ -66,6 +74,7 @@ public final class TrainJob {
       throw new IllegalArgumentException("silos must be >= 1, was " + o.getSilos());
     }
     org.fedbeam.data.Partitioner.Scheme.parse(o.getPartition());
+    DpCalibration.check(o.getDpEpsilon(), o.getDpDelta(), o.getDpClip());
     if (!(o.getAlpha() > 0)) {
       throw new IllegalArgumentException("alpha must be > 0, was " + o.getAlpha());
     }
@@ -142,6 +151,10 @@ public final class TrainJob {
       var targets = s.putObject("targets");
       targets.put("fl_within_0.02_of_centralized", test.accuracy() >= baselines.centralized().accuracy() - 0.02);
       targets.put("fl_0.15_above_local_mean", test.accuracy() >= baselines.localMean() + 0.15);
+    }
+    if (settings.config().privacy() != null) {
+      DpCalibration.summarize(s, settings.config(), o.getDpEpsilon(), o.getDpDelta(),
+          DpCalibration.spent(fl, settings.config(), o.getDpDelta()));
     }
     s.put("total_s", totalSeconds);
     return s;

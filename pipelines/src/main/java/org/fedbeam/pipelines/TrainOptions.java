@@ -140,6 +140,24 @@ public interface TrainOptions extends PipelineOptions {
 
   void setBaselines(boolean value);
 
+  @Description("Train with DP-SGD so that each silo spends at most this epsilon over every round it may train"
+      + " (max rounds x local epochs); the noise multiplier is calibrated with the RDP accountant. Unset: no DP")
+  Double getDpEpsilon();
+
+  void setDpEpsilon(Double value);
+
+  @Description("DP: the delta of the (epsilon, delta) budget")
+  @Default.Double(1e-5)
+  double getDpDelta();
+
+  void setDpDelta(double value);
+
+  @Description("DP: per-example gradient clipping norm C")
+  @Default.Double(1.0)
+  double getDpClip();
+
+  void setDpClip(double value);
+
   @Description("Embedded Flink: port or range for the REST endpoint and web UI ('0' picks a free port)")
   @Default.String("8081-8099")
   String getWebUiPort();

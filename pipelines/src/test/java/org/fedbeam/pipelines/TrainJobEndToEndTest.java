@@ -74,6 +74,56 @@ class TrainJobEndToEndTest {
     assertThat(sha(direct), equalTo(sha(flink)));
   }
 
+  @Test
+  void dpRunReportsEachSilosSpendWithinTheBudgetInTheSummaryAndMetrics() throws Exception {
+    Path out = dir.resolve("dp");
+
+    List<String> stdout = train(out, List.of("--no-baselines", "--batch-size", "128", "--dpEpsilon=4",
+        "--dp-delta", "1e-5", "--dp-clip", "1.0"));
+
+    String last = stdout.get(stdout.size() - 1);
+    JsonNode summary = RoundRecords.JSON.readTree(last.substring("SUMMARY ".length()));
+    double sigma = summary.get("noise_multiplier").asDouble();
+    assertThat(sigma, greaterThan(0.3));
+    assertThat(summary.get("dp").get("epsilon_budget").asDouble(), equalTo(4.0));
+    JsonNode spent = summary.get("epsilon_spent");
+    assertThat(spent.size(), equalTo(4));
+    // 3 of the 3 planned rounds trained: every silo's spend is within the budget, and the silo with the
+    // fewest rows (the largest q) sets sigma, so its spend is at the budget (to the 0.1% of the search)
+    double most = 0;
+    for (JsonNode eps : spent) {
+      assertThat(eps.asDouble(), allOf(greaterThan(0.0), lessThanOrEqualTo(4.0)));
+      most = Math.max(most, eps.asDouble());
+    }
+    assertThat(most, greaterThan(3.9));
+    List<String> metrics = Files.readAllLines(out.resolve("metrics.csv"));
+    assertThat(metrics.get(0), equalTo(MetricsCsv.HEADER));
+    java.util.Map<String, Double> previous = new java.util.HashMap<>();
+    for (String line : metrics.subList(1, metrics.size())) {
+      String[] cells = line.split(",", -1);
+      if (cells[1].equals("silo")) {
+        double eps = Double.parseDouble(cells[cells.length - 1]);
+        assertThat(line, eps, greaterThan(previous.getOrDefault(cells[2], 0.0)));
+        previous.put(cells[2], eps);
+      }
+    }
+    for (var silo : previous.entrySet()) {
+      assertThat(silo.getValue(), org.hamcrest.Matchers.closeTo(spent.get(silo.getKey()).asDouble(), 1e-6));
+    }
+    assertThat(summary.get("fl_accuracy").asDouble(), greaterThan(0.3));
+  }
+
+  @Test
+  void aDpBudgetOutOfRangeIsRefusedNamingTheFlag() {
+    ByteArrayOutputStream stderr = new ByteArrayOutputStream();
+
+    int code = FedBeam.run(new String[] {"train", "--output", dir.resolve("bad").toString(), "--dp-epsilon", "0"},
+        new PrintStream(new ByteArrayOutputStream()), new PrintStream(stderr, true, StandardCharsets.UTF_8));
+
+    assertThat(code, equalTo(2));
+    assertThat(stderr.toString(StandardCharsets.UTF_8), containsString("dp-epsilon must be a finite number > 0, was 0.0"));
+  }
+
   private static String sha(List<String> stdout) throws Exception {
     String last = stdout.get(stdout.size() - 1);
     return RoundRecords.JSON.readTree(last.substring("SUMMARY ".length())).get("final_model_sha256").asText();

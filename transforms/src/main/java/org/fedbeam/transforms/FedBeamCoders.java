@@ -123,6 +123,11 @@ public final class FedBeamCoders {
       data.writeDouble(c.learningRate());
       data.writeDouble(c.momentum());
       data.writeDouble(c.weightDecay());
+      data.writeBoolean(c.privacy() != null);
+      if (c.privacy() != null) {
+        data.writeDouble(c.privacy().clip());
+        data.writeDouble(c.privacy().noiseMultiplier());
+      }
       data.flush();
     }
 
@@ -134,7 +139,7 @@ public final class FedBeamCoders {
       int round = data.readInt();
       long seed = data.readLong();
       TrainConfig config = new TrainConfig(data.readInt(), data.readInt(), data.readDouble(), data.readDouble(),
-          data.readDouble());
+          data.readDouble(), data.readBoolean() ? new org.fedbeam.model.DpSgd(data.readDouble(), data.readDouble()) : null);
       return new SiloTask(silo, uri, round, seed, config);
     }
 
