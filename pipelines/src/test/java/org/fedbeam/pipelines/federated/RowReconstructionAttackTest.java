@@ -40,9 +40,11 @@ import org.junit.jupiter.api.io.TempDir;
  *       {@link RefusalReason#REPLAY}; an identical retry gets the very same update, re-signed
  *       (no training, nothing new).</li>
  *   <li>A NEW job id, with the default policy (DP required): both requests train with DP-SGD at the
- *       least noise the policy and its lifetime budget let through, and the reconstruction is
- *       noise: relative error above 0.5 against EVERY real row, and it does not single out any row
- *       (it is not within half of any row's distance to its nearest neighbour).</li>
+ *       least noise the policy and its lifetime budget let through (sigma 1: epsilon 4.73 for the
+ *       first, 7.07 after both), and the reconstruction is noise: it does not single out any row
+ *       (it is not within half of any row's distance to its nearest neighbour), and over 1000
+ *       seeds it lands near a row no more often than the same attack run on another shard. A third
+ *       such request is refused ({@link RefusalReason#PRIVACY_BUDGET}, see PrivacyBudgetTest).</li>
  *   <li>A new job id when the provider opted out of DP ({@code "differential_privacy":
  *       {"required": false}}): the difference still yields one row (a random one, chosen by the
  *       silo's secret shuffle, not by the attacker), to float precision. The bounds, the
@@ -50,11 +52,14 @@ import org.junit.jupiter.api.io.TempDir;
  *       This test asserts that limit, so that the documentation cannot claim otherwise.</li>
  * </ul>
  *
- * <p>The thresholds: 0.5 relative error is far above the 1e-6 the attack reached without the
- * defences; "singles out" is the stricter, data-aware test (in this shard a row's nearest
- * neighbour is about 0.4 of its norm away, so a guess within half that distance points at one row).
- * The silo's secret is fixed here so the run is reproducible; the outcome was checked over 2000
- * seeds (see the report in docs/federated.md).
+ * <p>The thresholds. "Relative error above 0.5 against every row" is NOT a sound bar on this
+ * shard: its rows are close together (a row's nearest neighbour is 0.19 to 0.92 of its norm away,
+ * median 0.42), so a guess that knows only what rows look like is within 0.5 of some row about one
+ * time in ten (measured: 211 of 2000 reconstructions from another shard; 208 of 2000 from this
+ * one). The bar used is data-aware: the reconstruction must not be within half of a row's distance
+ * to its nearest neighbour (then it would point at that one row), and it must be at least 0.1 from
+ * every row (2e4 times the 4.8e-6 the attack reaches without DP). The silo's secret is fixed so
+ * the agent runs are reproducible; the statistical test checks that the outcome is not the secret's.
  */
 class RowReconstructionAttackTest {
   private static final int N = 120;
@@ -91,10 +96,8 @@ class RowReconstructionAttackTest {
     Messages.RoundRequest first = send("job-a", 1, 1, N, LR, null);
     agent.answerPending();
     float[] update = update("job-a", 1, 1);
-    send("job-a", 2, 1, N - 1, LR, null); // the next round, on the same zero model
-    send("job-a", 1, 2, N - 1, LR, null); // or a retry of round 1 with the other batch size
+    send("job-a", 1, 2, N - 1, LR, null); // a retry of round 1 with the other batch size
     agent.answerPending();
-    SiloAgentTest.assertRefused(world, "alpha", "job-a", 2, 1, RefusalReason.REPLAY, "was trained in this job at");
     SiloAgentTest.assertRefused(world, "alpha", "job-a", 1, 2, RefusalReason.REPLAY, "was trained in this job at");
     // an identical retry (new attempt, new nonce) gets the same weights, re-signed, and no training
     send("job-a", 1, 3, N, LR, null);
@@ -102,6 +105,9 @@ class RowReconstructionAttackTest {
     assertThat(java.util.Arrays.equals(update("job-a", 1, 3), update), equalTo(true));
     Messages.UpdateReport retried = Messages.UpdateReport.fromJson(world.answer("alpha", "job-a", 1, 3).body());
     assertThat(retried.nonce().equals(first.nonce()), equalTo(false));
+    send("job-a", 2, 1, N - 1, LR, null); // the next round, on the same zero model
+    agent.answerPending();
+    SiloAgentTest.assertRefused(world, "alpha", "job-a", 2, 1, RefusalReason.REPLAY, "was trained in this job at");
     assertThat(trainings(), equalTo(1L));
   }
 
@@ -130,9 +136,6 @@ class RowReconstructionAttackTest {
     agent.answerPending();
     float[] big = update("job-a", 1, 1);
     float[] small = update("job-b", 1, 1);
-    System.out.println("DEBUG " + Files.readString(dir.resolve("private/alpha/state/current-round.json")));
-    System.out.println("DEBUG " + Files.readString(dir.resolve("private/alpha/state/privacy-ledger.json")));
-    System.out.println("DEBUG " + world.answer("alpha", "job-b", 1, 1).body());
     double[] g = new double[big.length];
     for (int i = 0; i < g.length; i++) {
       g[i] = -((double) N * big[i] - (N - 1.0) * small[i]) / LR;
@@ -195,8 +198,47 @@ class RowReconstructionAttackTest {
     double error = minRelativeError(shard, x);
     System.out.printf("under DP (%s): the best reconstruction is %.3f (relative) from the nearest real row%n", what,
         error);
-    assertThat(what, error, greaterThan(0.5));
+    assertThat(what, error, greaterThan(0.1));
     assertThat(what, singlesOut(shard, x), equalTo(false));
+  }
+
+  /**
+   * The agent runs above use one silo secret; this checks the outcome does not hang on it. Over 1000
+   * seeds the DP reconstruction (same learner, same settings) lands near a row of the shard no more
+   * often than the same attack run on ANOTHER shard (which knows nothing of this one): what it
+   * recovers is noise shaped like the data, not a row.
+   */
+  @Test
+  void overManySeedsTheDpReconstructionIsNoCloserToTheShardThanOneFromOtherData() {
+    Dataset other = org.fedbeam.pipelines.Fixtures.blobs("other", N, 777);
+    double sigma = leastNoiseForTwoTrainings();
+    int[] attack = hits(shard, sigma);
+    int[] baseline = hits(other, sigma);
+    System.out.printf("over 1000 seeds: within 0.5 of a row %d (baseline %d), singling out a row %d (baseline %d)%n",
+        attack[0], baseline[0], attack[1], baseline[1]);
+    assertThat(attack[0], lessThan(baseline[0] * 13 / 10 + 10));
+    assertThat(attack[1], lessThan(baseline[1] + 10));
+  }
+
+  /** Runs the batch-size attack 1000 times on {@code data}; counts reconstructions within 0.5 of, and singling out, a row of the shard. */
+  private int[] hits(Dataset data, double sigma) {
+    org.fedbeam.model.DenseNetwork net = new org.fedbeam.model.DenseNetwork(LOGREG);
+    Parameters start = Parameters.zeros(LOGREG);
+    int[] hits = new int[2];
+    for (int t = 0; t < 1000; t++) {
+      float[] big = net.train(start, data, new TrainConfig(1, N, LR, 0, 0, new DpSgd(1, sigma)), 1000 + 2 * t)
+          .parameters().toArray();
+      float[] small = net.train(start, data, new TrainConfig(1, N - 1, LR, 0, 0, new DpSgd(1, sigma)), 1001 + 2 * t)
+          .parameters().toArray();
+      double[] g = new double[big.length];
+      for (int i = 0; i < g.length; i++) {
+        g[i] = -((double) N * big[i] - (N - 1.0) * small[i]) / LR;
+      }
+      double[] x = reconstruct(LOGREG, g);
+      hits[0] += minRelativeError(shard, x) < 0.5 ? 1 : 0;
+      hits[1] += singlesOut(shard, x) ? 1 : 0;
+    }
+    return hits;
   }
 
   /** The attacker's row from an estimated gradient of one row at the zero model: a weight column over its bias. */
