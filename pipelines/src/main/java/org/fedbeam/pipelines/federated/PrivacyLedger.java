@@ -49,7 +49,11 @@ final class PrivacyLedger {
     }
     ArrayNode rdp = ledger.putArray("rdp");
     for (double v : total.rdp()) {
-      rdp.add(v);
+      if (Double.isFinite(v)) {
+        rdp.add(v);
+      } else {
+        rdp.add("Infinity");
+      }
     }
     ledger.put("delta", policy.delta());
     ledger.put("epsilon", epsilon);
@@ -116,10 +120,13 @@ final class PrivacyLedger {
     double[] values = new double[rdp.size()];
     for (int i = 0; i < values.length; i++) {
       JsonNode v = rdp.get(i);
-      if (!v.isNumber() || !(v.asDouble() >= 0)) {
+      // an order at which the spend is unbounded is written "Infinity" (JSON has no infinite number)
+      double value = v.isTextual() && v.asText().equals("Infinity") ? Double.POSITIVE_INFINITY
+          : v.isNumber() ? v.asDouble() : Double.NaN;
+      if (!(value >= 0)) {
         throw new IllegalStateException("the privacy ledger " + uri + " has a bad RDP value at " + i + ": " + v);
       }
-      values[i] = v.asDouble();
+      values[i] = value;
     }
     return RdpAccountant.fromRdp(values);
   }
