@@ -113,6 +113,10 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       JsonNode t = n.path("train");
       config = new TrainConfig(t.path("epochs").asInt(1), t.path("batch_size").asInt(64),
           t.path("learning_rate").asDouble(0.05), t.path("momentum").asDouble(0.9), t.path("weight_decay").asDouble(0));
+      if (t.has("dp")) { // DP-SGD: {"clip": C, "noise_multiplier": sigma}; a silo may require it
+        config = config.withPrivacy(new org.fedbeam.model.DpSgd(t.path("dp").path("clip").asDouble(Double.NaN),
+            t.path("dp").path("noise_multiplier").asDouble(Double.NaN)));
+      }
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(where + ": model or train: " + e.getMessage(), e);
     }

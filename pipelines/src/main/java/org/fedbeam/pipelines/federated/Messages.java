@@ -51,7 +51,12 @@ public final class Messages {
     }
   }
 
-  /** The orchestrator's request to one silo for one round. */
+  /**
+   * The orchestrator's request to one silo for one round. {@code train.dp}
+   * ({@code {"clip": C, "noise_multiplier": sigma}}, optional) asks for DP-SGD. {@code seed} is
+   * kept for compatibility and signed, but a silo agent does not train with it: it draws its
+   * randomness from its own secret ({@link org.fedbeam.model.Seeds#fromSecret}).
+   */
   public record RoundRequest(String jobId, int round, int attempt, String nonce, String silo, PipelineRef pipeline,
       ModelSpec spec, String modelSha256, TrainConfig config, long seed, long deadlineMillis) {
     public ObjectNode toJson() {
@@ -68,6 +73,10 @@ public final class Messages {
       train.put("learning_rate", config.learningRate());
       train.put("momentum", config.momentum());
       train.put("weight_decay", config.weightDecay());
+      if (config.privacy() != null) {
+        train.putObject("dp").put("clip", config.privacy().clip())
+            .put("noise_multiplier", config.privacy().noiseMultiplier());
+      }
       n.put("seed", seed);
       n.put("deadline_ms", deadlineMillis);
       return n;
@@ -96,6 +105,11 @@ public final class Messages {
         config = new TrainConfig(integer(train, "epochs", "request train"), integer(train, "batch_size", "request train"),
             number(train, "learning_rate", "request train"), number(train, "momentum", "request train"),
             number(train, "weight_decay", "request train"));
+        if (train.has("dp")) {
+          JsonNode dp = object(train, "dp", "request train");
+          config = config.withPrivacy(new org.fedbeam.model.DpSgd(number(dp, "clip", "request train dp"),
+              number(dp, "noise_multiplier", "request train dp")));
+        }
       } catch (IllegalArgumentException e) {
         throw new Rejected("malformed message", "request model or training settings: " + e.getMessage());
       }

@@ -51,6 +51,10 @@ public final class SiloAgent implements AutoCloseable {
   private final PrintStream out;
   private volatile boolean stopping;
   private final java.util.Set<String> reportedGone = new java.util.HashSet<>();
+  /** The silo's own secret: the seed of every training is drawn from it, not taken from the request. */
+  private final byte[] secret;
+  private final PrivacyLedger ledger;
+  private final DailyQuota quota;
 
   private SiloAgent(SiloPolicy policy, AgentOptions options, PrintStream out) throws Exception {
     if (options.getWarmUpRuns() < 0) {
@@ -58,6 +62,9 @@ public final class SiloAgent implements AutoCloseable {
     }
     this.policy = policy;
     this.identity = Keys.load(policy.keyDir());
+    this.secret = Keys.siloSecret(policy.keyDir());
+    this.ledger = new PrivacyLedger(policy.state());
+    this.quota = new DailyQuota(policy.state(), java.time.Clock.systemUTC());
     this.exchange = new Exchange(policy.exchange());
     this.audit = new Audit(Artifacts.resolve(policy.state(), "audit.jsonl"));
     this.options = options;
@@ -300,6 +307,24 @@ public final class SiloAgent implements AutoCloseable {
       JobState state = JobState.read(policy.state(), slot.jobId());
       checkReplay(request, state, place(slot));
       Parameters global = verifiedGlobalModel(request, slot);
+      ObjectNode trained = state.trained().get(request.modelSha256());
+      double epsilon;
+      if (trained == null) {
+        epsilon = admit(request, state, place(slot));
+      } else {
+        // this global model was trained in this job before: only a retry of that very training is answered
+        checkSameTraining(request, trained);
+        if (trained.has("update_sha256")) {
+          resend(request, slot, trained, event);
+          return;
+        }
+        if (trained.has("refused")) {
+          throw new Rejected(RefusalReason.GUARD, "the egress guard stopped this global model's training at "
+              + trained.path("place").asText() + "; it is not trained again");
+        }
+        // charged, then cut short by a crash: trained again with the same seed (the same answer), not charged again
+        epsilon = trained.path("epsilon_spent").asDouble(Double.NaN);
+      }
       state.started(request.nonce(), place(slot), request.round());
       state.write(policy.state(), slot.jobId());
       event.put("decision", "accepted");
@@ -307,7 +332,20 @@ public final class SiloAgent implements AutoCloseable {
       out.printf("%s: round %d attempt %d of job %s accepted, training%n", policy.silo(), slot.round(), slot.attempt(),
           slot.jobId());
       out.flush();
-      Staged staged = runPipeline(request, slot, global);
+      Staged staged;
+      try {
+        staged = runPipeline(request, slot, global, epsilon);
+      } catch (Rejected e) {
+        if (e.code() == RefusalReason.GUARD) {
+          recordOutcome(slot.jobId(), request.modelSha256(), o -> o.put("refused", e.getMessage()));
+        }
+        throw e;
+      }
+      recordOutcome(slot.jobId(), request.modelSha256(), o -> {
+        o.put("update_sha256", staged.sha256);
+        o.put("staging", staged.staging);
+        o.set("metadata", staged.metadata.deepCopy());
+      });
       // recorded before anything leaves, so a crash while publishing still leaves a line for it
       ObjectNode publishing = event.deepCopy();
       publishing.put("decision", "publishing update");
@@ -330,49 +368,127 @@ public final class SiloAgent implements AutoCloseable {
     }
   }
 
+  /**
+   * Refuses a request outside the policy, each with its fixed {@link RefusalReason} (the detail
+   * goes to the audit log only): its place, its silo, retries, every hyperparameter and the model's
+   * size ({@link TrainingBounds}), its DP settings ({@link PrivacyPolicy}), the deadline, the round
+   * limit and the approved pipeline and model kind.
+   */
   private void checkRequest(Messages.RoundRequest r, Exchange.Slot slot) throws Rejected {
     if (!r.jobId().equals(slot.jobId()) || r.round() != slot.round() || r.attempt() != slot.attempt()) {
-      throw new Rejected("the request does not match its place in the exchange",
-          "body says job " + r.jobId() + " round " + r.round() + " attempt " + r.attempt());
+      throw new Rejected(RefusalReason.INVALID_REQUEST, "the request does not match its place in the exchange: body says"
+          + " job " + r.jobId() + " round " + r.round() + " attempt " + r.attempt());
     }
     if (!r.silo().equals(policy.silo())) {
-      throw new Rejected("the request is addressed to another silo", "addressed to " + r.silo());
-    }
-    if (r.attempt() > policy.maxAttemptsPerRound()) {
-      throw new Rejected("the request is a retry beyond what the policy allows",
-          "attempt " + r.attempt() + " > max_attempts_per_round " + policy.maxAttemptsPerRound());
-    }
-    if (r.config().epochs() > policy.maxEpochs() || r.config().batchSize() < policy.minBatchSize()) {
-      throw new Rejected("the training settings are outside the policy",
-          r.config().epochs() + " epochs (max " + policy.maxEpochs() + "), batch " + r.config().batchSize() + " (min "
-              + policy.minBatchSize() + ")");
-    }
-    if (r.deadlineMillis() - System.currentTimeMillis() > policy.maxDeadlineSeconds() * 1000) {
-      throw new Rejected("the request's deadline is further ahead than the policy allows",
-          "deadline " + java.time.Instant.ofEpochMilli(r.deadlineMillis()));
-    }
-    if (r.round() > policy.maxRoundsPerJob()) {
-      throw new Rejected("the job asks for more rounds than the policy allows",
-          "round " + r.round() + " > max_rounds_per_job " + policy.maxRoundsPerJob());
+      throw new Rejected(RefusalReason.INVALID_REQUEST, "the request is addressed to another silo: " + r.silo());
     }
     if (!policy.approvedPipelines().contains(r.pipeline())) {
-      throw new Rejected("the pipeline is not approved by this silo's policy",
-          r.pipeline().name() + " " + r.pipeline().version() + " " + r.pipeline().sha256());
+      throw new Rejected(RefusalReason.NOT_APPROVED, "the pipeline is not approved by this silo's policy: "
+          + r.pipeline().name() + " " + r.pipeline().version() + " " + r.pipeline().sha256());
     }
     if (!r.pipeline().equals(SiloPipeline.REF)) {
-      throw new Rejected("the approved pipeline is not the one this silo runs",
-          "this silo runs " + SiloPipeline.REF);
+      throw new Rejected(RefusalReason.NOT_APPROVED, "the approved pipeline is not the one this silo runs: "
+          + SiloPipeline.REF);
     }
     if (!policy.approvedModels().contains(r.spec().kind())) {
-      throw new Rejected("the model kind is not approved by this silo's policy", r.spec().describe());
-    }
-    if (r.spec().parameterCount() > policy.maxParameters()) {
-      throw new Rejected("the model is larger than this silo's policy allows",
-          r.spec().parameterCount() + " parameters > " + policy.maxParameters());
+      throw new Rejected(RefusalReason.NOT_APPROVED, "the model kind is not approved by this silo's policy: "
+          + r.spec().describe());
     }
     if (System.currentTimeMillis() > r.deadlineMillis()) {
-      throw new Rejected("the request's deadline has passed", "deadline " + java.time.Instant.ofEpochMilli(r.deadlineMillis()));
+      throw new Rejected(RefusalReason.EXPIRED, "deadline "
+          + java.time.Instant.ofEpochMilli(r.deadlineMillis()));
     }
+    if (r.attempt() > policy.maxAttemptsPerRound()) {
+      throw new Rejected(RefusalReason.OUTSIDE_POLICY, "the request is a retry beyond what the policy allows: attempt "
+          + r.attempt() + " > max_attempts_per_round " + policy.maxAttemptsPerRound());
+    }
+    if (r.deadlineMillis() - System.currentTimeMillis() > policy.maxDeadlineSeconds() * 1000) {
+      throw new Rejected(RefusalReason.OUTSIDE_POLICY, "the request's deadline is further ahead than the policy allows: "
+          + java.time.Instant.ofEpochMilli(r.deadlineMillis()));
+    }
+    if (r.round() > policy.maxRoundsPerJob()) {
+      throw new Rejected(RefusalReason.OUTSIDE_POLICY, "the job asks for more rounds than the policy allows: round "
+          + r.round() + " > max_rounds_per_job " + policy.maxRoundsPerJob());
+    }
+    if (r.spec().parameterCount() > policy.maxParameters()) {
+      throw new Rejected(RefusalReason.OUTSIDE_POLICY, "the model is larger than this silo's policy allows: "
+          + r.spec().parameterCount() + " parameters > " + policy.maxParameters());
+    }
+    policy.training().check(r.spec(), r.config());
+    policy.privacy().check(r.config().privacy());
+  }
+
+  /**
+   * Admits the first training of a global model in a job: within the per-job and per-day quotas,
+   * and, under DP, within the lifetime privacy budget, charged to the ledger now, before training
+   * (a crash after this costs budget, it never gives a free training). Records the training in
+   * {@code state} (written by the caller). Returns the lifetime epsilon after it (NaN without DP).
+   */
+  private double admit(Messages.RoundRequest r, JobState state, String place) throws Rejected {
+    if (state.trained().size() >= policy.training().maxRequestsPerJob()) {
+      throw new Rejected(RefusalReason.QUOTA, "the silo trained " + state.trained().size() + " times in job "
+          + r.jobId() + ", max_requests_per_job " + policy.training().maxRequestsPerJob());
+    }
+    quota.check(policy.training().maxRequestsPerDay());
+    double epsilon = Double.NaN;
+    if (r.config().privacy() != null) {
+      int rows = org.fedbeam.transforms.SiloData.load(policy.data(), "silo " + policy.silo()).size();
+      epsilon = ledger.charge(policy.privacy(), r.config(), rows, place);
+    } else {
+      ledger.countNonPrivate(place);
+    }
+    quota.count();
+    ObjectNode entry = Signed.JSON.createObjectNode();
+    entry.put("place", place);
+    entry.put("round", r.round());
+    entry.put("settings", settings(r));
+    if (!Double.isNaN(epsilon)) {
+      entry.put("epsilon_spent", epsilon);
+    }
+    state.trained().put(r.modelSha256(), entry);
+    return epsilon;
+  }
+
+  /** What a training of one global model is: its round, the model and every training setting. */
+  private static String settings(Messages.RoundRequest r) {
+    ObjectNode n = r.toJson();
+    return "round " + r.round() + " model " + n.get("model") + " train " + n.get("train");
+  }
+
+  /** Refuses ({@link RefusalReason#REPLAY}) anything but a retry of the training already done on this global model. */
+  private static void checkSameTraining(Messages.RoundRequest r, JsonNode trained) throws Rejected {
+    if (!settings(r).equals(trained.path("settings").asText())) {
+      throw new Rejected(RefusalReason.REPLAY, "global model " + r.modelSha256() + " was trained in this job at "
+          + trained.path("place").asText() + " (" + trained.path("settings").asText() + "); it is not trained again"
+          + " for " + settings(r));
+    }
+  }
+
+  /** Answers a retry with the update already computed for its global model, re-signed for this request: no training. */
+  private void resend(Messages.RoundRequest r, Exchange.Slot slot, JsonNode trained, ObjectNode event) {
+    String staging = trained.path("staging").asText();
+    byte[] weights = Artifacts.read(Artifacts.resolve(staging, SiloPipeline.UPDATE_FILE), "the update trained before");
+    String sha = Messages.sha256Hex(weights);
+    if (!sha.equals(trained.path("update_sha256").asText())) {
+      throw new IllegalStateException("the update trained at " + trained.path("place").asText() + " in " + staging
+          + " has changed since (sha256 " + sha + ")");
+    }
+    Staged staged = new Staged(weights, sha, (ObjectNode) trained.get("metadata").deepCopy(), staging);
+    event.put("decision", "update re-sent");
+    event.put("trained_at", trained.path("place").asText());
+    event.put("update_sha256", sha);
+    publishUpdate(r, slot, staged);
+    audit.record(event);
+    out.printf("%s: round %d attempt %d of job %s: the update trained at %s re-sent, not trained again%n",
+        policy.silo(), slot.round(), slot.attempt(), slot.jobId(), trained.path("place").asText());
+    out.flush();
+  }
+
+  /** Adds the outcome of a training (its update, or the guard's refusal) to the job state's record of it. */
+  private void recordOutcome(String jobId, String modelSha, java.util.function.Consumer<ObjectNode> outcome) {
+    JobState state = JobState.read(policy.state(), jobId);
+    outcome.accept(state.trained().get(modelSha));
+    state.write(policy.state(), jobId);
   }
 
   /** Where a request sits, as the job state records it: independent of how the exchange's URI is spelled. */
@@ -383,11 +499,11 @@ public final class SiloAgent implements AutoCloseable {
   private static void checkReplay(Messages.RoundRequest r, JobState state, String place) throws Rejected {
     String seenAt = state.nonces().get(r.nonce());
     if (seenAt != null && !seenAt.equals(place)) {
-      throw new Rejected("replayed request: its nonce was used before", "first seen at " + seenAt);
+      throw new Rejected(RefusalReason.REPLAY, "replayed request: its nonce was used before, first seen at " + seenAt);
     }
     if (r.round() < state.lastRound()) {
-      throw new Rejected("replayed request: a later round was already answered",
-          "round " + r.round() + " < " + state.lastRound());
+      throw new Rejected(RefusalReason.REPLAY, "replayed request: a later round was already answered: round "
+          + r.round() + " < " + state.lastRound());
     }
   }
 
@@ -409,9 +525,15 @@ public final class SiloAgent implements AutoCloseable {
     return global;
   }
 
-  private record Staged(byte[] weights, String sha256, ObjectNode metadata) {}
+  private record Staged(byte[] weights, String sha256, ObjectNode metadata, String staging) {}
 
-  private Staged runPipeline(Messages.RoundRequest r, Exchange.Slot slot, Parameters global) throws Rejected {
+  /**
+   * Trains on the silo's shard with the silo's own seed, {@code Seeds.fromSecret(secret, job,
+   * round)}: the request's seed is not used, so the orchestrator can neither choose nor predict how
+   * the rows are shuffled, sampled or noised. {@code epsilon} is reported as {@code epsilon_spent}.
+   */
+  private Staged runPipeline(Messages.RoundRequest r, Exchange.Slot slot, Parameters global, double epsilon)
+      throws Rejected {
     String staging = Artifacts.resolve(Artifacts.resolve(Artifacts.resolve(policy.state(), "jobs"), slot.jobId()),
         String.format("r%04d-a%d", slot.round(), slot.attempt()));
     for (String name : SiloPipeline.STAGED_FILES) {
@@ -419,7 +541,8 @@ public final class SiloAgent implements AutoCloseable {
     }
     String globalCopy = Artifacts.resolve(staging, "global.fbm");
     Artifacts.writeAtomically(globalCopy, ModelFormat.encode(global));
-    new SiloPipeline.SiloRound(r.round(), r.seed(), globalCopy, staging, r.spec(), r.config()).write(plan.roundUri());
+    new SiloPipeline.SiloRound(r.round(), org.fedbeam.model.Seeds.fromSecret(secret, r.jobId(), r.round()), globalCopy,
+        staging, r.spec(), r.config(), epsilon).write(plan.roundUri());
     try {
       rounds.run(r.round(), () -> {
         Pipeline p = Pipeline.create(options);
@@ -427,25 +550,25 @@ public final class SiloAgent implements AutoCloseable {
         return p;
       });
     } catch (RuntimeException e) {
-      throw new Rejected("the silo pipeline failed", org.fedbeam.pipelines.FedBeam.messages(e));
+      throw new Rejected(RefusalReason.SILO_ERROR, "the silo pipeline failed: " + org.fedbeam.pipelines.FedBeam.messages(e));
     }
     String refusal = Artifacts.resolve(staging, SiloPipeline.REFUSAL_FILE);
     if (Artifacts.exists(refusal)) {
-      throw new Rejected("the egress guard stopped the update: "
+      throw new Rejected(RefusalReason.GUARD, "the egress guard stopped the update: "
           + new String(Artifacts.read(refusal, "guard refusal"), StandardCharsets.UTF_8));
     }
     String metadataUri = Artifacts.resolve(staging, SiloPipeline.METADATA_FILE);
     if (!Artifacts.exists(metadataUri)) {
-      throw new Rejected("the silo pipeline produced no update", "nothing staged in " + staging);
+      throw new Rejected(RefusalReason.SILO_ERROR, "the silo pipeline produced no update: nothing staged in " + staging);
     }
     byte[] weights = Artifacts.read(Artifacts.resolve(staging, SiloPipeline.UPDATE_FILE), "staged update");
     JsonNode metadata;
     try {
       metadata = Signed.JSON.readTree(Artifacts.read(metadataUri, "staged metadata"));
     } catch (java.io.IOException e) {
-      throw new Rejected("the silo pipeline produced no update", "staged metadata unreadable");
+      throw new Rejected(RefusalReason.SILO_ERROR, "the silo pipeline produced no update: staged metadata unreadable");
     }
-    return new Staged(weights, Messages.sha256Hex(weights), (ObjectNode) metadata);
+    return new Staged(weights, Messages.sha256Hex(weights), (ObjectNode) metadata, staging);
   }
 
   private void publishUpdate(Messages.RoundRequest r, Exchange.Slot slot, Staged staged) {
@@ -515,8 +638,14 @@ public final class SiloAgent implements AutoCloseable {
     session.close();
   }
 
-  /** What the agent remembers of a job: the nonces it took up (and where), and the latest round. */
-  record JobState(java.util.Map<String, String> nonces, java.util.Set<String> answered, int[] last) {
+  /**
+   * What the agent remembers of a job: the nonces it took up (and where), the latest round, and
+   * each global model it trained (by SHA-256: where, the round and settings, the lifetime epsilon
+   * after it, then its update or the guard's refusal), so it trains each global model at most once
+   * per job.
+   */
+  record JobState(java.util.Map<String, String> nonces, java.util.Set<String> answered, int[] last,
+      java.util.Map<String, ObjectNode> trained) {
     int lastRound() {
       return last[0];
     }
@@ -530,14 +659,21 @@ public final class SiloAgent implements AutoCloseable {
       String uri = uri(stateDir, jobId);
       java.util.Map<String, String> nonces = new java.util.TreeMap<>();
       java.util.Set<String> answered = new java.util.TreeSet<>();
+      java.util.Map<String, ObjectNode> trained = new java.util.TreeMap<>();
       int last = 0;
       if (Artifacts.exists(uri)) {
         JsonNode n = RoundRecords.readJson(uri, "job state");
         last = n.path("last_round").asInt();
         n.path("nonces").fields().forEachRemaining(f -> nonces.put(f.getKey(), f.getValue().asText()));
         n.path("answered").forEach(a -> answered.add(a.asText()));
+        n.path("trained").fields().forEachRemaining(f -> {
+          if (!f.getValue().isObject()) {
+            throw new IllegalStateException("job state " + uri + ": trained " + f.getKey() + " is not an object");
+          }
+          trained.put(f.getKey(), (ObjectNode) f.getValue());
+        });
       }
-      return new JobState(nonces, answered, new int[] {last});
+      return new JobState(nonces, answered, new int[] {last}, trained);
     }
 
     void write(String stateDir, String jobId) {
@@ -547,6 +683,8 @@ public final class SiloAgent implements AutoCloseable {
       nonces.forEach(ns::put);
       ArrayNode done = n.putArray("answered");
       answered.forEach(done::add);
+      ObjectNode models = n.putObject("trained");
+      trained.forEach(models::set);
       RoundRecords.write(uri(stateDir, jobId), n);
     }
 

@@ -82,11 +82,20 @@ public final class SiloPipeline {
    * One round's inputs, all silo-private, read by the pipeline at run time: so the pipeline is the
    * same every round, and a runner may translate it once.
    *
+   * @param seed the silo's own seed for the round (from its secret, not the request's)
    * @param globalModelUri the verified copy of the global model
    * @param stagingDir where the guarded update or the refusal is written
+   * @param config the training settings, with DP-SGD ({@link TrainConfig#privacy()}) or without
+   * @param epsilonSpent the silo's lifetime epsilon after this round, reported as
+   *     {@code epsilon_spent}; NaN when the round does not train with DP
    */
   public record SiloRound(int round, long seed, String globalModelUri, String stagingDir, ModelSpec spec,
-      TrainConfig config) implements Serializable {
+      TrainConfig config, double epsilonSpent) implements Serializable {
+    /** A round without DP accounting. */
+    public SiloRound(int round, long seed, String globalModelUri, String stagingDir, ModelSpec spec, TrainConfig config) {
+      this(round, seed, globalModelUri, stagingDir, spec, config, Double.NaN);
+    }
+
     void write(String uri) {
       ObjectNode n = Signed.JSON.createObjectNode();
       n.put("round", round);
@@ -100,6 +109,13 @@ public final class SiloPipeline {
       n.put("learning_rate", config.learningRate());
       n.put("momentum", config.momentum());
       n.put("weight_decay", config.weightDecay());
+      if (config.privacy() != null) {
+        n.put("dp_clip", config.privacy().clip());
+        n.put("dp_noise_multiplier", config.privacy().noiseMultiplier());
+      }
+      if (!Double.isNaN(epsilonSpent)) {
+        n.put("epsilon_spent", epsilonSpent);
+      }
       try {
         Artifacts.writeAtomically(uri, Signed.JSON.writeValueAsBytes(n));
       } catch (IOException e) {
@@ -112,10 +128,13 @@ public final class SiloPipeline {
         com.fasterxml.jackson.databind.JsonNode n = Signed.JSON.readTree(Artifacts.read(uri, "silo round descriptor"));
         List<Integer> layers = new java.util.ArrayList<>();
         n.get("layers").forEach(l -> layers.add(l.asInt()));
+        org.fedbeam.model.DpSgd dp = n.has("dp_clip")
+            ? new org.fedbeam.model.DpSgd(n.get("dp_clip").asDouble(), n.get("dp_noise_multiplier").asDouble()) : null;
         return new SiloRound(n.get("round").asInt(), n.get("seed").asLong(), n.get("global_model").asText(),
             n.get("staging").asText(), new ModelSpec(org.fedbeam.model.ModelKind.valueOf(n.get("kind").asText()), layers),
             new TrainConfig(n.get("epochs").asInt(), n.get("batch_size").asInt(), n.get("learning_rate").asDouble(),
-                n.get("momentum").asDouble(), n.get("weight_decay").asDouble()));
+                n.get("momentum").asDouble(), n.get("weight_decay").asDouble(), dp),
+            n.has("epsilon_spent") ? n.get("epsilon_spent").asDouble() : Double.NaN);
       } catch (IOException | RuntimeException e) {
         throw new IllegalStateException("cannot read the silo round descriptor " + uri + ": " + e.getMessage(), e);
       }
@@ -155,7 +174,7 @@ public final class SiloPipeline {
         .apply("ReadLocalData", ParDo.of(new ReadLocalDataFn(plan)))
         .apply("TrainLocally", TrainLocally.from(global));
     PCollection<GuardEgress.Candidate> candidates = trained.get(TrainLocally.UPDATES)
-        .apply("ToCandidate", ParDo.of(new ToCandidateFn(plan.limits())))
+        .apply("ToCandidate", ParDo.of(new ToCandidateFn(plan.limits(), plan.roundUri())))
         .setCoder(GuardEgress.CandidateCoder.of());
     if (beforeGuard != null) {
       candidates = candidates.apply("BeforeGuard", beforeGuard).setCoder(GuardEgress.CandidateCoder.of());
@@ -180,7 +199,10 @@ public final class SiloPipeline {
     }
   }
 
-  /** Checks the silo's shard is there and readable, and makes the round's training task. */
+  /**
+   * Checks the silo's shard is there and readable, and makes the round's training task: with the
+   * silo's own seed and the round's settings, DP-SGD included, from the round descriptor.
+   */
   static final class ReadLocalDataFn extends DoFn<String, SiloTask> {
     private final Plan plan;
 
@@ -196,12 +218,17 @@ public final class SiloPipeline {
     }
   }
 
-  /** The update as a candidate for egress, with the allowed system metadata as JSON. */
+  /**
+   * The update as a candidate for egress, with the allowed system metadata as JSON; under DP,
+   * {@code epsilon_spent} is the silo's lifetime epsilon after the round, from the round descriptor.
+   */
   static final class ToCandidateFn extends DoFn<SiloUpdate, GuardEgress.Candidate> {
     private final GuardEgress.Limits limits;
+    private final String roundUri;
 
-    ToCandidateFn(GuardEgress.Limits limits) {
+    ToCandidateFn(GuardEgress.Limits limits, String roundUri) {
       this.limits = limits;
+      this.roundUri = roundUri;
     }
 
     @ProcessElement
@@ -213,6 +240,10 @@ public final class SiloPipeline {
       }
       if (limits.allowedMetadata().contains("train_ms")) {
         m.put("train_ms", u.metadata().trainMillis());
+      }
+      double epsilon = SiloRound.read(roundUri).epsilonSpent();
+      if (limits.allowedMetadata().contains("epsilon_spent") && !Double.isNaN(epsilon)) {
+        m.put("epsilon_spent", epsilon);
       }
       out.output(new GuardEgress.Candidate(u.siloId(), u.round(), u.weights(), m.toString()));
     }

@@ -30,24 +30,44 @@ import org.fedbeam.model.ModelKind;
  *   "max_parameters": 5000000,
  *   "min_samples": 100,
  *   "max_rounds_per_job": 100,
- *   "allowed_metadata": ["samples", "train_loss", "train_ms"],
+ *   "allowed_metadata": ["samples", "train_loss", "train_ms", "epsilon_spent"],
  *   "max_update_norm": 100.0,
  *   "poll_ms": 200,
  *   "max_attempts_per_round": 3,               optional, these are the defaults
- *   "max_epochs": 20,
- *   "min_batch_size": 8,
- *   "max_deadline_s": 3600                     how far ahead a request's deadline may be
+ *   "max_deadline_s": 3600,                    how far ahead a request's deadline may be
+ *   "min_batch_size": 16,                      optional bounds on every hyperparameter a request
+ *   "max_batch_size": 1024,                    sets, and quotas ({@link TrainingBounds}); these
+ *   "max_learning_rate": 0.1,                  defaults admit the demo's job (MLP 784-128-10,
+ *   "max_momentum": 0.9,                       batch 64, learning rate 0.05, momentum 0.9,
+ *   "max_weight_decay": 0.01,                  1 epoch)
+ *   "max_epochs": 5,
+ *   "max_hidden_layers": 2,
+ *   "max_hidden_width": 256,
+ *   "max_requests_per_job": 100,               trainings per job (a retry's cached answer is free)
+ *   "max_requests_per_day": 500,               trainings per UTC day, over all jobs
+ *   "differential_privacy": {                  optional ({@link PrivacyPolicy}); without it, these
+ *     "required": true,                        defaults: DP-SGD required, a lifetime budget of
+ *     "max_epsilon": 8.0,                      (8, 1e-5) over all jobs and submitters; opt out
+ *     "delta": 1e-5,                           with {"required": false}
+ *     "max_clip": 10.0,
+ *     "min_noise_multiplier": 1.0
+ *   }
  * }
  * </pre>
+ *
+ * <p>The silo trains with its own randomness ({@link org.fedbeam.model.Seeds#fromSecret} of the
+ * secret in its key folder, the job and the round), trains each global model at most once per
+ * job, and charges every DP training to its lifetime privacy ledger before it runs
+ * ({@link PrivacyLedger}).
  */
 public record SiloPolicy(String silo, String data, String exchange, String state, Path keyDir,
     Map<String, PublicKey> trustedSubmitters, Map<String, String> submitterNames,
     List<Messages.PipelineRef> approvedPipelines, Set<ModelKind> approvedModels, long maxParameters, long minSamples,
     int maxRoundsPerJob, Set<String> allowedMetadata, double maxUpdateNorm, long pollMillis, int maxAttemptsPerRound,
-    int maxEpochs, int minBatchSize, long maxDeadlineSeconds) {
+    long maxDeadlineSeconds, TrainingBounds training, PrivacyPolicy privacy) {
 
   /** The SM fields an update may carry at most. */
-  public static final Set<String> KNOWN_METADATA = Set.of("samples", "train_loss", "train_ms");
+  public static final Set<String> KNOWN_METADATA = Set.of("samples", "train_loss", "train_ms", "epsilon_spent");
 
   /** Reads and validates a policy file; errors name the file and the field. */
   public static SiloPolicy read(Path file) {
@@ -108,8 +128,7 @@ public record SiloPolicy(String silo, String data, String exchange, String state
         ConfigFields.positiveLong(n, "min_samples", where), (int) ConfigFields.positiveLong(n, "max_rounds_per_job", where), Set.copyOf(metadata),
         maxNorm, n.has("poll_ms") ? ConfigFields.positiveLong(n, "poll_ms", where) : 200,
         n.has("max_attempts_per_round") ? (int) ConfigFields.positiveLong(n, "max_attempts_per_round", where) : 3,
-        n.has("max_epochs") ? (int) ConfigFields.positiveLong(n, "max_epochs", where) : 20,
-        n.has("min_batch_size") ? (int) ConfigFields.positiveLong(n, "min_batch_size", where) : 8,
-        n.has("max_deadline_s") ? ConfigFields.positiveLong(n, "max_deadline_s", where) : 3600);
+        n.has("max_deadline_s") ? ConfigFields.positiveLong(n, "max_deadline_s", where) : 3600,
+        TrainingBounds.parse(n, where), PrivacyPolicy.parse(n, where));
   }
 }

@@ -127,7 +127,8 @@ class SiloAgentTest {
     world.publish("alpha", JOB, 1, 1, world.submitter, global);
     SiloAgent agent = world.agent("alpha");
     agent.answerPending();
-    world.publish("alpha", JOB, 2, 1, world.submitter, global);
+    world.publish("alpha", JOB, 2, 1, world.submitter, World.encode(new org.fedbeam.model.DenseNetwork(World.SPEC)
+        .initialize(6L))); // the next round's global model
     agent.answerPending();
     Exchange ex = new Exchange(world.exchanges.get("alpha"));
     // the attacker copies round 1's signed request into a new slot of round 1
@@ -141,8 +142,8 @@ class SiloAgentTest {
 
     assertThat(world.answer("alpha", JOB, 2, 1).type(), equalTo(Messages.UPDATE));
     // the copy's body says attempt 1 while it sits in attempt 2's place
-    assertRefused(1, 2, "does not match its place");
-    assertRefused(1, 3, "replayed request: a later round was already answered");
+    assertRefused(1, 2, RefusalReason.INVALID_REQUEST, "does not match its place");
+    assertRefused(1, 3, RefusalReason.REPLAY, "replayed request: a later round was already answered");
   }
 
   @Test
@@ -157,7 +158,7 @@ class SiloAgentTest {
 
     agent.answerPending();
 
-    assertRefused(1, 2, "replayed request: its nonce was used before");
+    assertRefused(1, 2, RefusalReason.REPLAY, "replayed request: its nonce was used before");
   }
 
   @Test
@@ -174,8 +175,8 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "the pipeline is not approved");
-    assertRefused(2, 1, "the model kind is not approved");
+    assertRefused(1, 1, RefusalReason.NOT_APPROVED, "the pipeline is not approved");
+    assertRefused(2, 1, RefusalReason.NOT_APPROVED, "the model kind is not approved");
   }
 
   @Test
@@ -207,7 +208,7 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "fewer samples than the policy's minimum");
+    assertRefused(1, 1, RefusalReason.GUARD, "fewer samples than the policy");
     // the refusal says why without the count
     Messages.Refusal refusal = Messages.Refusal.fromJson(world.answer("alpha", JOB, 1, 1).body());
     assertThat(refusal.reason(), not(containsString("120")));
@@ -227,9 +228,9 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 4, "a retry beyond what the policy allows");
-    assertRefused(2, 1, "the training settings are outside the policy");
-    assertRefused(3, 1, "deadline is further ahead than the policy allows");
+    assertRefused(1, 4, RefusalReason.OUTSIDE_POLICY, "a retry beyond what the policy allows");
+    assertRefused(2, 1, RefusalReason.OUTSIDE_POLICY, "the training settings are outside the policy: batch_size 1 < min_batch_size 8");
+    assertRefused(3, 1, RefusalReason.OUTSIDE_POLICY, "deadline is further ahead than the policy allows");
   }
 
   @Test
@@ -261,7 +262,7 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "the request's deadline has passed"); // and no weights next to the refusal
+    assertRefused(1, 1, RefusalReason.EXPIRED, "deadline 20"); // and no weights next to the refusal
   }
 
   @Test
@@ -271,7 +272,27 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "addressed to another silo");
+    assertRefused(1, 1, RefusalReason.INVALID_REQUEST, "addressed to another silo");
+  }
+
+  /** Refused with the fixed reason {@code code}; {@code detail} is in the audit log only. */
+  private void assertRefused(int round, int attempt, RefusalReason code, String detail) throws Exception {
+    assertRefused(world, "alpha", JOB, round, attempt, code, detail);
+  }
+
+  /** As {@link #assertRefused(int, int, RefusalReason, String)}, for any world, silo and job. */
+  static void assertRefused(World world, String silo, String job, int round, int attempt, RefusalReason code,
+      String detail) throws Exception {
+    Signed.Opened answer = world.answer(silo, job, round, attempt);
+    assertThat(job + " round " + round + " attempt " + attempt, answer.type(), equalTo(Messages.REFUSAL));
+    Messages.Refusal refusal = Messages.Refusal.fromJson(answer.body());
+    assertThat(refusal.reason(), equalTo(code.text()));
+    assertThat(refusal.reason(), not(containsString(detail)));
+    assertThat(world.auditLines(silo), hasItem(allOf(containsString("\"job_id\":\"" + job + "\""),
+        containsString("\"round\":" + round + ",\"attempt\":" + attempt), containsString("\"decision\":\"refused\""),
+        containsString(detail))));
+    Exchange ex = new Exchange(world.exchanges.get(silo));
+    assertThat(Artifacts.exists(ex.updateWeights(new Exchange.Slot(job, round, attempt))), equalTo(false));
   }
 
   private void assertRefused(int round, int attempt, String reason) throws Exception {

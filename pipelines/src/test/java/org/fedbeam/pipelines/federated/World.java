@@ -48,7 +48,10 @@ final class World {
     }
   }
 
-  /** The default policy of a silo, to adjust before {@link #writePolicy}. */
+  /**
+   * The default policy of a silo, to adjust before {@link #writePolicy}: it opts out of DP
+   * ({@code "differential_privacy": {"required": false}}) and allows {@link Fixtures#CONFIG}'s batch of 8.
+   */
   ObjectNode policy(String silo) {
     Path siloDir = dir.resolve("private").resolve(silo);
     ObjectNode p = Signed.JSON.createObjectNode();
@@ -67,6 +70,9 @@ final class World {
     p.putArray("allowed_metadata").add("samples").add("train_loss").add("train_ms");
     p.put("max_update_norm", 1000.0);
     p.put("poll_ms", 50);
+    p.put("min_batch_size", 8); // Fixtures.CONFIG's batch: below the default minimum of 16
+    // the tests that train without DP say so, as a provider must: DP is required when the policy is silent
+    p.putObject("differential_privacy").put("required", false);
     return p;
   }
 
