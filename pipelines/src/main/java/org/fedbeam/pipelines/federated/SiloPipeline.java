@@ -233,15 +233,20 @@ public final class SiloPipeline {
 
     @ProcessElement
     public void process(@Element SiloUpdate u, OutputReceiver<GuardEgress.Candidate> out) {
+      SiloRound round = SiloRound.read(roundUri);
+      // under DP only what the accountant covers leaves: the noised weights. The mean training loss
+      // (computed on the sampled rows, without noise) and the training time (which follows the
+      // sampled batch sizes) are not covered, so they stay in the silo.
+      boolean privateRound = round.config().privacy() != null;
       ObjectNode m = Signed.JSON.createObjectNode();
       m.put("samples", u.metadata().sampleCount());
-      if (limits.allowedMetadata().contains("train_loss")) {
+      if (limits.allowedMetadata().contains("train_loss") && !privateRound) {
         m.put("train_loss", u.metadata().trainLoss());
       }
-      if (limits.allowedMetadata().contains("train_ms")) {
+      if (limits.allowedMetadata().contains("train_ms") && !privateRound) {
         m.put("train_ms", u.metadata().trainMillis());
       }
-      double epsilon = SiloRound.read(roundUri).epsilonSpent();
+      double epsilon = round.epsilonSpent();
       if (limits.allowedMetadata().contains("epsilon_spent") && !Double.isNaN(epsilon)) {
         m.put("epsilon_spent", epsilon);
       }
