@@ -288,7 +288,7 @@ public final class SiloAgent implements AutoCloseable {
         if (exchange.hasAnswer(slot)) {
           continue;
         }
-        if (JobState.read(policy.state(), slot.jobId()).answered().contains(place(slot))) {
+        if (answeredBefore(slot)) {
           // answered before, and the answer has gone from the exchange: not trained again on request
           if (reportedGone.add(place(slot))) {
             out.printf("%s: the answer to %s is no longer in the exchange; it is not trained again%n", policy.silo(),
@@ -310,6 +310,15 @@ public final class SiloAgent implements AutoCloseable {
     }
     aside.report(audit, event(null), out, policy.silo(), movedAside);
     return answered;
+  }
+
+  /** Whether the job's state records the slot as answered (an unreadable state: no, and answer() refuses). */
+  private boolean answeredBefore(Exchange.Slot slot) {
+    try {
+      return JobState.read(policy.state(), slot.jobId()).answered().contains(place(slot));
+    } catch (RuntimeException e) {
+      return false;
+    }
   }
 
   /**

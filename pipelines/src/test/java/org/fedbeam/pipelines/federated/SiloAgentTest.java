@@ -39,6 +39,7 @@ class SiloAgentTest {
 
   @AfterEach
   void tearDown() throws Exception {
+    world.assertEveryRefusalReasonIsFixed();
     world.close();
   }
 
@@ -97,13 +98,17 @@ class SiloAgentTest {
   }
 
   @Test
-  void aRequestSignedByAnUnknownKeyIsRefused() throws Exception {
+  void aRequestSignedByAnUnknownKeyGetsNoSignedAnswerAndIsMovedAside() throws Exception {
     Keys.Identity stranger = Keys.create(dir.resolve("stranger"));
     world.publish("alpha", JOB, 1, 1, stranger, global);
 
-    world.agent("alpha").answerPending();
+    SiloAgent agent = world.agent("alpha");
+    agent.answerPending();
 
-    assertRefused(1, 1, "signed by an unknown key");
+    assertMovedAside(1, 1);
+    assertThat(agent.movedAside(), equalTo(1L));
+    assertThat(world.auditLines("alpha"), hasItem(allOf(containsString("\"decision\":\"moved aside\""),
+        containsString("signed by an unknown key"))));
   }
 
   @Test
@@ -119,7 +124,8 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "signature does not verify");
+    assertMovedAside(1, 1);
+    assertThat(world.auditLines("alpha"), hasItem(containsString("signature does not verify")));
   }
 
   @Test
@@ -141,8 +147,8 @@ class SiloAgentTest {
 
     assertThat(world.answer("alpha", JOB, 2, 1).type(), equalTo(Messages.UPDATE));
     // the copy's body says attempt 1 while it sits in attempt 2's place
-    assertRefused(1, 2, "does not match its place");
-    assertRefused(1, 3, "replayed request: a later round was already answered");
+    assertRefused(1, 2, RefusalReason.INVALID_REQUEST, "does not match its place");
+    assertRefused(1, 3, RefusalReason.REPLAY, "replayed request: a later round was already answered");
   }
 
   @Test
@@ -157,7 +163,7 @@ class SiloAgentTest {
 
     agent.answerPending();
 
-    assertRefused(1, 2, "replayed request: its nonce was used before");
+    assertRefused(1, 2, RefusalReason.REPLAY, "replayed request: its nonce was used before");
   }
 
   @Test
@@ -174,12 +180,12 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "the pipeline is not approved");
-    assertRefused(2, 1, "the model kind is not approved");
+    assertRefused(1, 1, RefusalReason.NOT_APPROVED, "the pipeline is not approved");
+    assertRefused(2, 1, RefusalReason.NOT_APPROVED, "the model kind is not approved");
   }
 
   @Test
-  void truncatedOrGarbageFilesInTheExchangeAreRefusedAndTheNextRequestIsStillAnswered() throws Exception {
+  void truncatedOrGarbageFilesInTheExchangeAreMovedAsideAndTheNextRequestIsStillAnswered() throws Exception {
     Exchange ex = new Exchange(world.exchanges.get("alpha"));
     world.publish("alpha", JOB, 1, 1, world.submitter, global);
     byte[] whole = Artifacts.read(ex.request(new Exchange.Slot(JOB, 1, 1)), "request");
@@ -192,9 +198,9 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "malformed message");
-    assertRefused(1, 2, "malformed message");
-    assertRefused(1, 3, "the global model does not match the digest signed in the request");
+    assertMovedAside(1, 1);
+    assertMovedAside(1, 2);
+    assertRefused(1, 3, RefusalReason.GLOBAL_MODEL, "the global model does not match the digest signed in the request");
     assertThat(world.answer("alpha", JOB, 2, 1).type(), equalTo(Messages.UPDATE));
   }
 
@@ -207,10 +213,11 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "fewer samples than the policy's minimum");
-    // the refusal says why without the count
+    assertRefused(1, 1, RefusalReason.GUARD, "fewer samples than the policy's minimum");
+    // the refusal says why without the count, and without the guard's words
     Messages.Refusal refusal = Messages.Refusal.fromJson(world.answer("alpha", JOB, 1, 1).body());
     assertThat(refusal.reason(), not(containsString("120")));
+    assertThat(refusal.reason(), not(containsString("minimum")));
   }
 
   @Test
@@ -227,9 +234,9 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 4, "a retry beyond what the policy allows");
-    assertRefused(2, 1, "the training settings are outside the policy");
-    assertRefused(3, 1, "deadline is further ahead than the policy allows");
+    assertRefused(1, 4, RefusalReason.OUTSIDE_POLICY, "a retry beyond what the policy allows");
+    assertRefused(2, 1, RefusalReason.OUTSIDE_POLICY, "the training settings are outside the policy");
+    assertRefused(3, 1, RefusalReason.OUTSIDE_POLICY, "deadline is further ahead than the policy allows");
   }
 
   @Test
@@ -261,7 +268,7 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "the request's deadline has passed"); // and no weights next to the refusal
+    assertRefused(1, 1, RefusalReason.EXPIRED, "the request's deadline has passed"); // and no weights next to the refusal
   }
 
   @Test
@@ -271,19 +278,33 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "addressed to another silo");
+    assertRefused(1, 1, RefusalReason.INVALID_REQUEST, "addressed to another silo");
   }
 
-  private void assertRefused(int round, int attempt, String reason) throws Exception {
+  /** A signed refusal carrying exactly {@code code}'s text; {@code detail} only in the audit log. */
+  private void assertRefused(int round, int attempt, RefusalReason code, String detail) throws Exception {
     Signed.Opened answer = world.answer("alpha", JOB, round, attempt);
     assertThat("round " + round + " attempt " + attempt, answer.type(), equalTo(Messages.REFUSAL));
     Messages.Refusal refusal = Messages.Refusal.fromJson(answer.body());
-    assertThat(refusal.reason(), containsString(reason));
+    assertThat(refusal.reason(), equalTo(code.text()));
     List<String> audit = world.auditLines("alpha");
     assertThat(audit, hasItem(allOf(containsString("\"round\":" + round + ",\"attempt\":" + attempt),
-        containsString("\"decision\":\"refused\""), containsString(reason))));
+        containsString("\"decision\":\"refused\""), containsString("\"reason\":\"" + code.name() + "\""),
+        containsString(detail))));
     // nothing but the signed refusal in the answer's place: no weights
     Exchange ex = new Exchange(world.exchanges.get("alpha"));
     assertThat(Artifacts.exists(ex.updateWeights(new Exchange.Slot(JOB, round, attempt))), equalTo(false));
+  }
+
+  /** No answer at all, and the request moved out of requests/ into rejected/. */
+  private void assertMovedAside(int round, int attempt) throws Exception {
+    Exchange ex = new Exchange(world.exchanges.get("alpha"));
+    Exchange.Slot slot = new Exchange.Slot(JOB, round, attempt);
+    assertThat("answer to round " + round + " attempt " + attempt, Artifacts.exists(ex.answer(slot)), equalTo(false));
+    assertThat(Artifacts.exists(ex.request(slot)), equalTo(false));
+    try (var moved = java.nio.file.Files.list(Path.of(ex.rejected()))) {
+      assertThat(moved.map(p -> p.getFileName().toString()).toList(),
+          hasItem(org.hamcrest.Matchers.startsWith(String.format("requests_%s_r%04d-a%d.json.", JOB, round, attempt))));
+    }
   }
 }
