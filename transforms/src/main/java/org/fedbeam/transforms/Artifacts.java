@@ -162,12 +162,20 @@ public final class Artifacts {
     if (!abs.normalize().startsWith(root)) {
       throw new IllegalArgumentException(uri + " is not under " + rootUri);
     }
-    java.nio.file.Path current = root;
-    for (java.nio.file.Path name : root.relativize(abs)) {
+    // the segments as written (relativize would normalise "a/../b" away)
+    if (abs.equals(root)) {
+      return;
+    }
+    java.nio.file.Path below = abs.startsWith(root) ? abs.subpath(root.getNameCount(), abs.getNameCount()) : abs;
+    for (java.nio.file.Path name : below) {
       String segment = name.toString();
       if (segment.equals(".") || segment.equals("..")) {
         throw new IllegalArgumentException(uri + " has a '" + segment + "' segment, which is not allowed below " + rootUri);
       }
+    }
+    java.nio.file.Path current = root;
+    for (java.nio.file.Path name : root.relativize(abs.normalize())) {
+      String segment = name.toString();
       current = current.resolve(segment);
       if (java.nio.file.Files.isSymbolicLink(current)) {
         throw new LinkFound(current.toString(), uri);
