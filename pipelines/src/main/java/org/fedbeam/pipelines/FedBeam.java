@@ -56,8 +56,11 @@ public final class FedBeam {
           }
         }
         case "keys" -> {
+          if (rest.size() >= 1 && rest.get(0).equals("rotate")) {
+            return rotateKeys(rest.subList(1, rest.size()), out, err);
+          }
           if (rest.size() < 1 || !rest.get(0).equals("new")) {
-            err.println("usage: fedbeam keys new --out DIR");
+            err.println("usage: fedbeam keys new --out DIR | fedbeam keys rotate --key DIR");
             return 2;
           }
           List<String> flags = toBeamArgs(rest.subList(1, rest.size()));
@@ -67,6 +70,9 @@ public final class FedBeam {
           out.println("key pair written to " + dir + " (private.pem, public.pem)");
           out.println("key id     " + identity.keyId());
           out.println("public key " + identity.publicKeyBase64());
+        }
+        case "audit" -> {
+          return verifyAudit(rest, out, err);
         }
         case "pipeline" -> {
           if (!rest.isEmpty() && !rest.equals(List.of("--list"))) {
@@ -121,6 +127,40 @@ public final class FedBeam {
       err.println("error: " + messages(e));
       return 1;
     }
+  }
+
+  /** {@code fedbeam audit verify --log PATH}: 0 if the log's chain holds, 1 if it is broken, 2 on bad usage. */
+  static int verifyAudit(List<String> args, PrintStream out, PrintStream err) {
+    List<String> flags = toBeamArgs(args.isEmpty() ? args : args.subList(1, args.size()));
+    String log = flags.stream().filter(f -> f.startsWith("--log=")).map(f -> f.substring(6)).findFirst().orElse(null);
+    if (args.isEmpty() || !args.get(0).equals("verify") || log == null) {
+      err.println("usage: fedbeam audit verify --log PATH");
+      return 2;
+    }
+    var v = org.fedbeam.pipelines.federated.Audit.verify(log);
+    if (v.ok()) {
+      out.printf("OK %d lines in %d file(s); head sha256 %s%n", v.lines(), v.files(), v.head());
+      return 0;
+    }
+    out.printf("BROKEN after %d good lines: %s%n", v.lines(), v.problem());
+    return 1;
+  }
+
+  /** {@code fedbeam keys rotate --key DIR}: a new key pair in DIR, the old one kept in DIR/previous/. */
+  static int rotateKeys(List<String> args, PrintStream out, PrintStream err) throws java.io.IOException {
+    String dir = toBeamArgs(args).stream().filter(f -> f.startsWith("--key=")).map(f -> f.substring(6)).findFirst()
+        .orElse(null);
+    if (dir == null) {
+      err.println("usage: fedbeam keys rotate --key DIR");
+      return 2;
+    }
+    var r = org.fedbeam.pipelines.federated.Keys.rotate(java.nio.file.Path.of(dir));
+    out.println("key pair in " + dir + " rotated; the previous pair is in " + dir + "/previous");
+    out.println("previous key id     " + r.previous().keyId());
+    out.println("previous public key " + r.previous().publicKeyBase64());
+    out.println("new key id          " + r.current().keyId());
+    out.println("new public key      " + r.current().publicKeyBase64());
+    return 0;
   }
 
   static <T extends org.apache.beam.sdk.options.PipelineOptions> T parse(List<String> args, Class<T> type) {
@@ -193,6 +233,8 @@ public final class FedBeam {
     out.println("                     --dataset fashion-mnist|FILE.csv --label-column label --no-baselines]");
     out.println("       fedbeam bench [--output DIR]");
     out.println("       fedbeam keys new --out DIR               an Ed25519 key pair for a submitter or a silo");
+    out.println("       fedbeam keys rotate --key DIR            a new key pair in DIR, the old one kept in DIR/previous/");
+    out.println("       fedbeam audit verify --log PATH          checks an audit log's hash chain (and its rotated files)");
     out.println("       fedbeam pipeline [--list]                the silo pipeline's name, version and digest (for policies); --list: what it covers");
     out.println("       fedbeam agent --policy POLICY.json       a silo agent (until SIGTERM; --once answers what waits)");
     out.println("       fedbeam orchestrate --job JOB.json       runs a federated job across silo agents");

@@ -138,6 +138,110 @@ public final class Artifacts {
     }
   }
 
+  /**
+   * Fails, naming the path, if {@code uri} reaches through or ends at a symbolic link below
+   * {@code rootUri}, has a "." or ".." segment, or does not lie under the root (also once links
+   * above the root are resolved). The root itself, chosen by the party that owns it, may be reached
+   * through a link. Only local paths are checked: azfs has no links.
+   *
+   * <p>Callers check right before each operation; a link planted between the check and the
+   * operation is not caught (Java has no openat), which is why the exchange's writes also rename
+   * onto their target (a rename replaces a link at the target, it does not write through it).
+   */
+  public static void requireNoLinks(String rootUri, String uri) {
+    java.nio.file.Path path = localPath(uri);
+    java.nio.file.Path root = localPath(rootUri);
+    if (path == null || root == null) {
+      return;
+    }
+    root = root.toAbsolutePath().normalize();
+    if (!java.nio.file.Files.exists(root)) {
+      return; // nothing below it exists yet
+    }
+    java.nio.file.Path abs = path.toAbsolutePath();
+    if (!abs.normalize().startsWith(root)) {
+      throw new IllegalArgumentException(uri + " is not under " + rootUri);
+    }
+    // the segments as written (relativize would normalise "a/../b" away)
+    if (abs.equals(root)) {
+      return;
+    }
+    java.nio.file.Path below = abs.startsWith(root) ? abs.subpath(root.getNameCount(), abs.getNameCount()) : abs;
+    for (java.nio.file.Path name : below) {
+      String segment = name.toString();
+      if (segment.equals(".") || segment.equals("..")) {
+        throw new IllegalArgumentException(uri + " has a '" + segment + "' segment, which is not allowed below " + rootUri);
+      }
+    }
+    java.nio.file.Path current = root;
+    for (java.nio.file.Path name : root.relativize(abs.normalize())) {
+      String segment = name.toString();
+      current = current.resolve(segment);
+      if (java.nio.file.Files.isSymbolicLink(current)) {
+        throw new LinkFound(current.toString(), uri);
+      }
+      if (!java.nio.file.Files.exists(current, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        break;
+      }
+    }
+    try {
+      java.nio.file.Path realRoot = root.toRealPath();
+      java.nio.file.Path existing = current;
+      while (existing != null && !java.nio.file.Files.exists(existing, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        existing = existing.getParent();
+      }
+      if (existing != null && existing.startsWith(root) && !existing.toRealPath().startsWith(realRoot)) {
+        throw new IllegalArgumentException(uri + " resolves outside " + rootUri);
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot check " + uri + " for links: " + e.getMessage(), e);
+    }
+  }
+
+  /** The symbolic link {@link #requireNoLinks} found: {@link #link()} is where it sits. */
+  public static final class LinkFound extends IllegalArgumentException {
+    private final String link;
+
+    LinkFound(String link, String uri) {
+      super(link + " is a symbolic link; no link is followed there (reaching " + uri + ")");
+      this.link = link;
+    }
+
+    /** The path of the link itself. */
+    public String link() {
+      return link;
+    }
+  }
+
+  /** The local path of {@code uri}, or null if it is on another file system (azfs: no links). */
+  public static java.nio.file.Path localPath(String uri) {
+    if (uri.startsWith("file:")) {
+      return java.nio.file.Path.of(java.net.URI.create(uri));
+    }
+    return uri.matches("^[A-Za-z][A-Za-z0-9+.-]*://.*") ? null : java.nio.file.Path.of(uri);
+  }
+
+  /**
+   * Moves what is at {@code from} to {@code to} (a new name). A local symbolic link is moved
+   * itself, never what it points to; on azfs the blob is copied and then deleted (Beam's rename).
+   */
+  public static void move(String from, String to) {
+    requireLiteral(from);
+    requireLiteral(to);
+    java.nio.file.Path source = localPath(from);
+    try {
+      if (source != null) {
+        java.nio.file.Path target = localPath(to);
+        java.nio.file.Files.createDirectories(target.getParent());
+        java.nio.file.Files.move(source, target, java.nio.file.LinkOption.NOFOLLOW_LINKS);
+      } else {
+        FileSystems.rename(List.of(FileSystems.matchNewResource(from, false)), List.of(FileSystems.matchNewResource(to, false)));
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot move " + from + " to " + to + ": " + e.getMessage(), e);
+    }
+  }
+
   private static void deleteQuietly(ResourceId temp) {
     try {
       FileSystems.delete(List.of(temp), MoveOptions.StandardMoveOptions.IGNORE_MISSING_FILES);

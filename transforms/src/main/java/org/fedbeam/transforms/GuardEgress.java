@@ -39,9 +39,11 @@ import org.fedbeam.model.Parameters;
  * exactly one update, and only if: there is exactly one candidate; it names this silo and round;
  * its shape is the requested model's; every value is finite; the L2 norm of its difference from
  * the global model it was trained from is within the policy's bound; and its metadata is a JSON
- * object of the allowed fields only, each a finite number, with at least the policy's minimum
- * {@code samples}. The metadata that leaves is rebuilt from those numbers, so nothing else in the
- * candidate's text can pass. Anything else is dropped: counted ({@code fedbeam/egressRefused}),
+ * object (no duplicate key, nothing after it) of the allowed fields only, each within its
+ * {@link MetadataRules} range, with {@code samples} an integer from the policy's minimum to the
+ * silo's declared count. The metadata that leaves is rebuilt from those numbers, integers as
+ * integers and decimals rounded to their rule's significant digits, so no field carries more
+ * bits than its rule allows and nothing else in the candidate's text can pass. Anything else is dropped: counted ({@code fedbeam/egressRefused}),
  * and one reason goes to {@link #REFUSED}, worded to say why without repeating any of the data.
  * Allowed updates are counted ({@code fedbeam/egressAllowed}) and their norm recorded
  * ({@code fedbeam/updateNormMilli}, the norm x 1000).
@@ -59,10 +61,27 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
    * @param allowedMetadata the metadata fields that may leave (must include {@code samples})
    * @param minSamples the least {@code samples} an update may report
    * @param maxUpdateNorm the bound on the L2 norm of (update - global model)
+   * @param rules the range and precision of each metadata field ({@code samples} is checked
+   *     against {@code minSamples} and the rules' upper bound, the silo's declared count)
    */
-  public record Limits(Set<String> allowedMetadata, long minSamples, double maxUpdateNorm) implements Serializable {
+  public record Limits(Set<String> allowedMetadata, long minSamples, double maxUpdateNorm, MetadataRules rules)
+      implements Serializable {
+    /** Limits with the default metadata rules and no declared sample count. */
+    public Limits(Set<String> allowedMetadata, long minSamples, double maxUpdateNorm) {
+      this(allowedMetadata, minSamples, maxUpdateNorm,
+          MetadataRules.defaults().withSamples(minSamples, (long) MetadataRules.MAX_EXACT));
+    }
+
     public Limits {
       allowedMetadata = Set.copyOf(allowedMetadata);
+      if (rules == null) {
+        throw new IllegalArgumentException("metadata rules must be given");
+      }
+      for (String field : allowedMetadata) {
+        if (rules.rule(field) == null) {
+          throw new IllegalArgumentException("allowed metadata field '" + field + "' has no range and precision rule");
+        }
+      }
       if (!allowedMetadata.contains("samples")) {
         throw new IllegalArgumentException("allowed metadata must include samples");
       }
@@ -125,7 +144,7 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
   }
 
   static final class CheckFn extends DoFn<KV<String, Iterable<Candidate>>, Candidate> {
-    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final ObjectMapper JSON = StrictJson.mapper();
     private final String silo;
     private final Expectation expected;
     private final PCollectionView<Parameters> global;
@@ -190,14 +209,27 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
       if (!(norm[0] <= limits.maxUpdateNorm())) {
         return "the update's norm is over the policy's bound";
       }
+      return metadataProblem(c.metadataJson(), null);
+    }
+
+    /**
+     * Null if the metadata may leave, else the reason (no data in it); when {@code clean} is not
+     * null, the fields that may leave are put there, rebuilt from their rules.
+     */
+    private String metadataProblem(String json, ObjectNode clean) {
       JsonNode m;
       try {
-        m = JSON.readTree(c.metadataJson());
+        m = JSON.readTree(json);
       } catch (IOException | RuntimeException e) {
         return "the metadata is not a JSON object of numeric fields";
       }
       if (m == null || !m.isObject()) {
         return "the metadata is not a JSON object of numeric fields";
+      }
+      JsonNode samples = m.get("samples");
+      if (samples == null || !samples.isIntegralNumber() || !samples.canConvertToLong()
+          || samples.asLong() < limits.minSamples()) {
+        return "the update reports fewer samples than the policy's minimum";
       }
       for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
         Map.Entry<String, JsonNode> f = it.next();
@@ -207,27 +239,29 @@ public final class GuardEgress extends PTransform<PCollection<GuardEgress.Candid
         if (!f.getValue().isNumber() || !Double.isFinite(f.getValue().asDouble())) {
           return "the metadata has a value that is not a finite number";
         }
-      }
-      JsonNode samples = m.get("samples");
-      if (samples == null || !samples.isIntegralNumber() || samples.asLong() < limits.minSamples()) {
-        return "the update reports fewer samples than the policy's minimum";
+        Number value = limits.rules().rule(f.getKey()).apply(f.getValue());
+        if (value == null) {
+          return f.getKey().equals("samples") ? "the update reports more samples than the silo declared"
+              : "the metadata field " + f.getKey() + " is outside the policy's range or precision";
+        }
+        if (clean != null) {
+          if (value instanceof Long l) {
+            clean.put(f.getKey(), l);
+          } else {
+            clean.put(f.getKey(), value.doubleValue());
+          }
+        }
       }
       return null;
     }
 
-    /** The allowed numeric fields, re-serialised: nothing but numbers leaves. */
-    private static String cleanMetadata(String json) {
+    /** The allowed fields, rebuilt from their rules: nothing but range-checked, rounded numbers leaves. */
+    private String cleanMetadata(String json) {
+      ObjectNode clean = JSON.createObjectNode();
+      if (metadataProblem(json, clean) != null) {
+        throw new IllegalStateException("metadata checked before");
+      }
       try {
-        JsonNode m = JSON.readTree(json);
-        ObjectNode clean = JSON.createObjectNode();
-        for (Iterator<Map.Entry<String, JsonNode>> it = m.fields(); it.hasNext(); ) {
-          Map.Entry<String, JsonNode> f = it.next();
-          if (f.getValue().isIntegralNumber()) {
-            clean.put(f.getKey(), f.getValue().asLong());
-          } else {
-            clean.put(f.getKey(), f.getValue().asDouble());
-          }
-        }
         return JSON.writeValueAsString(clean);
       } catch (IOException e) {
         throw new IllegalStateException("metadata checked before", e);

@@ -64,6 +64,47 @@ public final class Keys {
     return new Identity(keyId(pair.getPublic()), pair.getPrivate(), pair.getPublic());
   }
 
+  /** A rotation: the key pair that was in force, now in {@code previous/}, and the new one. */
+  public record Rotation(Identity previous, Identity current) {}
+
+  /** The folder, in a key folder, that holds the key pair before the last rotation. */
+  public static final String PREVIOUS_DIR = "previous";
+
+  /**
+   * Rotates the key pair in {@code dir}: a new pair is made beside it, the pair in force moves to
+   * {@code dir/previous/} (an older {@code previous/} moves to {@code dir/retired/KEY_ID/}), and
+   * the new pair takes its place. The silo secret in {@code dir} is left as it is. A running agent
+   * signs with the new key from its next poll; until then, and if it is stopped half-way, it keeps
+   * the key it has loaded.
+   */
+  public static Rotation rotate(Path dir) throws IOException {
+    Identity old = load(dir);
+    Path next = Files.createTempDirectory(dir, ".rotating-");
+    Identity made = create(next.resolve("key"));
+    Path previous = dir.resolve(PREVIOUS_DIR);
+    if (Files.exists(previous, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      String id;
+      try {
+        id = load(previous).keyId();
+      } catch (IllegalArgumentException e) {
+        id = "unreadable-" + System.currentTimeMillis();
+      }
+      Path retired = dir.resolve("retired").resolve(id);
+      Files.createDirectories(retired.getParent());
+      Files.move(previous, retired);
+    }
+    Files.createDirectories(previous);
+    for (String file : java.util.List.of(PUBLIC_FILE, PRIVATE_FILE)) {
+      Files.move(dir.resolve(file), previous.resolve(file), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    for (String file : java.util.List.of(PRIVATE_FILE, PUBLIC_FILE)) {
+      Files.move(next.resolve("key").resolve(file), dir.resolve(file), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    }
+    Files.delete(next.resolve("key"));
+    Files.delete(next);
+    return new Rotation(old, load(dir));
+  }
+
   /** The file, in a silo's key folder, that holds the silo's secret. */
   static final String SILO_SECRET_FILE = "silo-secret";
 

@@ -24,7 +24,7 @@ import java.util.Map;
  */
 public final class Signed {
   static final String FORMAT = "fedbeam-signed-v1";
-  static final ObjectMapper JSON = new ObjectMapper();
+  static final ObjectMapper JSON = org.fedbeam.transforms.StrictJson.mapper();
   /** Larger envelopes are refused before parsing: every message here is a few hundred bytes. */
   static final int MAX_BYTES = 64 * 1024;
 

@@ -40,14 +40,18 @@ import org.fedbeam.transforms.GuardEgress;
  * partial answer; requests without an answer are taken up again on restart.
  */
 public final class SiloAgent implements AutoCloseable {
-  private final SiloPolicy policy;
-  private final Keys.Identity identity;
+  // re-read every poll when their files change (PolicyWatch): the policy, its revocation list, the key
+  private volatile SiloPolicy policy;
+  private volatile Keys.Identity identity;
   private final Exchange exchange;
   private final Audit audit;
   private final AgentOptions options;
   private final Runners.Session session;
   private final org.fedbeam.pipelines.RoundRunner rounds;
-  private final SiloPipeline.Plan plan;
+  private volatile SiloPipeline.Plan plan;
+  private final PolicyWatch watch;
+  private final long shardSamples;
+  private final java.util.concurrent.atomic.AtomicLong movedAside = new java.util.concurrent.atomic.AtomicLong();
   private final PrintStream out;
   private volatile boolean stopping;
   private final java.util.Set<String> reportedGone = new java.util.HashSet<>();
@@ -66,7 +70,11 @@ public final class SiloAgent implements AutoCloseable {
     this.ledger = new PrivacyLedger(policy.state());
     this.quota = new DailyQuota(policy.state(), java.time.Clock.systemUTC());
     this.exchange = new Exchange(policy.exchange());
-    this.audit = new Audit(Artifacts.resolve(policy.state(), "audit.jsonl"));
+    this.audit = new Audit(Artifacts.resolve(policy.state(), "audit.jsonl"), policy.state(), policy.auditRotateBytes());
+    this.watch = new PolicyWatch(java.nio.file.Path.of(options.getPolicy()), policy);
+    // the declared sample count caps what an update may report; without one, the shard's own count
+    this.shardSamples = policy.declaredSamples() > 0 ? 0
+        : org.fedbeam.transforms.SiloData.load(policy.data(), "silo " + policy.silo()).size();
     this.options = options;
     // how its jobs are listed in the Flink web UI and REST API
     options.setJobName(SiloPipeline.NAME + "-" + policy.silo());
@@ -91,8 +99,15 @@ public final class SiloAgent implements AutoCloseable {
     }
     // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
     this.rounds = session.roundRunner();
-    this.plan = new SiloPipeline.Plan(policy.silo(), policy.data(), new GuardEgress.Limits(policy.allowedMetadata(),
-        policy.minSamples(), policy.maxUpdateNorm()), Artifacts.resolve(policy.state(), "current-round.json"));
+    this.plan = plan(policy);
+  }
+
+  /** The silo pipeline's plan under {@code p}: its guard's limits, metadata rules and declared sample count. */
+  private SiloPipeline.Plan plan(SiloPolicy p) {
+    long declared = p.declaredSamples() > 0 ? p.declaredSamples() : Math.max(shardSamples, p.minSamples());
+    return new SiloPipeline.Plan(p.silo(), p.data(), new GuardEgress.Limits(p.allowedMetadata(), p.minSamples(),
+        p.maxUpdateNorm(), p.metadataRules().withSamples(p.minSamples(), declared)),
+        Artifacts.resolve(p.state(), "current-round.json"));
   }
 
   /**
@@ -252,11 +267,15 @@ public final class SiloAgent implements AutoCloseable {
     }
   }
 
-  /** One pass over the exchange: answers every request that has no answer yet; returns how many. */
+  /**
+   * One pass over the exchange: takes up a changed policy or key, moves aside what is not a
+   * request it can trust, and answers every request that has no answer yet; returns how many.
+   */
   public int answerPending() {
-    List<String> requests;
+    reloadIfChanged();
+    Exchange.Listing listing;
     try {
-      requests = new ArrayList<>(RoundRecords.list(exchange.requestGlob()));
+      listing = exchange.list();
     } catch (RuntimeException e) {
       // the exchange cannot be listed just now (storage down?): tried again on the next pass
       out.printf("%s: cannot list the exchange %s: %s%n", policy.silo(), policy.exchange(),
@@ -264,44 +283,77 @@ public final class SiloAgent implements AutoCloseable {
       out.flush();
       return 0;
     }
-    Collections.sort(requests);
+    Quarantine aside = new Quarantine(exchange);
+    listing.suspects().forEach(uri -> aside.moveAside(uri, "a link, or not a request's name"));
     int answered = 0;
-    for (String uri : requests) {
+    for (String uri : listing.requests()) {
       if (stopping) {
         break;
       }
       Exchange.Slot slot = Exchange.slotOf(uri);
-      if (slot == null || Artifacts.exists(exchange.answer(slot))) {
-        continue;
-      }
-      if (JobState.read(policy.state(), slot.jobId()).answered().contains(place(slot))) {
-        // answered before, and the answer has gone from the exchange: not trained again on request
-        if (reportedGone.add(place(slot))) {
-          out.printf("%s: the answer to %s is no longer in the exchange; it is not trained again%n", policy.silo(),
-              place(slot));
-          out.flush();
-        }
-        continue;
-      }
       try {
-        answer(uri, slot);
-        answered++;
+        if (exchange.hasAnswer(slot)) {
+          continue;
+        }
+        if (answeredBefore(slot)) {
+          // answered before, and the answer has gone from the exchange: not trained again on request
+          if (reportedGone.add(place(slot))) {
+            out.printf("%s: the answer to %s is no longer in the exchange; it is not trained again%n", policy.silo(),
+                place(slot));
+            out.flush();
+          }
+          continue;
+        }
+        Signed.Opened opened = open(uri, aside);
+        if (opened != null) {
+          answer(opened, slot);
+          answered++;
+        }
       } catch (RuntimeException e) {
         // could not even write the refusal (the exchange is unreachable?): tried again on the next pass
         out.printf("%s: cannot answer %s: %s%n", policy.silo(), uri, org.fedbeam.pipelines.FedBeam.messages(e));
         out.flush();
       }
     }
+    aside.report(audit, event(null), out, policy.silo(), movedAside);
     return answered;
   }
 
-  private void answer(String requestUri, Exchange.Slot slot) {
+  /** Whether the job's state records the slot as answered (an unreadable state: no, and answer() refuses). */
+  private boolean answeredBefore(Exchange.Slot slot) {
+    try {
+      return JobState.read(policy.state(), slot.jobId()).answered().contains(place(slot));
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  /**
+   * The request at {@code uri}, opened and verified; null if it is not a signed request from a key
+   * trusted now (unsigned, unparsable, too large, a link, an unknown, expired or revoked key): it
+   * is then moved aside, unanswered, and counted.
+   */
+  private Signed.Opened open(String uri, Quarantine aside) {
+    try {
+      byte[] bytes = exchange.read(uri, "round request", Signed.MAX_BYTES, RefusalReason.INVALID_REQUEST);
+      return Signed.open(bytes, Set.of(Messages.REQUEST), policy.trustedKeys().at(java.time.Instant.now()));
+    } catch (Rejected e) {
+      java.nio.file.Path local = Artifacts.localPath(uri);
+      if (local != null ? !java.nio.file.Files.exists(local, java.nio.file.LinkOption.NOFOLLOW_LINKS) : !Artifacts.exists(uri)) {
+        return null; // gone since it was listed
+      }
+      aside.moveAside(uri, e.reason());
+      return null;
+    }
+  }
+
+  private void answer(Signed.Opened opened, Exchange.Slot slot) {
     Messages.RoundRequest request = null;
+    boolean accepted = false;
     ObjectNode event = event(slot);
     try {
-      byte[] bytes = Exchange.readAtMost(requestUri, "round request", Signed.MAX_BYTES);
-      Signed.Opened opened = Signed.open(bytes, Set.of(Messages.REQUEST), policy.trustedSubmitters());
       event.put("submitter", policy.submitterNames().get(opened.signer()));
+      event.put("submitter_key", opened.signer());
       request = Messages.RoundRequest.fromJson(opened.body());
       checkRequest(request, slot);
       JobState state = JobState.read(policy.state(), slot.jobId());
@@ -325,8 +377,10 @@ public final class SiloAgent implements AutoCloseable {
         // charged, then cut short by a crash: trained again with the same seed (the same answer), not charged again
         epsilon = trained.path("epsilon_spent").asDouble(Double.NaN);
       }
+      // verified and accepted for its own slot: only now is its nonce recorded
       state.started(request.nonce(), place(slot), request.round());
       state.write(policy.state(), slot.jobId());
+      accepted = true;
       event.put("decision", "accepted");
       audit.record(event.deepCopy());
       out.printf("%s: round %d attempt %d of job %s accepted, training%n", policy.silo(), slot.round(), slot.attempt(),
@@ -360,12 +414,64 @@ public final class SiloAgent implements AutoCloseable {
           slot.attempt(), slot.jobId(), staged.metadata.path("samples").asText());
       out.flush();
     } catch (Rejected e) {
-      refuse(slot, request, e, event);
+      refuse(slot, request, accepted, e, event);
     } catch (RuntimeException e) {
       // anything unexpected still gets an answer, and the agent goes on with the next request
-      refuse(slot, request, new Rejected("the silo could not process the request",
+      refuse(slot, request, accepted, new Rejected(RefusalReason.SILO_ERROR,
           org.fedbeam.pipelines.FedBeam.messages(e)), event);
     }
+  }
+
+  /**
+   * Takes up a changed policy (and revocation list) or a rotated key. An invalid policy keeps the
+   * one in force and says so loudly, on stdout, stderr and in the audit log, once per change.
+   */
+  private void reloadIfChanged() {
+    PolicyWatch.Change change = watch.pollPolicy(policy);
+    if (change != null && change.policy() != null) {
+      policy = change.policy();
+      plan = plan(policy);
+      ObjectNode e = event(null);
+      e.put("decision", "policy reloaded");
+      e.put("trusted_keys_now", String.join(",", policy.trustedKeys().at(java.time.Instant.now()).keySet()));
+      audit.record(e);
+      out.printf("%s: policy reloaded from %s%n", policy.silo(), options.getPolicy());
+      out.flush();
+    } else if (change != null) {
+      String loud = "POLICY NOT RELOADED: " + change.problem() + "; the policy in force stays";
+      ObjectNode e = event(null);
+      e.put("decision", "policy not reloaded");
+      e.put("detail", change.problem());
+      audit.record(e);
+      out.println(policy.silo() + ": " + loud);
+      out.flush();
+      System.err.println("silo agent " + policy.silo() + ": " + loud);
+    }
+    if (watch.keyChanged(policy)) {
+      try {
+        Keys.Identity next = Keys.load(policy.keyDir());
+        if (!next.keyId().equals(identity.keyId())) {
+          ObjectNode e = event(null);
+          e.put("decision", "key rotated");
+          e.put("previous_key", identity.keyId());
+          e.put("key", next.keyId());
+          audit.record(e);
+          out.printf("%s: now signs with key %s (was %s)%n", policy.silo(), next.keyId(), identity.keyId());
+          out.flush();
+          identity = next;
+        }
+      } catch (RuntimeException e) {
+        watch.retryKey(); // a rotation half-way: looked at again next poll
+        out.printf("%s: the key in %s cannot be loaded (%s); still signing with %s%n", policy.silo(), policy.keyDir(),
+            org.fedbeam.pipelines.FedBeam.messages(e), identity.keyId());
+        out.flush();
+      }
+    }
+  }
+
+  /** How many files the agent moved aside unanswered since it started. */
+  public long movedAside() {
+    return movedAside.get();
   }
 
   /**
@@ -508,19 +614,21 @@ public final class SiloAgent implements AutoCloseable {
   }
 
   private Parameters verifiedGlobalModel(Messages.RoundRequest r, Exchange.Slot slot) throws Rejected {
+    // missing, a link, too large, unreadable, not the one signed, corrupt: one reason leaves, the detail stays
     String uri = exchange.globalModel(slot);
-    byte[] bytes = Exchange.readAtMost(uri, "global model", Exchange.modelFileLimit(r.spec()));
+    byte[] bytes = exchange.read(uri, "global model", Exchange.modelFileLimit(r.spec()), RefusalReason.GLOBAL_MODEL);
     if (!Messages.sha256Hex(bytes).equals(r.modelSha256())) {
-      throw new Rejected("the global model does not match the digest signed in the request", uri);
+      throw new Rejected(RefusalReason.GLOBAL_MODEL, "the global model does not match the digest signed in the request: " + uri);
     }
     Parameters global;
     try {
       global = ModelFormat.decode(bytes, uri);
     } catch (ModelFormatException e) {
-      throw new Rejected("the global model file is corrupt", e.getMessage());
+      throw new Rejected(RefusalReason.GLOBAL_MODEL, "the global model file is corrupt: " + e.getMessage());
     }
     if (!global.spec().equals(r.spec())) {
-      throw new Rejected("the global model's shape is not the requested model's", global.spec().describe());
+      throw new Rejected(RefusalReason.GLOBAL_MODEL, "the global model's shape is not the requested model's: "
+          + global.spec().describe());
     }
     return global;
   }
@@ -536,6 +644,7 @@ public final class SiloAgent implements AutoCloseable {
       throws Rejected {
     String staging = Artifacts.resolve(Artifacts.resolve(Artifacts.resolve(policy.state(), "jobs"), slot.jobId()),
         String.format("r%04d-a%d", slot.round(), slot.attempt()));
+    Artifacts.requireNoLinks(policy.state(), Artifacts.resolve(staging, "global.fbm")); // no link in silo state either
     for (String name : SiloPipeline.STAGED_FILES) {
       Artifacts.deleteIfExists(Artifacts.resolve(staging, name)); // a run cut short before a restart
     }
@@ -554,8 +663,8 @@ public final class SiloAgent implements AutoCloseable {
     }
     String refusal = Artifacts.resolve(staging, SiloPipeline.REFUSAL_FILE);
     if (Artifacts.exists(refusal)) {
-      throw new Rejected(RefusalReason.GUARD, "the egress guard stopped the update: "
-          + new String(Artifacts.read(refusal, "guard refusal"), StandardCharsets.UTF_8));
+      // the guard's own words go to the audit log only
+      throw new Rejected(RefusalReason.GUARD, new String(Artifacts.read(refusal, "guard refusal"), StandardCharsets.UTF_8));
     }
     String metadataUri = Artifacts.resolve(staging, SiloPipeline.METADATA_FILE);
     if (!Artifacts.exists(metadataUri)) {
@@ -576,22 +685,29 @@ public final class SiloAgent implements AutoCloseable {
     staged.metadata.fields().forEachRemaining(f -> metadata.put(f.getKey(), f.getValue().asDouble()));
     Messages.UpdateReport report = new Messages.UpdateReport(r.jobId(), r.round(), r.nonce(), policy.silo(),
         r.modelSha256(), staged.sha256, metadata);
-    Artifacts.writeAtomically(exchange.updateWeights(slot), staged.weights);
-    Artifacts.writeAtomically(exchange.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), identity));
+    exchange.write(exchange.updateWeights(slot), staged.weights);
+    exchange.write(exchange.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), identity));
     finish(slot, r);
   }
 
-  private void refuse(Exchange.Slot slot, Messages.RoundRequest request, Rejected e, ObjectNode event) {
+  /**
+   * Answers with a signed refusal whose reason is one of the fixed {@link RefusalReason}s (a
+   * rejection without one is an invalid request: a body that does not parse); the detail goes to
+   * the audit log only. Only a request {@code accepted} for its own slot is recorded in the job's
+   * state, so a copy of a genuine request in a wrong place cannot burn its nonce.
+   */
+  private void refuse(Exchange.Slot slot, Messages.RoundRequest request, boolean accepted, Rejected e, ObjectNode event) {
+    RefusalReason code = e.code() != null ? e.code() : RefusalReason.INVALID_REQUEST;
     Messages.Refusal refusal = new Messages.Refusal(slot.jobId(), slot.round(), request == null ? "" : request.nonce(),
-        policy.silo(), request == null ? "" : request.modelSha256(), e.reason());
+        policy.silo(), request == null ? "" : request.modelSha256(), code.text());
     // weights published before a crash, for a request now refused, must not stay next to the refusal
-    Artifacts.deleteIfExists(exchange.updateWeights(slot));
-    Artifacts.writeAtomically(exchange.answer(slot), Signed.seal(Messages.REFUSAL, refusal.toJson(), identity));
-    if (request != null) {
+    exchange.delete(exchange.updateWeights(slot));
+    exchange.write(exchange.answer(slot), Signed.seal(Messages.REFUSAL, refusal.toJson(), identity));
+    if (request != null && accepted) {
       finish(slot, request);
     }
     event.put("decision", "refused");
-    event.put("reason", e.reason());
+    event.put("reason", code.name());
     event.put("detail", e.getMessage());
     audit.record(event);
     out.printf("%s: round %d attempt %d of job %s refused: %s%n", policy.silo(), slot.round(), slot.attempt(),
@@ -599,7 +715,7 @@ public final class SiloAgent implements AutoCloseable {
     out.flush();
   }
 
-  /** Records the request as answered (only for authentic requests addressed here, so a forgery cannot block a round). */
+  /** Records the request as answered (only for requests verified and accepted for their own slot). */
   private void finish(Exchange.Slot slot, Messages.RoundRequest r) {
     if (!r.jobId().equals(slot.jobId()) || !r.silo().equals(policy.silo())) {
       return;
@@ -613,6 +729,9 @@ public final class SiloAgent implements AutoCloseable {
   private ObjectNode event(Exchange.Slot slot) {
     ObjectNode e = Signed.JSON.createObjectNode();
     e.put("silo", policy.silo());
+    if (slot == null) {
+      return e;
+    }
     e.put("job_id", slot.jobId());
     e.put("round", slot.round());
     e.put("attempt", slot.attempt());
@@ -661,8 +780,14 @@ public final class SiloAgent implements AutoCloseable {
       java.util.Set<String> answered = new java.util.TreeSet<>();
       java.util.Map<String, ObjectNode> trained = new java.util.TreeMap<>();
       int last = 0;
+      Artifacts.requireNoLinks(stateDir, uri);
       if (Artifacts.exists(uri)) {
-        JsonNode n = RoundRecords.readJson(uri, "job state");
+        JsonNode n;
+        try {
+          n = Signed.JSON.readTree(Artifacts.read(uri, "job state"));
+        } catch (java.io.IOException e) {
+          throw new IllegalStateException("job state " + uri + " is not strict JSON: " + e.getMessage(), e);
+        }
         last = n.path("last_round").asInt();
         n.path("nonces").fields().forEachRemaining(f -> nonces.put(f.getKey(), f.getValue().asText()));
         n.path("answered").forEach(a -> answered.add(a.asText()));
@@ -685,6 +810,7 @@ public final class SiloAgent implements AutoCloseable {
       answered.forEach(done::add);
       ObjectNode models = n.putObject("trained");
       trained.forEach(models::set);
+      Artifacts.requireNoLinks(stateDir, uri(stateDir, jobId));
       RoundRecords.write(uri(stateDir, jobId), n);
     }
 

@@ -51,7 +51,12 @@ import org.fedbeam.model.ModelKind;
  *     "delta": 1e-5,                           with {"required": false}
  *     "max_clip": 10.0,
  *     "min_noise_multiplier": 1.0
- *   }
+ *   },
+ *   "declared_samples": 120,                   the sample count the silo declares (default: its shard's)
+ *   "metadata_rules": {"train_loss": {"min": 0, "max": 1e6, "significant_digits": 4},
+ *                      "train_ms": {"min": 0, "max": 604800000, "significant_digits": 0}},
+ *   "revoked_keys": "/srv/silo/revoked-keys.json",  default: revoked-keys.json beside the policy
+ *   "audit_rotate_bytes": 1048576
  * }
  * </pre>
  *
@@ -59,12 +64,20 @@ import org.fedbeam.model.ModelKind;
  * secret in its key folder, the job and the round), trains each global model at most once per
  * job, and charges every DP training to its lifetime privacy ledger before it runs
  * ({@link PrivacyLedger}).
+
+ * <p>A trusted submitter may carry {@code "not_before"} and {@code "not_after"} (ISO-8601): see
+ * {@link TrustedKeys}. Every field but {@code samples} that {@code metadata_rules} leaves out keeps
+ * its default rule ({@link org.fedbeam.transforms.MetadataRules#DEFAULTS}); {@code samples} is an
+ * integer from {@code min_samples} to {@code declared_samples}.
  */
 public record SiloPolicy(String silo, String data, String exchange, String state, Path keyDir,
     Map<String, PublicKey> trustedSubmitters, Map<String, String> submitterNames,
     List<Messages.PipelineRef> approvedPipelines, Set<ModelKind> approvedModels, long maxParameters, long minSamples,
     int maxRoundsPerJob, Set<String> allowedMetadata, double maxUpdateNorm, long pollMillis, int maxAttemptsPerRound,
-    long maxDeadlineSeconds, TrainingBounds training, PrivacyPolicy privacy) {
+    long maxDeadlineSeconds, TrainingBounds training, PrivacyPolicy privacy,
+    // issue 10 parts 6 and 7 (exchange and keys)
+    TrustedKeys trustedKeys, Path revocationList, org.fedbeam.transforms.MetadataRules metadataRules,
+    long declaredSamples, long auditRotateBytes) {
 
   /** The SM fields an update may carry at most. */
   public static final Set<String> KNOWN_METADATA = Set.of("samples", "train_loss", "train_ms", "epsilon_spent");
@@ -83,12 +96,20 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     String where = "silo policy " + file;
     Map<String, PublicKey> trusted = new LinkedHashMap<>();
     Map<String, String> names = new LinkedHashMap<>();
+    Map<String, TrustedKeys.Entry> windows = new LinkedHashMap<>();
     for (JsonNode s : ConfigFields.array(n, "trusted_submitters", where)) {
       String name = ConfigFields.text(s, "name", where + " trusted_submitters");
       PublicKey key = Keys.publicKey(ConfigFields.text(s, "public_key", where + " trusted_submitters"),
           where + ": trusted_submitters " + name);
       trusted.put(Keys.keyId(key), key);
       names.put(Keys.keyId(key), name);
+      String entry = where + ": trusted_submitters " + name;
+      java.time.Instant notBefore = TrustedKeys.instant(s, "not_before", entry);
+      java.time.Instant notAfter = TrustedKeys.instant(s, "not_after", entry);
+      if (notBefore != null && notAfter != null && notAfter.isBefore(notBefore)) {
+        throw new IllegalArgumentException(entry + ": not_after " + notAfter + " is before not_before " + notBefore);
+      }
+      windows.put(Keys.keyId(key), new TrustedKeys.Entry(name, key, notBefore, notAfter));
     }
     List<Messages.PipelineRef> pipelines = new ArrayList<>();
     for (JsonNode p : ConfigFields.array(n, "approved_pipelines", where)) {
@@ -122,13 +143,60 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     if (!(maxNorm > 0) || !Double.isFinite(maxNorm)) {
       throw new IllegalArgumentException(where + ": max_update_norm must be a finite number > 0");
     }
+    // issue 10 parts 6 and 7: revocation, metadata rules, declared samples, audit rotation
+    Path revocation = n.has("revoked_keys") ? Path.of(ConfigFields.text(n, "revoked_keys", where))
+        : file.toAbsolutePath().resolveSibling(TrustedKeys.DEFAULT_REVOCATION_FILE);
+    TrustedKeys trustedKeys = new TrustedKeys(windows, TrustedKeys.readRevoked(revocation));
+    long minSamples = ConfigFields.positiveLong(n, "min_samples", where);
+    long declared = n.has("declared_samples") ? ConfigFields.positiveLong(n, "declared_samples", where) : 0;
+    if (declared > 0 && declared < minSamples) {
+      throw new IllegalArgumentException(where + ": declared_samples " + declared + " is below min_samples " + minSamples);
+    }
+    org.fedbeam.transforms.MetadataRules rules = metadataRules(n, where);
+    long auditRotate = n.has("audit_rotate_bytes") ? ConfigFields.positiveLong(n, "audit_rotate_bytes", where)
+        : Audit.DEFAULT_ROTATE_BYTES;
+    if (auditRotate < 1024) {
+      throw new IllegalArgumentException(where + ": audit_rotate_bytes must be >= 1024, was " + auditRotate);
+    }
     return new SiloPolicy(Messages.requireId(ConfigFields.text(n, "silo", where), where + ": silo"), ConfigFields.text(n, "data", where),
         ConfigFields.text(n, "exchange", where), ConfigFields.text(n, "state", where), Path.of(ConfigFields.text(n, "key", where)), Map.copyOf(trusted),
         Map.copyOf(names), List.copyOf(pipelines), Set.copyOf(models), ConfigFields.positiveLong(n, "max_parameters", where),
-        ConfigFields.positiveLong(n, "min_samples", where), (int) ConfigFields.positiveLong(n, "max_rounds_per_job", where), Set.copyOf(metadata),
+        minSamples, (int) ConfigFields.positiveLong(n, "max_rounds_per_job", where), Set.copyOf(metadata),
         maxNorm, n.has("poll_ms") ? ConfigFields.positiveLong(n, "poll_ms", where) : 200,
         n.has("max_attempts_per_round") ? (int) ConfigFields.positiveLong(n, "max_attempts_per_round", where) : 3,
         n.has("max_deadline_s") ? ConfigFields.positiveLong(n, "max_deadline_s", where) : 3600,
-        TrainingBounds.parse(n, where), PrivacyPolicy.parse(n, where));
+        TrainingBounds.parse(n, where), PrivacyPolicy.parse(n, where),
+        trustedKeys, revocation, rules, declared, auditRotate);
+  }
+
+  /** The policy's {@code metadata_rules} over the defaults; errors name the field. */
+  private static org.fedbeam.transforms.MetadataRules metadataRules(JsonNode n, String where) {
+    org.fedbeam.transforms.MetadataRules rules = org.fedbeam.transforms.MetadataRules.defaults();
+    JsonNode given = n.get("metadata_rules");
+    if (given == null) {
+      return rules;
+    }
+    if (!given.isObject()) {
+      throw new IllegalArgumentException(where + ": metadata_rules must be an object of field -> rule");
+    }
+    for (var it = given.fields(); it.hasNext(); ) {
+      var f = it.next();
+      String at = where + ": metadata_rules " + f.getKey();
+      if (!KNOWN_METADATA.contains(f.getKey()) || f.getKey().equals("samples")) {
+        throw new IllegalArgumentException(at + " is not one of " + KNOWN_METADATA + " but samples (which"
+            + " min_samples and declared_samples bound)");
+      }
+      JsonNode r = f.getValue();
+      if (!r.path("min").isNumber() || !r.path("max").isNumber() || !r.path("significant_digits").isIntegralNumber()) {
+        throw new IllegalArgumentException(at + " must have numbers min and max and an integer significant_digits");
+      }
+      try {
+        rules = rules.with(f.getKey(), new org.fedbeam.transforms.MetadataRules.Rule(r.get("min").asDouble(),
+            r.get("max").asDouble(), r.get("significant_digits").asInt()));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(at + ": " + e.getMessage(), e);
+      }
+    }
+    return rules;
   }
 }

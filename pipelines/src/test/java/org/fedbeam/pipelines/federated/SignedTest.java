@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.PublicKey;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -72,6 +73,54 @@ class SignedTest {
         containsString("are not one key pair"));
     assertThat(assertThrows(IllegalArgumentException.class, () -> Keys.publicKey("bm90IGEga2V5", "policy.json: alice"))
         .getMessage(), containsString("policy.json: alice: not a Base64 Ed25519 public key"));
+  }
+
+  @Test
+  void anEnvelopeWithADuplicateKeyOrTrailingDataIsRefused() throws Exception {
+    Keys.Identity alice = Keys.create(dir.resolve("alice"));
+    byte[] sealed = Signed.seal(Messages.REQUEST, Signed.JSON.createObjectNode().put("round", 1), alice);
+    String text = new String(sealed, StandardCharsets.UTF_8);
+    // a second "type" after the signed one: a lenient reader takes the last
+    String duplicate = text.replace("\"type\":\"round-request\",", "\"type\":\"round-request\",\"type\":\"update\",");
+    String trailing = text + "{\"type\":\"update\"}";
+
+    for (String bad : List.of(duplicate, trailing)) {
+      Rejected e = assertThrows(Rejected.class, () -> Signed.open(bad.getBytes(StandardCharsets.UTF_8),
+          Set.of(Messages.REQUEST, Messages.UPDATE), trust(alice)));
+      assertThat(e.reason(), equalTo("malformed message"));
+    }
+  }
+
+  @Test
+  void aSignedBodyWithADuplicateKeyOrTrailingDataIsRefused() throws Exception {
+    Keys.Identity alice = Keys.create(dir.resolve("alice"));
+    for (String body : List.of("{\"round\":1,\"round\":7}", "{\"round\":1} {\"round\":7}", "{\"round\":1}x")) {
+      byte[] sealed = ExchangeAttackTest.sealRaw(body.getBytes(StandardCharsets.UTF_8), alice);
+
+      Rejected e = assertThrows(Rejected.class, () -> Signed.open(sealed, Set.of(Messages.REQUEST), trust(alice)));
+
+      assertThat(body, e.getMessage(), containsString("signed body is not JSON"));
+    }
+  }
+
+  @Test
+  void policiesJobFilesAndStateWithADuplicateKeyAreRefused() throws Exception {
+    Path policy = dir.resolve("policy.json");
+    Files.writeString(policy, "{\"silo\": \"a\", \"silo\": \"b\"}");
+    assertThat(assertThrows(IllegalArgumentException.class, () -> SiloPolicy.read(policy)).getMessage(),
+        containsString("Duplicate field 'silo'"));
+    Files.writeString(policy, "{\"silo\": \"a\"} trailing");
+    assertThat(assertThrows(IllegalArgumentException.class, () -> SiloPolicy.read(policy)).getMessage(),
+        containsString("cannot read the silo policy"));
+    Path job = dir.resolve("job.json");
+    Files.writeString(job, "{\"job_id\": \"a\", \"job_id\": \"b\"}");
+    assertThat(assertThrows(IllegalArgumentException.class, () -> JobSpec.read(job)).getMessage(),
+        containsString("Duplicate field 'job_id'"));
+    Path state = dir.resolve("state/jobs/j/state.json");
+    Files.createDirectories(state.getParent());
+    Files.writeString(state, "{\"last_round\": 1, \"last_round\": 0}");
+    assertThat(assertThrows(IllegalStateException.class, () -> SiloAgent.JobState.read(dir.resolve("state").toString(), "j"))
+        .getMessage(), containsString("Duplicate field 'last_round'"));
   }
 
   private static Map<String, PublicKey> trust(Keys.Identity who) {

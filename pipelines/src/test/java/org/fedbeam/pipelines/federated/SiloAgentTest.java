@@ -39,6 +39,7 @@ class SiloAgentTest {
 
   @AfterEach
   void tearDown() throws Exception {
+    world.assertEveryRefusalReasonIsFixed();
     world.close();
   }
 
@@ -97,13 +98,17 @@ class SiloAgentTest {
   }
 
   @Test
-  void aRequestSignedByAnUnknownKeyIsRefused() throws Exception {
+  void aRequestSignedByAnUnknownKeyGetsNoSignedAnswerAndIsMovedAside() throws Exception {
     Keys.Identity stranger = Keys.create(dir.resolve("stranger"));
     world.publish("alpha", JOB, 1, 1, stranger, global);
 
-    world.agent("alpha").answerPending();
+    SiloAgent agent = world.agent("alpha");
+    agent.answerPending();
 
-    assertRefused(1, 1, "signed by an unknown key");
+    assertMovedAside(1, 1);
+    assertThat(agent.movedAside(), equalTo(1L));
+    assertThat(world.auditLines("alpha"), hasItem(allOf(containsString("\"decision\":\"moved aside\""),
+        containsString("signed by an unknown key"))));
   }
 
   @Test
@@ -119,7 +124,8 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "signature does not verify");
+    assertMovedAside(1, 1);
+    assertThat(world.auditLines("alpha"), hasItem(containsString("signature does not verify")));
   }
 
   @Test
@@ -180,7 +186,7 @@ class SiloAgentTest {
   }
 
   @Test
-  void truncatedOrGarbageFilesInTheExchangeAreRefusedAndTheNextRequestIsStillAnswered() throws Exception {
+  void truncatedOrGarbageFilesInTheExchangeAreMovedAsideAndTheNextRequestIsStillAnswered() throws Exception {
     Exchange ex = new Exchange(world.exchanges.get("alpha"));
     world.publish("alpha", JOB, 1, 1, world.submitter, global);
     byte[] whole = Artifacts.read(ex.request(new Exchange.Slot(JOB, 1, 1)), "request");
@@ -193,9 +199,9 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, "malformed message");
-    assertRefused(1, 2, "malformed message");
-    assertRefused(1, 3, "the global model does not match the digest signed in the request");
+    assertMovedAside(1, 1);
+    assertMovedAside(1, 2);
+    assertRefused(1, 3, RefusalReason.GLOBAL_MODEL, "the global model does not match the digest signed in the request");
     assertThat(world.answer("alpha", JOB, 2, 1).type(), equalTo(Messages.UPDATE));
   }
 
@@ -208,10 +214,11 @@ class SiloAgentTest {
 
     world.agent("alpha").answerPending();
 
-    assertRefused(1, 1, RefusalReason.GUARD, "fewer samples than the policy");
-    // the refusal says why without the count
+    assertRefused(1, 1, RefusalReason.GUARD, "fewer samples than the policy's minimum");
+    // the refusal says why without the count, and without the guard's words
     Messages.Refusal refusal = Messages.Refusal.fromJson(world.answer("alpha", JOB, 1, 1).body());
     assertThat(refusal.reason(), not(containsString("120")));
+    assertThat(refusal.reason(), not(containsString("minimum")));
   }
 
   @Test
@@ -290,21 +297,20 @@ class SiloAgentTest {
     assertThat(refusal.reason(), not(containsString(detail)));
     assertThat(world.auditLines(silo), hasItem(allOf(containsString("\"job_id\":\"" + job + "\""),
         containsString("\"round\":" + round + ",\"attempt\":" + attempt), containsString("\"decision\":\"refused\""),
-        containsString(detail))));
+        containsString("\"reason\":\"" + code.name() + "\""), containsString(detail))));
     Exchange ex = new Exchange(world.exchanges.get(silo));
     assertThat(Artifacts.exists(ex.updateWeights(new Exchange.Slot(job, round, attempt))), equalTo(false));
   }
 
-  private void assertRefused(int round, int attempt, String reason) throws Exception {
-    Signed.Opened answer = world.answer("alpha", JOB, round, attempt);
-    assertThat("round " + round + " attempt " + attempt, answer.type(), equalTo(Messages.REFUSAL));
-    Messages.Refusal refusal = Messages.Refusal.fromJson(answer.body());
-    assertThat(refusal.reason(), containsString(reason));
-    List<String> audit = world.auditLines("alpha");
-    assertThat(audit, hasItem(allOf(containsString("\"round\":" + round + ",\"attempt\":" + attempt),
-        containsString("\"decision\":\"refused\""), containsString(reason))));
-    // nothing but the signed refusal in the answer's place: no weights
+  /** No answer at all, and the request moved out of requests/ into rejected/. */
+  private void assertMovedAside(int round, int attempt) throws Exception {
     Exchange ex = new Exchange(world.exchanges.get("alpha"));
-    assertThat(Artifacts.exists(ex.updateWeights(new Exchange.Slot(JOB, round, attempt))), equalTo(false));
+    Exchange.Slot slot = new Exchange.Slot(JOB, round, attempt);
+    assertThat("answer to round " + round + " attempt " + attempt, Artifacts.exists(ex.answer(slot)), equalTo(false));
+    assertThat(Artifacts.exists(ex.request(slot)), equalTo(false));
+    try (var moved = java.nio.file.Files.list(Path.of(ex.rejected()))) {
+      assertThat(moved.map(p -> p.getFileName().toString()).toList(),
+          hasItem(org.hamcrest.Matchers.startsWith(String.format("requests_%s_r%04d-a%d.json.", JOB, round, attempt))));
+    }
   }
 }

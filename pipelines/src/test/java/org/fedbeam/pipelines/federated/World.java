@@ -168,6 +168,64 @@ final class World {
     return ModelFormat.encode(p);
   }
 
+  // ---- helpers for the exchange, audit and key-lifecycle tests (issue 10 parts 6 and 7) ----
+
+  /** The silo's private folder (key, shard, state, policy). */
+  Path privateDir(String silo) {
+    return dir.resolve("private").resolve(silo);
+  }
+
+  /**
+   * Publishes a request whose deadline has just passed: a trusted signer's gets a signed
+   * EXPIRED refusal without training, an untrusted one's is moved aside; so it shows cheaply
+   * whether the agent trusts {@code signer} now.
+   */
+  Messages.RoundRequest publishExpired(String silo, String job, int round, int attempt, Keys.Identity signer,
+      byte[] global) {
+    Messages.RoundRequest r = request(silo, job, round, attempt, Messages.sha256Hex(global));
+    Messages.RoundRequest expired = new Messages.RoundRequest(r.jobId(), r.round(), r.attempt(), r.nonce(), r.silo(),
+        r.pipeline(), r.spec(), r.modelSha256(), r.config(), r.seed(), System.currentTimeMillis() - 1);
+    publish(silo, expired, signer, global);
+    return expired;
+  }
+
+  /**
+   * Every refusal in every silo's answers/ folder carries one of the fixed {@link RefusalReason}
+   * texts and nothing else; returns how many refusals were checked.
+   */
+  int assertEveryRefusalReasonIsFixed() throws IOException {
+    java.util.Set<String> fixed = new java.util.HashSet<>();
+    for (RefusalReason r : RefusalReason.values()) {
+      fixed.add(r.text());
+    }
+    int checked = 0;
+    for (String exchange : exchanges.values()) {
+      Path answers = Path.of(exchange).resolve("answers");
+      if (!Files.isDirectory(answers, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        continue;
+      }
+      List<Path> files;
+      try (var walk = Files.walk(answers)) {
+        files = walk.filter(f -> f.toString().endsWith(".json") && Files.isRegularFile(f,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS)).toList();
+      }
+      for (Path f : files) {
+        com.fasterxml.jackson.databind.JsonNode envelope = Signed.JSON.readTree(Files.readAllBytes(f));
+        if (!Messages.REFUSAL.equals(envelope.path("type").asText())) {
+          continue;
+        }
+        com.fasterxml.jackson.databind.JsonNode body = Signed.JSON.readTree(
+            java.util.Base64.getDecoder().decode(envelope.path("body").asText()));
+        String reason = body.path("reason").asText();
+        if (!fixed.contains(reason)) {
+          throw new AssertionError(f + " carries a refusal reason outside RefusalReason: " + reason);
+        }
+        checked++;
+      }
+    }
+    return checked;
+  }
+
   void close() throws Exception {
     for (SiloAgent a : agents) {
       a.close();
