@@ -35,7 +35,7 @@ import org.apache.flink.configuration.Configuration;
  *
  * <p>{@link #create} makes, in a folder of its own (0700, every file 0600):
  * <ul>
- *   <li>{@code cluster.p12}: the cluster's self-signed RSA key (SAN ip:127.0.0.1, dns:localhost), made
+ *   <li>{@code cluster.p12}: the cluster's self-signed EC P-256 key (SAN ip:127.0.0.1, dns:localhost), made
  *       by the JDK's {@code keytool}; the cluster's processes serve with it, and the party's own
  *       clients (agent, orchestrator, {@code fedbeam cluster}) present it as their client certificate;</li>
  *   <li>{@code internal-trust.p12}: trusts that certificate only (RPC, blob, data);</li>
@@ -54,9 +54,9 @@ public final class ClusterTls {
   private static final String OPERATOR_ALIAS = "operator";
   private static final Set<PosixFilePermission> OWNER_DIR = PosixFilePermissions.fromString("rwx------");
   private static final Set<PosixFilePermission> OWNER_FILE = PosixFilePermissions.fromString("rw-------");
-  /** Forward-secret suites only (Flink's default is TLS_RSA_WITH_AES_128_CBC_SHA). */
+  /** Forward-secret suites for EC keys only (Flink's default is TLS_RSA_WITH_AES_128_CBC_SHA). */
   private static final String CIPHER_SUITES =
-      "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384";
+      "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384";
 
   private final Path dir;
   private final String password;
@@ -82,16 +82,24 @@ public final class ClusterTls {
     new SecureRandom().nextBytes(random);
     String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     ClusterTls tls = new ClusterTls(dir, password);
-    genkeypair(dir.resolve("cluster.p12"), ALIAS, "CN=fedbeam " + name, password);
+    // the two keytool runs at once: each is a JVM start
+    Process cluster = genkeypair(dir.resolve("cluster.p12"), ALIAS, "CN=fedbeam " + name, password);
+    String operatorPassword = null;
+    Process operatorKey = null;
+    if (operator) {
+      byte[] r2 = new byte[24];
+      new SecureRandom().nextBytes(r2);
+      operatorPassword = Base64.getUrlEncoder().withoutPadding().encodeToString(r2);
+      writePrivate(dir.resolve("operator.password"), (operatorPassword + "\n").getBytes(StandardCharsets.US_ASCII));
+      operatorKey = genkeypair(dir.resolve("operator.p12"), OPERATOR_ALIAS, "CN=fedbeam operator of " + name,
+          operatorPassword);
+    }
+    await(cluster, dir.resolve("cluster.p12"));
     List<Certificate> trusted = new ArrayList<>();
     trusted.add(tls.certificate(dir.resolve("cluster.p12"), ALIAS, password));
     store(dir.resolve("internal-trust.p12"), trusted, password);
     if (operator) {
-      byte[] r2 = new byte[24];
-      new SecureRandom().nextBytes(r2);
-      String operatorPassword = Base64.getUrlEncoder().withoutPadding().encodeToString(r2);
-      writePrivate(dir.resolve("operator.password"), (operatorPassword + "\n").getBytes(StandardCharsets.US_ASCII));
-      genkeypair(dir.resolve("operator.p12"), OPERATOR_ALIAS, "CN=fedbeam operator of " + name, operatorPassword);
+      await(operatorKey, dir.resolve("operator.p12"));
       trusted.add(tls.certificate(dir.resolve("operator.p12"), OPERATOR_ALIAS, operatorPassword));
     }
     store(dir.resolve("rest-trust.p12"), trusted, password);
@@ -243,16 +251,23 @@ public final class ClusterTls {
     }
   }
 
-  /** {@code keytool -genkeypair}, the password passed through the environment (never on a command line). */
-  private static void genkeypair(Path keystore, String alias, String dname, String password) throws IOException {
+  /**
+   * Starts {@code keytool -genkeypair} (an EC P-256 key, self-signed), the password passed through the
+   * environment, never on a command line.
+   */
+  private static Process genkeypair(Path keystore, String alias, String dname, String password) throws IOException {
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
-    List<String> command = List.of(keytool.toString(), "-genkeypair", "-noprompt", "-alias", alias, "-keyalg", "RSA",
-        "-keysize", "2048", "-validity", "3650", "-dname", dname, "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+    List<String> command = List.of(keytool.toString(), "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-genkeypair",
+        "-noprompt", "-alias", alias, "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
+        "-validity", "3650", "-dname", dname, "-ext", "SAN=ip:127.0.0.1,dns:localhost",
         "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass:env", "FEDBEAM_TLS_PASSWORD",
         "-keypass:env", "FEDBEAM_TLS_PASSWORD");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("FEDBEAM_TLS_PASSWORD", password);
-    Process p = pb.start();
+    return pb.start();
+  }
+
+  private static void await(Process p, Path keystore) throws IOException {
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     try {
       if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
