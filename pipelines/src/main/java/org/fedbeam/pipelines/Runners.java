@@ -89,6 +89,18 @@ public final class Runners {
       }
       return remote(flink, master, rest, tls, output, out);
     }
+    if ("[local]".equals(master) && flink.getFlinkConfDir() == null) {
+      // Beam's own mini cluster per pipeline: the same loopback binding and TLS, from a configuration folder
+      Path tlsDir = isLocal(output) ? Path.of(output).resolve("flink-tls") : Files.createTempDirectory("fedbeam-flink-tls");
+      ClusterTls tls = ClusterTls.create(tlsDir, "local cluster of process " + ProcessHandle.current().pid(), false);
+      java.util.Map<String, String> settings = new java.util.LinkedHashMap<>(tls.clusterSettings());
+      for (String key : List.of("jobmanager.rpc.address", "jobmanager.bind-host", "taskmanager.host",
+          "taskmanager.bind-host", "rest.address", "rest.bind-address")) {
+        settings.put(key, "127.0.0.1");
+      }
+      settings.put("web.submit.enable", "false");
+      flink.setFlinkConfDir(tls.confDir("local-conf", settings).toString());
+    }
     if (!"[auto]".equals(master)) {
       return session(null, "FlinkRunner at " + master, null, RoundRunner.beam(), null);
     }

@@ -193,11 +193,15 @@ public final class ClusterTls {
    * #restSettings()}, for clients that read one (Beam's FlinkRunner with {@code --flinkConfDir}).
    */
   public Path clientConfDir() throws IOException {
-    Path conf = dir.resolve("client-conf");
+    return confDir("client-conf", restSettings());
+  }
+
+  /** A Flink configuration folder {@code name/flink-conf.yaml} (owner-only) with {@code settings}. */
+  public Path confDir(String name, Map<String, String> settings) throws IOException {
+    Path conf = dir.resolve(name);
     privateFolder(conf);
-    StringBuilder yaml = new StringBuilder("# FedBeam: mutual TLS for a client of the cluster whose keys are in ")
-        .append(dir).append('\n');
-    restSettings().forEach((k, v) -> yaml.append(k).append(": ").append(v).append('\n'));
+    StringBuilder yaml = new StringBuilder("# FedBeam: Flink settings with the keys in ").append(dir).append('\n');
+    settings.forEach((k, v) -> yaml.append(k).append(": ").append(v).append('\n'));
     writePrivate(conf.resolve("flink-conf.yaml"), yaml.toString().getBytes(StandardCharsets.UTF_8));
     return conf;
   }
