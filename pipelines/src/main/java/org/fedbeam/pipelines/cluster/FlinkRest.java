@@ -31,27 +31,36 @@ public final class FlinkRest {
           + "'");
     }
     this.restUrl = restUrl.replaceFirst("/+$", "");
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).sslContext(tls.clientContext()).build();
+    // Flink's REST endpoint speaks HTTP/1.1 only
+    this.http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5))
+        .sslContext(tls.clientContext()).build();
   }
 
   public String restUrl() {
     return restUrl;
   }
 
-  /** GET {@code restUrl + path} as JSON; empty if the endpoint does not answer 200. */
+  /**
+   * GET {@code restUrl + path} as JSON; empty if the endpoint does not answer 200 (a failure to connect
+   * or a dropped connection is tried again, three times in all: a loaded machine drops some).
+   */
   public Optional<JsonNode> get(String path) {
-    try {
-      HttpResponse<byte[]> r = send(path);
-      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
+    for (int attempt = 1; ; attempt++) {
+      try {
+        HttpResponse<byte[]> r = send(path);
+        return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
+      } catch (IOException e) {
+        if (attempt == 3 || Thread.currentThread().isInterrupted()) {
+          return Optional.empty();
+        }
+      }
     }
   }
 
   /** GET {@code restUrl + path}: the status and body, or the failure to connect. */
   public HttpResponse<byte[]> send(String path) throws IOException {
     try {
-      return http.send(HttpRequest.newBuilder(URI.create(restUrl + path)).timeout(Duration.ofSeconds(5)).GET().build(),
+      return http.send(HttpRequest.newBuilder(URI.create(restUrl + path)).timeout(Duration.ofSeconds(20)).GET().build(),
           HttpResponse.BodyHandlers.ofByteArray());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
