@@ -23,6 +23,7 @@ import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.ResourceManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.configuration.WebOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.PipelineExecutor;
 import org.apache.flink.core.execution.PipelineExecutorFactory;
@@ -33,6 +34,8 @@ import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
 import org.apache.flink.util.InstantiationUtil;
+import org.fedbeam.pipelines.cluster.ClusterTls;
+import org.fedbeam.pipelines.cluster.FlinkRest;
 
 /**
  * One long-lived embedded Flink cluster per process, so a driver that runs a pipeline per round
@@ -42,7 +45,13 @@ import org.apache.flink.util.InstantiationUtil;
  * FlinkRunner with {@code --flinkMaster=[auto]} picks it up and every job graph goes straight to
  * this MiniCluster, without REST and without staging jars (task class loaders fall back to this
  * JVM's class path). Every address and port binds to loopback; temporary files go to the run's own
- * folder. The REST endpoint also serves the Flink web UI.
+ * folder.
+ *
+ * <p>Every endpoint answers only holders of this process's TLS keys ({@link ClusterTls}, made in a
+ * private folder at every start): REST with mutual TLS, RPC, blob and data connections with TLS and
+ * mutual authentication. The REST endpoint (Flink 1.16's MiniCluster cannot run without one) takes no
+ * jobs and no jars, and serves the web UI only when asked ({@link SealedMiniCluster}); then an
+ * operator client certificate is made next to the keys.
  *
  * <p>It keeps a serialized copy of the last job graph submitted through it, so that a pipeline
  * that is the same every round can be translated once and its job run again ({@link #roundRunner()}).
@@ -53,12 +62,25 @@ public final class EmbeddedFlink implements AutoCloseable {
   private final Path stagingJar;
   private final int slots;
   private final SingleExecutorLoader loader;
+  private final ClusterTls tls;
+  private final boolean webUiServed;
 
-  private EmbeddedFlink(MiniCluster cluster, Path stagingJar, int slots, SingleExecutorLoader loader) {
+  private EmbeddedFlink(MiniCluster cluster, Path stagingJar, int slots, SingleExecutorLoader loader, ClusterTls tls,
+      boolean webUiServed) {
     this.cluster = cluster;
     this.stagingJar = stagingJar;
     this.slots = slots;
     this.loader = loader;
+    this.tls = tls;
+    this.webUiServed = webUiServed;
+  }
+
+  /**
+   * As {@link #start(int, String, Path, Path, boolean)} with the TLS keys in {@code workDir/tls} and no
+   * web UI.
+   */
+  public static EmbeddedFlink start(int slots, String webUiPort, Path workDir) throws Exception {
+    return start(slots, webUiPort, workDir, workDir.resolve(ClusterTls.DIR), false);
   }
 
   /**
@@ -67,10 +89,14 @@ public final class EmbeddedFlink implements AutoCloseable {
    * @param slots task slots, the parallelism of every job
    * @param webUiPort REST and web UI port or range ("0" for any free port)
    * @param workDir folder for Flink's temporary files
+   * @param tlsDir private folder (made 0700) for this start's new TLS keys
+   * @param webUi whether to serve the web UI (and make an operator client certificate for it)
    */
-  public static synchronized EmbeddedFlink start(int slots, String webUiPort, Path workDir) throws Exception {
+  public static synchronized EmbeddedFlink start(int slots, String webUiPort, Path workDir, Path tlsDir, boolean webUi)
+      throws Exception {
     Files.createDirectories(workDir);
-    Configuration conf = new Configuration();
+    ClusterTls tls = ClusterTls.create(tlsDir, "embedded cluster of process " + ProcessHandle.current().pid(), webUi);
+    Configuration conf = ClusterTls.apply(tls.clusterSettings(), new Configuration());
     conf.set(JobManagerOptions.ADDRESS, "127.0.0.1");
     conf.set(JobManagerOptions.BIND_HOST, "127.0.0.1");
     conf.set(TaskManagerOptions.HOST, "127.0.0.1");
@@ -78,6 +104,9 @@ public final class EmbeddedFlink implements AutoCloseable {
     conf.set(RestOptions.ADDRESS, "127.0.0.1");
     conf.set(RestOptions.BIND_ADDRESS, "127.0.0.1");
     conf.set(RestOptions.BIND_PORT, webUiPort);
+    // jobs come from this process only (MiniCluster#submitJob): no jar upload or run, no job cancel through REST
+    conf.set(WebOptions.SUBMIT_ENABLE, false);
+    conf.set(WebOptions.CANCEL_ENABLE, false);
     conf.set(CoreOptions.TMP_DIRS, workDir.toAbsolutePath().toString());
     conf.set(CoreOptions.DEFAULT_PARALLELISM, slots);
     // the slot manager waits this long to batch slot requests of concurrent jobs; rounds run one at a time
@@ -87,7 +116,7 @@ public final class EmbeddedFlink implements AutoCloseable {
         .setNumTaskManagers(1)
         .setNumSlotsPerTaskManager(slots)
         .build();
-    MiniCluster cluster = new MiniCluster(clusterConf);
+    MiniCluster cluster = new SealedMiniCluster(clusterConf, webUi);
     cluster.start();
     Path jar = workDir.resolve("fedbeam-empty-stage.jar");
     writeEmptyJar(jar);
@@ -95,12 +124,27 @@ public final class EmbeddedFlink implements AutoCloseable {
         .thenApply(result -> new MiniClusterJobClient(result.getJobID(), cluster, classLoader,
             MiniClusterJobClient.JobFinalizationBehavior.NOTHING)), new java.util.concurrent.atomic.AtomicReference<>());
     ClusterEnvironment.install(loader, slots);
-    return new EmbeddedFlink(cluster, jar, slots, loader);
+    return new EmbeddedFlink(cluster, jar, slots, loader, tls, webUi);
   }
 
-  /** The REST endpoint and web UI. */
+  /** The REST endpoint (https), which also serves the web UI if {@link #servesWebUi()}. */
   public URI webUi() {
     return cluster.getRestAddress().join();
+  }
+
+  /** Whether the REST endpoint serves the web UI. */
+  public boolean servesWebUi() {
+    return webUiServed;
+  }
+
+  /** This cluster's TLS keys (the operator's client certificate among them if the web UI is served). */
+  public ClusterTls tls() {
+    return tls;
+  }
+
+  /** A client of the REST endpoint that presents this process's client certificate. */
+  public FlinkRest rest() {
+    return new FlinkRest(webUi().toString(), tls);
   }
 
   public int slots() {

@@ -16,6 +16,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.jobmaster.JobResult;
+import org.fedbeam.pipelines.cluster.ClusterTls;
 
 /**
  * A standalone Flink session cluster reached over its REST API ({@code --flinkMaster=HOST:PORT}),
@@ -26,6 +27,9 @@ import org.apache.flink.runtime.jobmaster.JobResult;
  * of {@code fedbeam cluster up} and {@code docker-compose.yml} have (staged once, when the cluster
  * starts). Uploading the 130 MB jar with every round's job instead cost about 9 s a round here, and
  * a class loader per job loses the JVM's compiled code and caches every round.
+ *
+ * <p>The cluster answers only mutual TLS: every REST call presents the client certificate of the
+ * cluster's {@link ClusterTls} folder.
  */
 public final class RemoteFlink implements AutoCloseable {
   private final String master;
@@ -46,14 +50,15 @@ public final class RemoteFlink implements AutoCloseable {
    * @param master {@code host:port} of the cluster's REST endpoint
    * @param parallelism every job's parallelism
    * @param workDir where to put the tiny jar Beam is given as files to stage
+   * @param tls the cluster's TLS folder: every REST call presents its client certificate
    */
-  public static synchronized RemoteFlink connect(String master, int parallelism, Path workDir)
+  public static synchronized RemoteFlink connect(String master, int parallelism, Path workDir, ClusterTls tls)
       throws IOException {
     String[] hostPort = master.replaceFirst("^https?://", "").split(":");
     if (hostPort.length != 2 || !hostPort[1].matches("\\d{1,5}")) {
       throw new IllegalArgumentException("--flinkMaster must be HOST:PORT of a Flink REST endpoint; was '" + master + "'");
     }
-    Configuration conf = new Configuration();
+    Configuration conf = ClusterTls.apply(tls.restSettings(), new Configuration());
     conf.set(RestOptions.ADDRESS, hostPort[0]);
     conf.set(RestOptions.PORT, Integer.parseInt(hostPort[1]));
     conf.set(JobManagerOptions.ADDRESS, hostPort[0]);

@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code fedbeam train}: a federated training simulation with baselines. */
-public interface TrainOptions extends PipelineOptions {
+public interface TrainOptions extends PipelineOptions, FlinkTlsOptions {
   @Description("Folder (or URI) for the run's models, metrics.csv, run-summary.json and silo shards")
   @Validation.Required
   String getOutput();
@@ -158,7 +158,8 @@ public interface TrainOptions extends PipelineOptions {
 
   void setDpClip(double value);
 
-  @Description("Embedded Flink: port or range for the REST endpoint and web UI ('0' picks a free port)")
+  @Description("Embedded Flink: port or range for the REST endpoint and web UI, on 127.0.0.1 behind mutual TLS (the"
+      + " client certificate: OUTPUT/flink-tls/operator.p12); '0' picks a free port")
   @Default.String("8081-8099")
   String getWebUiPort();
 

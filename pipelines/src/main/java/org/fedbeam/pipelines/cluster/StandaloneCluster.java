@@ -8,9 +8,6 @@ import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -39,6 +36,12 @@ import java.util.regex.Pattern;
  * web UI), {@code tmp/} and {@code cluster.json} (REST URL, ports and process ids), written as
  * each process starts and removed by {@link #down}. The
  * processes run in a session of their own, so they outlive the command that started them.
+ *
+ * <p>Every endpoint answers only mutual TLS ({@link ClusterTls}): the cluster's keys, made by the
+ * first {@code up} of that name, are in {@code tls/}, and its configuration sets {@code
+ * security.ssl.rest.*} and {@code security.ssl.internal.*} with mutual authentication. The cluster's
+ * folder, its {@code conf/} and {@code tls/} are owner-only. The agent or orchestrator that submits to
+ * it presents {@code tls/cluster.p12}; an operator presents {@code tls/operator.p12} (web UI, curl).
  */
 public final class StandaloneCluster {
   public static final List<String> ROLES = List.of("orchestrator", "silo");
@@ -49,7 +52,6 @@ public final class StandaloneCluster {
   private static final Duration START_TIMEOUT = Duration.ofSeconds(90);
   /** Where a cluster keeps its copy of FedBeam's job jar, relative to its folder. */
   public static final String JOB_JAR = "lib/fedbeam-job.jar";
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   /** What {@code cluster.json} records of a started cluster. */
   public record Info(String name, String role, String restUrl, long jobManagerPid, long taskManagerPid, int slots,
@@ -83,6 +85,16 @@ public final class StandaloneCluster {
     public String flinkMaster() {
       return URI.create(restUrl).getAuthority();
     }
+
+    /** The cluster's TLS keys ({@code DIR/tls}). */
+    public ClusterTls tls() {
+      return ClusterTls.load(dir.resolve(ClusterTls.DIR));
+    }
+
+    /** A client of the cluster's REST API that presents the cluster's client certificate. */
+    public FlinkRest rest() {
+      return new FlinkRest(restUrl, tls());
+    }
   }
 
   private StandaloneCluster() {}
@@ -110,6 +122,8 @@ public final class StandaloneCluster {
       throw new IllegalArgumentException("--role must be one of " + ROLES + "; was '" + role + "'");
     }
     Path dir = clustersDir.resolve(name);
+    Files.createDirectories(clustersDir);
+    ClusterTls.privateFolder(dir);
     Optional<Info> existing = read(dir);
     if (existing.isPresent()) {
       Info old = existing.get();
@@ -128,7 +142,7 @@ public final class StandaloneCluster {
     String classpath = FedBeamHome.clusterClasspath() + java.io.File.pathSeparator + dir.resolve(JOB_JAR);
     Path log = dir.resolve("log");
     Path tmp = dir.resolve("tmp");
-    Files.createDirectories(conf);
+    ClusterTls.privateFolder(conf);
     Files.createDirectories(log);
     Files.createDirectories(tmp);
     Map<String, Integer> ports = freePorts("rest.port", "jobmanager.rpc.port", "blob.server.port", "taskmanager.rpc.port",
@@ -139,12 +153,20 @@ public final class StandaloneCluster {
     ports.forEach((k, v) -> conf1.append(k).append(": ").append(v).append('\n'));
     conf1.append("io.tmp.dirs: ").append(tmp).append('\n');
     conf1.append("web.tmpdir: ").append(tmp.resolve("web")).append('\n');
+    ClusterTls tls = tls(dir.resolve(ClusterTls.DIR), name);
+    conf1.append("# mutual TLS on REST (web UI included) and on RPC, blob and data connections; keys in ")
+        .append(tls.dir()).append('\n');
+    tls.clusterSettings().forEach((k, v) -> conf1.append(k).append(": ").append(v).append('\n'));
+    Files.deleteIfExists(conf.resolve("flink-conf.yaml"));
+    Files.createFile(conf.resolve("flink-conf.yaml"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
     Files.writeString(conf.resolve("flink-conf.yaml"), conf1.toString());
     Files.copy(FedBeamHome.root().resolve("flink-conf/log4j.properties"), conf.resolve("log4j.properties"),
         StandardCopyOption.REPLACE_EXISTING);
     Map<String, String> settings = settings(conf1.toString());
     int slots = Integer.parseInt(settings.getOrDefault("taskmanager.numberOfTaskSlots", "1"));
-    String restUrl = "http://127.0.0.1:" + ports.get("rest.port");
+    String restUrl = "https://127.0.0.1:" + ports.get("rest.port");
+    FlinkRest rest = new FlinkRest(restUrl, tls);
 
     String started = Instant.now().toString();
     Process jobManager = start(dir, "jobmanager", classpath, jobManagerJvm(), JOB_MANAGER_MAIN);
@@ -154,14 +176,14 @@ public final class StandaloneCluster {
       // recorded at once, so that 'down' finds the processes even if this command dies while it waits
       write(info);
       long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-      waitFor(() -> overview(restUrl).isPresent(), jobManager, null, deadline, "the JobManager's REST endpoint " + restUrl,
+      waitFor(() -> rest.get("/overview").isPresent(), jobManager, null, deadline, "the JobManager's REST endpoint " + restUrl,
           log.resolve("jobmanager.log"));
       // started only once the REST endpoint answers: started together, its first registration fails and it waits ~10 s
       taskManager = start(dir, "taskmanager", classpath, taskManagerJvm(settings), TASK_MANAGER_MAIN);
       info = new Info(name, role, restUrl, jobManager.pid(), taskManager.pid(), slots, ports, dir, jarSha, started);
       write(info);
       Process tm = taskManager;
-      waitFor(() -> overview(restUrl).map(o -> o.path("slots-total").asInt() >= slots).orElse(false), jobManager, tm,
+      waitFor(() -> rest.get("/overview").map(o -> o.path("slots-total").asInt() >= slots).orElse(false), jobManager, tm,
           deadline, "the TaskManager's registration with " + restUrl, log.resolve("taskmanager.log"));
     } catch (IOException | InterruptedException | RuntimeException e) {
       stop(taskManager);
@@ -171,7 +193,33 @@ public final class StandaloneCluster {
     }
     out.printf("cluster %s (%s) is up: web UI %s, JobManager pid %d, TaskManager pid %d, %d slot(s), logs in %s%n",
         name, role, restUrl, info.jobManagerPid(), info.taskManagerPid(), slots, log);
+    out.printf("cluster %s answers only mutual TLS: agents and orchestrators use --flinkTlsDir=%s; operator: %s%n", name,
+        tls.dir(), tls.operatorHint(restUrl));
     return info;
+  }
+
+  /** The cluster's TLS keys: the ones made by an earlier 'up' of that name, else new ones. */
+  private static ClusterTls tls(Path dir, String name) throws IOException {
+    if (Files.isRegularFile(dir.resolve("tls.properties")) && Files.isRegularFile(dir.resolve("operator.p12"))) {
+      ClusterTls.privateFolder(dir);
+      return ClusterTls.load(dir);
+    }
+    return ClusterTls.create(dir, "cluster " + name, true);
+  }
+
+  /** The TLS folder of the cluster under {@code clustersDir} whose REST endpoint is {@code flinkMaster} (HOST:PORT). */
+  public static Optional<Path> tlsDirOf(Path clustersDir, String flinkMaster) {
+    String authority = flinkMaster.replaceFirst("^https?://", "");
+    if (!Files.isDirectory(clustersDir)) {
+      return Optional.empty();
+    }
+    try (var dirs = Files.list(clustersDir)) {
+      return dirs.sorted().map(StandaloneCluster::read).flatMap(Optional::stream)
+          .filter(i -> i.flinkMaster().equals(authority) || authority.equals("localhost:" + i.ports().get("rest.port")))
+          .map(i -> i.dir().resolve(ClusterTls.DIR)).findFirst();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + clustersDir + ": " + e.getMessage(), e);
+    }
   }
 
   /**
@@ -216,7 +264,7 @@ public final class StandaloneCluster {
         ObjectNode n = i.toJson();
         boolean jm = alive(i.jobManagerPid(), i);
         boolean tm = alive(i.taskManagerPid(), i);
-        Optional<JsonNode> overview = jm ? overview(i.restUrl()) : Optional.empty();
+        Optional<JsonNode> overview = jm ? overview(i) : Optional.empty();
         n.put("state", jm && tm && overview.isPresent() ? "running" : jm || tm ? "degraded" : "stopped");
         n.put("jobmanager_alive", jm);
         n.put("taskmanager_alive", tm);
@@ -267,22 +315,13 @@ public final class StandaloneCluster {
     }
   }
 
-  /** GET {@code restUrl + path} as JSON; empty if the endpoint does not answer 200. */
-  public static Optional<JsonNode> get(String restUrl, String path) {
+  /** The cluster's {@code /overview}; empty if it does not answer (or predates TLS, or its keys are gone). */
+  private static Optional<JsonNode> overview(Info info) {
     try {
-      HttpResponse<byte[]> r = HTTP.send(HttpRequest.newBuilder(URI.create(restUrl + path)).timeout(Duration.ofSeconds(5))
-          .GET().build(), HttpResponse.BodyHandlers.ofByteArray());
-      return r.statusCode() == 200 ? Optional.of(JSON.readTree(r.body())) : Optional.empty();
-    } catch (IOException e) {
-      return Optional.empty();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
+      return info.rest().get("/overview");
+    } catch (RuntimeException e) {
       return Optional.empty();
     }
-  }
-
-  private static Optional<JsonNode> overview(String restUrl) {
-    return get(restUrl, "/overview");
   }
 
   static void checkName(String name) {

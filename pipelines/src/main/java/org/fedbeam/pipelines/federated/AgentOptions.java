@@ -6,18 +6,26 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code fedbeam agent}. The silo's Flink is embedded unless {@code --flinkMaster} names its cluster. */
-public interface AgentOptions extends FlinkPipelineOptions {
+public interface AgentOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.FlinkTlsOptions {
   @Description("The silo policy file (JSON) the provider owns")
   @Validation.Required
   String getPolicy();
 
   void setPolicy(String value);
 
-  @Description("Web UI (REST) port or port range of the embedded Flink cluster; 0 for any free port")
+  @Description("REST (and web UI) port or port range of the embedded Flink cluster, on 127.0.0.1 behind mutual TLS;"
+      + " 0 for any free port")
   @Default.String("8081-8099")
   String getWebUiPort();
 
   void setWebUiPort(String value);
+
+  @Description("Serve the embedded Flink cluster's web UI (behind mutual TLS; an operator client certificate is written"
+      + " to the silo's state folder, flink-tls/operator.p12). Off by default: the REST API then serves no UI")
+  @Default.Boolean(false)
+  boolean getWebUi();
+
+  void setWebUi(boolean value);
 
   @Description("Answer the requests waiting now, then exit, instead of running as a service")
   @Default.Boolean(false)

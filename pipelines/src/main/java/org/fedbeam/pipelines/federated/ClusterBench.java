@@ -77,7 +77,7 @@ public final class ClusterBench {
         long tm = rssKb(info.taskManagerPid());
         memory.putObject(name).put("jobmanager", jm / 1024).put("taskmanager", tm / 1024).put("total", (jm + tm) / 1024);
         String jar = info.dir().resolve(StandaloneCluster.JOB_JAR).toString();
-        onClasspath.put(name, StandaloneCluster.get(info.restUrl(), "/jobmanager/environment")
+        onClasspath.put(name, info.rest().get("/jobmanager/environment")
             .map(e -> e.path("classpath").toString().contains(jar)).orElse(false));
         jobs.put(name, summary.path("cluster_jobs").path(name).size());
         jarBytes = Files.size(info.dir().resolve(StandaloneCluster.JOB_JAR));

@@ -134,6 +134,7 @@ public final class Demo {
         List<String> args = new ArrayList<>(List.of("agent", "--policy=" + policy, "--parallelism=1"));
         if (clusters != null) {
           args.add("--flinkMaster=" + clusters.flinkMaster(silo));
+          args.add("--flinkTlsDir=" + clusters.flinkTlsDir(silo));
         }
         args.addAll(storage.siloFlags(silo));
         Path log = policy.getParent().resolve("agent.log");
@@ -145,6 +146,7 @@ public final class Demo {
       List<String> args = new ArrayList<>(List.of("orchestrate", "--job=" + jobFile, "--parallelism=1"));
       if (clusters != null) {
         args.add("--flinkMaster=" + clusters.flinkMaster(DemoClusters.ORCHESTRATOR));
+        args.add("--flinkTlsDir=" + clusters.flinkTlsDir(DemoClusters.ORCHESTRATOR));
       }
       args.addAll(storage.orchestratorFlags());
       runOrchestrator(args, dir.resolve("orchestrator"), storage, agentLogs, out);

@@ -88,6 +88,11 @@ final class DemoClusters implements AutoCloseable {
     return clusters.get(name).flinkMaster();
   }
 
+  /** The named cluster's TLS folder, for {@code --flinkTlsDir}: its client certificate is the only way in. */
+  String flinkTlsDir(String name) {
+    return clusters.get(name).tls().dir().toString();
+  }
+
   /**
    * For each cluster, the Flink jobs that started there at or after {@code sinceMillis}, as
    * {@code {"orchestrator": [{"id", "name", "state"}...], "silo-00": [...]}}.
@@ -96,7 +101,7 @@ final class DemoClusters implements AutoCloseable {
     ObjectNode all = Signed.JSON.createObjectNode();
     for (var c : clusters.entrySet()) {
       var list = all.putArray(c.getKey());
-      JsonNode jobs = StandaloneCluster.get(c.getValue().restUrl(), "/jobs/overview").map(j -> j.path("jobs"))
+      JsonNode jobs = c.getValue().rest().get("/jobs/overview").map(j -> j.path("jobs"))
           .orElseThrow(() -> new IllegalStateException("cluster " + c.getKey() + " at " + c.getValue().restUrl()
               + " does not answer /jobs/overview"));
       List<JsonNode> sorted = new ArrayList<>();

@@ -6,14 +6,15 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code fedbeam orchestrate}. The orchestrator's Flink is embedded unless {@code --flinkMaster} names its cluster. */
-public interface OrchestrateOptions extends FlinkPipelineOptions {
+public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.FlinkTlsOptions {
   @Description("The federated job file (JSON)")
   @Validation.Required
   String getJob();
 
   void setJob(String value);
 
-  @Description("Web UI (REST) port or port range of the embedded Flink cluster; 0 for any free port")
+  @Description("Web UI (REST) port or port range of the embedded Flink cluster, on 127.0.0.1 behind mutual TLS (the"
+      + " operator's client certificate: OUTPUT/flink-tls/operator.p12); 0 for any free port")
   @Default.String("8081-8099")
   String getWebUiPort();
 

@@ -88,10 +88,10 @@ public final class SiloAgent implements AutoCloseable {
         checkJar(java.nio.file.Path.of(jar), "--filesToStage jar " + jar);
       }
     }
-    this.session = Runners.prepare(options, policy.state(), options.getWebUiPort(), out);
+    this.session = Runners.prepare(options, policy.state(), options.getWebUiPort(), options.getWebUi(), out);
     if (cluster && staged.isEmpty()) {
       try {
-        checkClusterRunsThisPipeline(session.webUi());
+        checkClusterRunsThisPipeline(session.rest());
       } catch (RuntimeException e) {
         session.close();
         throw e;
@@ -115,10 +115,11 @@ public final class SiloAgent implements AutoCloseable {
    * from this process's classes: the agent refuses to start unless that jar's silo pipeline has the
    * digest this agent approves requests for. The jar is found on the JobManager's class path through
    * the REST API and read here, so the cluster must run on a file system this agent can read (this
-   * machine; in containers, the same image).
+   * machine; in containers, the same image). The REST call presents the cluster's client certificate.
    */
-  private void checkClusterRunsThisPipeline(String restUrl) {
-    JsonNode environment = org.fedbeam.pipelines.cluster.StandaloneCluster.get(restUrl, "/jobmanager/environment")
+  private void checkClusterRunsThisPipeline(org.fedbeam.pipelines.cluster.FlinkRest rest) {
+    String restUrl = rest.restUrl();
+    JsonNode environment = rest.get("/jobmanager/environment")
         .orElseThrow(() -> new IllegalStateException("the silo's Flink cluster at " + restUrl
             + " does not answer /jobmanager/environment: cannot check which silo pipeline it runs"));
     List<String> jars = new ArrayList<>();

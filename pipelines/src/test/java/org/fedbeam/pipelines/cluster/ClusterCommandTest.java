@@ -45,13 +45,14 @@ class ClusterCommandTest {
     pids.add(cluster.path("taskmanager_pid").asLong());
 
     assertThat(up.code, equalTo(0));
-    assertThat(up.out, containsString("cluster silo-x (silo) is up: web UI http://127.0.0.1:"));
+    assertThat(up.out, containsString("cluster silo-x (silo) is up: web UI https://127.0.0.1:"));
     assertThat(List.of(cluster.path("name").asText(), cluster.path("role").asText(), cluster.path("state").asText(),
         cluster.path("taskmanagers").asInt(), cluster.path("slots_total").asInt()),
         equalTo(List.of("silo-x", "silo", "running", 1, 1)));
-    assertThat(cluster.path("rest_url").asText(), startsWith("http://127.0.0.1:"));
-    // the web UI answers on the REST port
-    assertThat(StandaloneCluster.get(cluster.path("rest_url").asText(), "/config").isPresent(), equalTo(true));
+    assertThat(cluster.path("rest_url").asText(), startsWith("https://127.0.0.1:"));
+    // the web UI answers on the REST port, to a holder of the cluster's client certificate
+    assertThat(StandaloneCluster.read(dir.resolve("silo-x")).orElseThrow().rest().get("/config").isPresent(),
+        equalTo(true));
     // the job jar is on both processes' class path, and nothing is bound beyond loopback
     for (JsonNode pid : List.of(cluster.path("jobmanager_pid"), cluster.path("taskmanager_pid"))) {
       List<String> args = StandaloneCluster.arguments(ProcessHandle.of(pid.asLong()).orElseThrow());

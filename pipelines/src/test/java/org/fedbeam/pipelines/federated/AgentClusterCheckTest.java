@@ -77,6 +77,19 @@ class AgentClusterCheckTest {
   }
 
   @Test
+  void anAgentWithoutTheClustersClientCertificateCannotUseIt() throws Exception {
+    World world = new World(dir.resolve("no-keys"), List.of("alpha"));
+    Path strangerKeys = dir.resolve("stranger-tls");
+    org.fedbeam.pipelines.cluster.ClusterTls.create(strangerKeys, "stranger", false);
+
+    IllegalStateException e = assertThrows(IllegalStateException.class,
+        () -> SiloAgent.start(options(world, "--flinkTlsDir=" + strangerKeys), System.out).close());
+
+    assertThat(e.getMessage(), containsString("does not answer on its REST API with the client certificate of "
+        + strangerKeys));
+  }
+
+  @Test
   void anAgentRefusesAJarToStageThatHoldsAnotherSiloPipeline() throws Exception {
     World world = new World(dir.resolve("staged"), List.of("alpha"));
     Path tampered = dir.resolve("staged.jar");
@@ -92,6 +105,9 @@ class AgentClusterCheckTest {
     List<String> args = new java.util.ArrayList<>(List.of("--runner=FlinkRunner", "--flinkMaster=" + cluster.flinkMaster(),
         "--policy=" + world.policies.get("alpha"), "--warmUpRuns=0"));
     args.addAll(List.of(more));
+    if (args.stream().noneMatch(a -> a.startsWith("--flinkTlsDir="))) {
+      args.add("--flinkTlsDir=" + cluster.tls().dir());
+    }
     return PipelineOptionsFactory.fromArgs(args.toArray(String[]::new)).as(AgentOptions.class);
   }
 

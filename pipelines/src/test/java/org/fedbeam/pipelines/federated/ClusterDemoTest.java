@@ -114,7 +114,7 @@ class ClusterDemoTest {
         for (String other : clusters.keySet()) {
           if (!other.equals(silo)) {
             assertThat(silo + "'s job " + id + " is known to cluster " + other,
-                StandaloneCluster.get(clusters.get(other).restUrl(), "/jobs/" + id).isPresent(), equalTo(false));
+                clusters.get(other).rest().get("/jobs/" + id).isPresent(), equalTo(false));
           }
         }
       }
@@ -170,7 +170,7 @@ class ClusterDemoTest {
 
     assertThat(pids.size(), equalTo(2 * clusters.size() + SILOS.size() + 2));
     assertThat(List.copyOf(clusters.values()).stream().map(StandaloneCluster.Info::restUrl).toList(),
-        everyItem(startsWith("http://127.0.0.1:")));
+        everyItem(startsWith("https://127.0.0.1:")));
   }
 
   private static List<String> ids(String cluster) {
@@ -180,7 +180,7 @@ class ClusterDemoTest {
   }
 
   private static JsonNode job(String cluster, String id) {
-    return StandaloneCluster.get(clusters.get(cluster).restUrl(), "/jobs/" + id)
+    return clusters.get(cluster).rest().get("/jobs/" + id)
         .orElseThrow(() -> new AssertionError("cluster " + cluster + " does not know job " + id));
   }
 
@@ -191,7 +191,7 @@ class ClusterDemoTest {
   }
 
   private static String accumulators(String cluster, String id) {
-    return StandaloneCluster.get(clusters.get(cluster).restUrl(), "/jobs/" + id + "/accumulators")
+    return clusters.get(cluster).rest().get("/jobs/" + id + "/accumulators")
         .orElseThrow(() -> new AssertionError("cluster " + cluster + " has no accumulators for job " + id)).toString();
   }
 }

@@ -10,9 +10,6 @@ import static org.hamcrest.Matchers.not;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,7 +53,6 @@ class PipelineMetricsTest {
   private static final String WRITE_UPDATE = "WriteUpdate/ParMultiDo(WriteUpdate)";
   private static final String READ_UPDATES = "ReadUpdates/ParMultiDo(ReadUpdates)";
   private static final String WRITE_GLOBAL_MODEL = "WriteGlobalModel/ParMultiDo(WriteGlobalModel)";
-  private static final HttpClient HTTP = HttpClient.newHttpClient();
   private static EmbeddedFlink flink;
 
   @TempDir
@@ -276,9 +272,10 @@ class PipelineMetricsTest {
   }
 
   private static JsonNode get(String path) throws Exception {
-    HttpResponse<String> response = HTTP.send(HttpRequest.newBuilder(URI.create(flink.webUi() + path)).build(),
-        HttpResponse.BodyHandlers.ofString());
-    assertThat("GET " + path + ": " + response.body(), response.statusCode(), equalTo(200));
-    return Signed.JSON.readTree(response.body());
+    // the REST API answers only mutual TLS: this process's client certificate
+    HttpResponse<byte[]> response = flink.rest().send(path);
+    String body = new String(response.body(), java.nio.charset.StandardCharsets.UTF_8);
+    assertThat("GET " + path + ": " + body, response.statusCode(), equalTo(200));
+    return Signed.JSON.readTree(body);
   }
 }
