@@ -139,6 +139,20 @@ public record Exchange(String base) {
     }
   }
 
+  /**
+   * As {@link #read(String, String, long, RefusalReason)}, for the orchestrator, whose rejections
+   * stay on its side: a link on the way, a missing, oversize or unreadable file is a {@link Rejected}
+   * that says which.
+   */
+  public byte[] readNoLinks(String uri, String what, long limit) throws Rejected {
+    try {
+      Artifacts.requireNoLinks(base, uri);
+    } catch (IllegalArgumentException e) {
+      throw new Rejected(what + " is reached through a link, which is never followed", e.getMessage());
+    }
+    return readAtMost(uri, what, limit);
+  }
+
   /** Whether a regular file (not a link) is at the answer's place. */
   public boolean hasAnswer(Slot s) {
     String uri = answer(s);

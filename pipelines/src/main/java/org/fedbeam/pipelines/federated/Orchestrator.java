@@ -293,9 +293,10 @@ public final class Orchestrator {
       Messages.RoundRequest request = new Messages.RoundRequest(job.jobId(), round, attempt, nonce, silo.id(),
           SiloPipeline.REF, job.spec(), modelSha, job.config(),
           org.fedbeam.model.Seeds.derive(job.seed(), "local-train", round, job.silos().indexOf(silo)), deadline);
-      Artifacts.writeAtomically(exchange.globalModel(slot), globalBytes);
+      // through no link: a link planted in the exchange is moved aside, never written through
+      exchange.write(exchange.globalModel(slot), globalBytes);
       // the signed request is written last: it tells the silo the model is complete
-      Artifacts.writeAtomically(exchange.request(slot), Signed.seal(Messages.REQUEST, request.toJson(), identity));
+      exchange.write(exchange.request(slot), Signed.seal(Messages.REQUEST, request.toJson(), identity));
       published.put(silo.id(), System.nanoTime());
     }
     Map<String, Answer> answers = new LinkedHashMap<>();
@@ -309,8 +310,7 @@ public final class Orchestrator {
         }
         Exchange exchange = new Exchange(silo.exchange());
         Exchange.Slot slot = new Exchange.Slot(job.jobId(), round, attempt);
-        String answerUri = exchange.answer(slot);
-        if (Artifacts.exists(answerUri)) {
+        if (exchange.hasAnswer(slot)) {
           double latency = (System.nanoTime() - published.get(silo.id())) / 1e9;
           answers.put(silo.id(), verify(silo, exchange, slot, nonces.get(silo.id()), global, modelSha, latency));
         }
@@ -349,7 +349,7 @@ public final class Orchestrator {
       String modelSha, double latency) {
     String answerUri = exchange.answer(slot);
     try {
-      byte[] bytes = Exchange.readAtMost(answerUri, "answer", Signed.MAX_BYTES);
+      byte[] bytes = exchange.readNoLinks(answerUri, "answer", Signed.MAX_BYTES);
       Signed.Opened opened = open(silo, bytes);
       if (Messages.REFUSAL.equals(opened.type())) {
         Messages.Refusal r = Messages.Refusal.fromJson(opened.body());
@@ -381,7 +381,7 @@ public final class Orchestrator {
         throw new Rejected("update claims more samples than the job allows",
             String.format("%.0f > max_samples %d", samples, job.maxSamples()));
       }
-      byte[] weights = Exchange.readAtMost(exchange.updateWeights(slot), "update weights",
+      byte[] weights = exchange.readNoLinks(exchange.updateWeights(slot), "update weights",
           Exchange.modelFileLimit(job.spec()));
       if (!Messages.sha256Hex(weights).equals(u.updateSha256())) {
         throw new Rejected("update weights do not match the signed digest");

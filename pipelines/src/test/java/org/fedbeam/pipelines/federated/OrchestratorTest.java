@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -186,6 +187,47 @@ class OrchestratorTest {
         Messages.sha256Hex(weights), Map.of("samples", 120.0, "train_loss", 0.5, "train_ms", 3.0));
     Artifacts.writeAtomically(ex.updateWeights(slot), weights);
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), key));
+  }
+
+  /**
+   * Anyone who can write to the exchange plants links for the orchestrator: {@code requests/JOB} of
+   * one silo points into the orchestrator's own private folder (so a write through it would land
+   * there), and another silo's {@code answers/JOB} points at a folder holding a signed answer. The
+   * orchestrator writes through no link (the links are moved aside, the private folder is left as
+   * it was) and takes no answer through a link; the silos behind real folders are answered as usual.
+   */
+  @Test
+  void linksPlantedInTheExchangeAreNeverWrittenOrReadThroughByTheOrchestrator() throws Exception {
+    Path privateDir = Files.createDirectories(dir.resolve("orchestrator/private-bait"));
+    Files.writeString(privateDir.resolve("keep.txt"), "orchestrator's own");
+    Path alphaRequests = Path.of(world.exchanges.get("alpha")).resolve("requests");
+    Files.createDirectories(alphaRequests);
+    Files.createSymbolicLink(alphaRequests.resolve("links"), privateDir);
+    Path decoy = Files.createDirectories(dir.resolve("decoy-answers"));
+    Path betaAnswers = Path.of(world.exchanges.get("beta")).resolve("answers");
+    Files.createDirectories(betaAnswers);
+    Files.createSymbolicLink(betaAnswers.resolve("links"), decoy);
+    serve("alpha");
+    serve("beta");
+    serve("gamma");
+    Path job = world.job("links", 1, 2, 30, j -> {});
+
+    ObjectNode summary = orchestrate(job);
+
+    // nothing was written into the orchestrator's private folder through alpha's link
+    try (var files = Files.list(privateDir)) {
+      assertThat(files.map(f -> f.getFileName().toString()).toList(), equalTo(List.of("keep.txt")));
+    }
+    assertThat(Files.readString(privateDir.resolve("keep.txt")), equalTo("orchestrator's own"));
+    assertThat(Files.isSymbolicLink(alphaRequests.resolve("links")), equalTo(false));
+    // beta's answers reached through the link were not taken; the decoy folder holds nothing it wrote
+    try (var files = Files.list(decoy)) {
+      assertThat(files.toList().isEmpty(), equalTo(true));
+    }
+    assertThat(summary.get("rounds_completed").asInt(), equalTo(1));
+    JsonNode silos = summary.get("rounds").get(0).get("attempts").get(0).get("silos");
+    assertThat(silos.get("alpha").get("status").asText(), equalTo("accepted"));
+    assertThat(silos.get("gamma").get("status").asText(), equalTo("accepted"));
   }
 
   private ObjectNode orchestrate(Path job) throws Exception {
