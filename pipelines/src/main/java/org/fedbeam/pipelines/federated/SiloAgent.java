@@ -532,6 +532,15 @@ public final class SiloAgent implements AutoCloseable {
    * {@code state} (written by the caller). Returns the lifetime epsilon after it (NaN without DP).
    */
   private double admit(Messages.RoundRequest r, JobState state, String place) throws Rejected {
+    // the seed is the silo's for (job, round): a second training in a round would reuse its sampling and its
+    // noise, and the difference of the two updates would carry none (DP composition assumes fresh noise)
+    for (ObjectNode t : state.trained().values()) {
+      if (t.path("round").asInt() == r.round()) {
+        throw new Rejected(RefusalReason.REPLAY, "round " + r.round() + " of job " + r.jobId() + " was trained at "
+            + t.path("place").asText() + " on another global model; a round is trained once (its randomness is"
+            + " the round's), not again for " + r.modelSha256());
+      }
+    }
     if (state.trained().size() >= policy.training().maxRequestsPerJob()) {
       throw new Rejected(RefusalReason.QUOTA, "the silo trained " + state.trained().size() + " times in job "
           + r.jobId() + ", max_requests_per_job " + policy.training().maxRequestsPerJob());
