@@ -195,6 +195,12 @@ final class Workspace {
         squares[i] += squaredNorm(scratchA, i * fanOut, fanOut) * (squaredNorm(scratchB, i * fanIn, fanIn) + 1);
       }
     }
+    // a row whose gradient is not finite (a global model made to overflow on some rows) adds nothing: a NaN
+    // is not "> clip" and would pass unclipped into the sum, where no noise hides it
+    boolean anyDropped = false;
+    for (int i = 0; i < count; i++) {
+      anyDropped |= !Double.isFinite(squares[i]);
+    }
     for (int l = 0; l < depth; l++) {
       int fanIn = spec.layers().get(l);
       int fanOut = spec.layers().get(l + 1);
@@ -202,12 +208,22 @@ final class Workspace {
       d.get(0, scratchA, 0, count * fanOut);
       for (int i = 0; i < count; i++) {
         double norm = Math.sqrt(squares[i]);
+        boolean dropped = !Double.isFinite(norm);
         float factor = norm > clip ? (float) (clip / norm) : 1f;
         for (int k = i * fanOut, end = k + fanOut; k < end; k++) {
-          scratchA[k] *= factor;
+          scratchA[k] = dropped ? 0f : scratchA[k] * factor;
         }
       }
       d.put(0, scratchA, 0, count * fanOut);
+      if (anyDropped) {
+        activations[l].get(0, scratchB, 0, count * fanIn);
+        for (int i = 0; i < count; i++) {
+          if (!Double.isFinite(squares[i])) {
+            java.util.Arrays.fill(scratchB, i * fanIn, (i + 1) * fanIn, 0f);
+          }
+        }
+        activations[l].put(0, scratchB, 0, count * fanIn);
+      }
       NativeBlas.gemm(true, false, fanIn, fanOut, count, 1f, activations[l], fanIn, d, fanOut, 1f, weightGradViews[l], fanOut);
       NativeBlas.gemv(true, count, fanOut, 1f, d, fanOut, ones, 1f, biasGradViews[l]);
     }

@@ -132,6 +132,17 @@ public record Exchange(String base) {
     } catch (IllegalArgumentException e) {
       throw new Rejected(code, what + ": " + e.getMessage());
     }
+    Path local = Artifacts.localPath(uri);
+    if (local != null) {
+      // a named pipe or a device would block or never end: only a regular file is opened, and never read past limit
+      BasicFileAttributes a = attributes(local);
+      if (a != null && !a.isRegularFile()) {
+        throw new Rejected(code, what + ": not a regular file: " + uri);
+      }
+      if (a != null) {
+        return readLocal(local, uri, what, limit, code);
+      }
+    }
     try {
       return readAtMost(uri, what, limit);
     } catch (Rejected e) {
@@ -141,16 +152,30 @@ public record Exchange(String base) {
 
   /**
    * As {@link #read(String, String, long, RefusalReason)}, for the orchestrator, whose rejections
-   * stay on its side: a link on the way, a missing, oversize or unreadable file is a {@link Rejected}
-   * that says which.
+   * stay on its side: a link on the way, a special file (a named pipe would block), a missing,
+   * oversize or unreadable file is a {@link Rejected} that says which.
    */
   public byte[] readNoLinks(String uri, String what, long limit) throws Rejected {
     try {
-      Artifacts.requireNoLinks(base, uri);
-    } catch (IllegalArgumentException e) {
-      throw new Rejected(what + " is reached through a link, which is never followed", e.getMessage());
+      return read(uri, what, limit, RefusalReason.INVALID_REQUEST);
+    } catch (Rejected e) {
+      throw new Rejected("unusable " + what, e.detail());
     }
-    return readAtMost(uri, what, limit);
+  }
+
+  /** At most {@code limit} bytes of a local file, refused if it holds more (it may grow after it was looked at). */
+  private static byte[] readLocal(Path file, String uri, String what, long limit, RefusalReason code) throws Rejected {
+    try (java.io.InputStream in = Files.newInputStream(file, LinkOption.NOFOLLOW_LINKS)) {
+      byte[] bytes = in.readNBytes((int) Math.min(Integer.MAX_VALUE - 8, limit + 1));
+      if (bytes.length > limit) {
+        throw new Rejected(code, what + " is larger than any valid one: more than " + limit + " bytes at " + uri);
+      }
+      return bytes;
+    } catch (java.nio.file.NoSuchFileException e) {
+      throw new Rejected(code, what + " is missing: " + uri);
+    } catch (java.io.IOException e) {
+      throw new Rejected(code, "unreadable " + what + ": " + e.getMessage());
+    }
   }
 
   /** Whether a regular file (not a link) is at the answer's place. */

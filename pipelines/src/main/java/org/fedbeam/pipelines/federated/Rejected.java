@@ -8,11 +8,13 @@ package org.fedbeam.pipelines.federated;
 public final class Rejected extends Exception {
   private final String reason;
   private final RefusalReason code;
+  private final String detail;
 
   public Rejected(String reason, String detail) {
     super(detail == null ? reason : reason + ": " + detail);
     this.reason = reason;
     this.code = null;
+    this.detail = detail;
   }
 
   /**
@@ -23,6 +25,12 @@ public final class Rejected extends Exception {
     super(detail == null ? code.text() : code.text() + ": " + detail);
     this.reason = code.text();
     this.code = code;
+    this.detail = detail;
+  }
+
+  /** The local detail (may be null): what exactly was wrong, for the party's own records. */
+  public String detail() {
+    return detail;
   }
 
   /** The fixed reason of a silo-side refusal, or null for a rejection that never leaves its party. */

@@ -67,6 +67,8 @@ public final class SiloAgent implements AutoCloseable {
     this.policy = policy;
     this.identity = Keys.load(policy.keyDir());
     this.secret = Keys.siloSecret(policy.keyDir());
+    ownerOnly(policy.keyDir());
+    ownerOnly(Artifacts.localPath(policy.state()));
     this.ledger = new PrivacyLedger(policy.state());
     this.quota = new DailyQuota(policy.state(), java.time.Clock.systemUTC());
     this.exchange = new Exchange(policy.exchange());
@@ -100,6 +102,24 @@ public final class SiloAgent implements AutoCloseable {
     // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
     this.rounds = session.roundRunner();
     this.plan = plan(policy);
+  }
+
+  /**
+   * Makes a private folder of the silo (made if missing) readable by its owner only: the state holds
+   * each round's seed, the ledger, the audit log's details and staged updates; the key folder, the
+   * signing key and the secret. Nothing for a file system without POSIX modes, or not local.
+   */
+  private static void ownerOnly(java.nio.file.Path folder) throws java.io.IOException {
+    if (folder == null) {
+      return;
+    }
+    java.nio.file.Files.createDirectories(folder);
+    try {
+      java.nio.file.Files.setPosixFilePermissions(folder,
+          java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    } catch (UnsupportedOperationException e) {
+      // not a POSIX file system: its own access control applies
+    }
   }
 
   /** The silo pipeline's plan under {@code p}: its guard's limits, metadata rules and declared sample count. */
@@ -532,6 +552,15 @@ public final class SiloAgent implements AutoCloseable {
    * {@code state} (written by the caller). Returns the lifetime epsilon after it (NaN without DP).
    */
   private double admit(Messages.RoundRequest r, JobState state, String place) throws Rejected {
+    // the seed is the silo's for (job, round): a second training in a round would reuse its sampling and its
+    // noise, and the difference of the two updates would carry none (DP composition assumes fresh noise)
+    for (ObjectNode t : state.trained().values()) {
+      if (t.path("round").asInt() == r.round()) {
+        throw new Rejected(RefusalReason.REPLAY, "round " + r.round() + " of job " + r.jobId() + " was trained at "
+            + t.path("place").asText() + " on another global model; a round is trained once (its randomness is"
+            + " the round's), not again for " + r.modelSha256());
+      }
+    }
     if (state.trained().size() >= policy.training().maxRequestsPerJob()) {
       throw new Rejected(RefusalReason.QUOTA, "the silo trained " + state.trained().size() + " times in job "
           + r.jobId() + ", max_requests_per_job " + policy.training().maxRequestsPerJob());
