@@ -105,10 +105,12 @@ with_tls_conf() {
   run_conf="$(mktemp -d "${TMPDIR:-/tmp}/fedbeam-flink-conf.XXXXXX")"
   (
     umask 077
-    cat "$conf/flink-conf.yaml"
-    printf '\n# FedBeam (entrypoint.sh): mutual TLS on REST and the web UI, RPC, blob and data; keys in %s\n' "$tls_dir"
-    printf '%s\n' "$settings"
-  ) >"$run_conf/flink-conf.yaml"
+    {
+      cat "$conf/flink-conf.yaml"
+      printf '\n# FedBeam (entrypoint.sh): mutual TLS on REST and the web UI, RPC, blob and data; keys in %s\n' "$tls_dir"
+      printf '%s\n' "$settings"
+    } >"$run_conf/flink-conf.yaml"
+  )
   conf="$run_conf"
 }
 
