@@ -4,12 +4,21 @@
 #
 #   jobmanager [-D key=value ...]   a Flink 1.16 JobManager (standalone session cluster) configured by
 #                                   $FLINK_CONF_DIR/flink-conf.yaml (docker-compose.yml mounts the
-#                                   role's file from flink-conf/), every address this container's host name
+#                                   role's file from flink-conf/), every address this container's host name,
+#                                   and mutual TLS with the party's keys in $FEDBEAM_TLS_DIR (see flink-conf)
 #   taskmanager [-D key=value ...]  a TaskManager of the JobManager $FLINK_JOBMANAGER; heap, direct
-#                                   memory and metaspace from the file's TaskManager sizes
-#   webui HOST:PORT                 forwards this container's port 8081 to a JobManager's web UI
+#                                   memory and metaspace from the file's TaskManager sizes; mutual TLS too
+#   flink-conf                      writes the configuration a JobManager or TaskManager would start with
+#                                   (flink-conf.yaml, then 'fedbeam cluster tls-conf' of $FEDBEAM_TLS_DIR,
+#                                   default /fedbeam/tls: security.ssl.rest.* with authentication and
+#                                   security.ssl.internal.*) into a new owner-only folder; prints the folder
+#   webui HOST:PORT                 forwards this container's port 8081 to a JobManager's REST port (TCP
+#                                   only: the TLS, with the client certificate, is between browser and JobManager)
 #   create-containers FILE          creates the blob containers an Azure containers file lists
 #   setup-key DIR                   a key pair in DIR unless there is one; prints "public key BASE64"
+#   setup-tls DIR NAME HOST...      a Flink cluster's TLS keys in DIR unless it has them ('fedbeam cluster tls':
+#                                   SAN 127.0.0.1, localhost and each HOST; an operator certificate)
+#   setup-get FILE                  FILE to standard output (e.g. the operator certificate of a TLS volume)
 #   setup-fill TEMPLATE OUT         TEMPLATE with every @NAME@ replaced by the variable NAME, to OUT
 #   setup-put OUT                   standard input to OUT
 #   setup-demo-data PART OUT_DIR    a party's part of the demo data (see ComposeTools.java),
@@ -25,6 +34,7 @@ log_dir="${FLINK_LOG_DIR:-/tmp/flink-log}"
 job_jar="$home/lib/fedbeam-job.jar"
 cluster_classpath="$(cat "$home/lib/cluster.classpath")"
 host="${FLINK_HOST:-$(hostname)}"
+tls_dir="${FEDBEAM_TLS_DIR:-/fedbeam/tls}"
 fedbeam_uid=10001
 
 say() { printf 'fedbeam: %s\n' "$*" >&2; }
@@ -80,10 +90,35 @@ put() {
   own "$out"
 }
 
+# Every Flink endpoint answers mutual TLS only: the configuration the processes start with is the
+# mounted flink-conf.yaml followed by the settings of the party's own keys (the same ones 'fedbeam
+# cluster up' writes, printed by 'fedbeam cluster tls-conf'; a later line wins), in a new owner-only
+# folder. No keys, no start.
+with_tls_conf() {
+  if [ ! -f "$tls_dir/tls.properties" ] || [ ! -f "$tls_dir/cluster.p12" ]; then
+    say "no Flink TLS keys in $tls_dir (tls.properties, cluster.p12): every Flink endpoint answers mutual TLS only;" \
+      "flink-conf/docker/setup.sh makes each party's keys in its '*-tls' volume"
+    exit 1
+  fi
+  local settings run_conf
+  settings="$("${cli[@]}" cluster tls-conf --dir "$tls_dir")"
+  run_conf="$(mktemp -d "${TMPDIR:-/tmp}/fedbeam-flink-conf.XXXXXX")"
+  (
+    umask 077
+    {
+      cat "$conf/flink-conf.yaml"
+      printf '\n# FedBeam (entrypoint.sh): mutual TLS on REST and the web UI, RPC, blob and data; keys in %s\n' "$tls_dir"
+      printf '%s\n' "$settings"
+    } >"$run_conf/flink-conf.yaml"
+  )
+  conf="$run_conf"
+}
+
 command="${1:-help}"
 [ $# -gt 0 ] && shift
 case "$command" in
   jobmanager)
+    with_tls_conf
     heap_flags=(-Xms448m -Xmx448m -XX:MaxMetaspaceSize=256m)
     flink jobmanager org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint \
       -D "jobmanager.rpc.address=$host" -D "jobmanager.bind-host=$host" \
@@ -91,6 +126,7 @@ case "$command" in
     ;;
   taskmanager)
     jobmanager="${FLINK_JOBMANAGER:?set FLINK_JOBMANAGER to the host name of the JobManager of this TaskManager}"
+    with_tls_conf
     framework_heap="$(conf_mb taskmanager.memory.framework.heap.size)"
     task_heap="$(conf_mb taskmanager.memory.task.heap.size)"
     framework_off_heap="$(conf_mb taskmanager.memory.framework.off-heap.size)"
@@ -102,6 +138,10 @@ case "$command" in
       -XX:MaxMetaspaceSize="${metaspace}m")
     flink taskmanager org.apache.flink.runtime.taskexecutor.TaskManagerRunner \
       -D "jobmanager.rpc.address=$jobmanager" -D "taskmanager.host=$host" -D "taskmanager.bind-host=$host" "$@"
+    ;;
+  flink-conf)
+    with_tls_conf
+    echo "$conf"
     ;;
   webui)
     target="${1:?usage: webui JOBMANAGER_HOST:REST_PORT}"
@@ -120,6 +160,19 @@ case "$command" in
     fi
     own "$dir"
     chmod 700 "$dir"
+    ;;
+  setup-tls)
+    dir="${1:?usage: setup-tls DIR NAME HOST...}"
+    name="${2:?usage: setup-tls DIR NAME HOST...}"
+    shift 2
+    hosts="$(IFS=,; echo "$*")"
+    "${cli[@]}" cluster tls --dir "$dir" --name "$name" ${hosts:+--hosts "$hosts"}
+    own "$dir"
+    chmod 700 "$dir"
+    ;;
+  setup-get)
+    file="${1:?usage: setup-get FILE}"
+    cat -- "$file"
     ;;
   setup-fill)
     template="${1:?usage: setup-fill TEMPLATE OUT}"

@@ -8,7 +8,10 @@
 # that party's volumes and its templates from flink-conf/docker/PARTY/); what crosses from one
 # party to another goes through this script and is public (public keys, the pipeline's digest)
 # or is the storage operator's to hand out (each exchange account's key):
-#   1. each party makes its own Ed25519 key pair (kept if it has one);
+#   1. each party makes its own Ed25519 key pair (kept if it has one), and each party with a Flink
+#      cluster (orchestrator, silo-a, silo-b) its cluster's TLS keys in its '*-tls' volume ('fedbeam
+#      cluster tls', kept if there: SAN 127.0.0.1, localhost and its JobManager's and TaskManager's
+#      host names; an operator certificate for the web UI), which never leave that volume;
 #   2. each silo approves the silo pipeline of its own image (its SHA-256) and trusts the
 #      orchestrator's public key: its policy, from policy.template.json;
 #   3. the storage operator makes a new key for each exchange's storage account; Azurite gets all,
@@ -64,9 +67,12 @@ fi
 say "building the image"
 docker compose --profile setup build
 
-say "1. key pairs"
+say "1. key pairs, and each Flink cluster's TLS keys"
 ORCHESTRATOR_PUBLIC_KEY="$(public_key orchestrator-setup)"
 export ORCHESTRATOR_PUBLIC_KEY
+for party in orchestrator silo-a silo-b; do
+  step "$party-setup" setup-tls /fedbeam/tls "$party" "$party-jobmanager" "$party-taskmanager"
+done
 
 say "2. silo policies"
 for silo in silo-a silo-b; do
@@ -100,4 +106,5 @@ step silo-a-setup setup-demo-data silo-00 /fedbeam/data
 step silo-b-setup setup-demo-data silo-01 /fedbeam/data
 step orchestrator-setup setup-demo-data orchestrator /fedbeam/data
 
-say "done: docker compose up --build (web UIs: orchestrator http://127.0.0.1:8081, silo-a :8082, silo-b :8083)"
+say "done: docker compose up --build (web UIs, mutual TLS: orchestrator https://127.0.0.1:8081, silo-a :8082," \
+  "silo-b :8083; the operator certificates: docs/containers.md)"

@@ -24,7 +24,7 @@ final class ComposeFile {
   private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
 
   /** A volume or bind mount: {@code source} is a volume's name or a host path as written. */
-  record Mount(String source, String target, boolean bind) {}
+  record Mount(String source, String target, boolean bind, boolean readOnly) {}
 
   /** A published port: host address ("" if none was given), host port, container port. */
   record Port(String hostIp, String published, String target) {}
@@ -79,13 +79,15 @@ final class ComposeFile {
       if (v.isTextual()) {
         String[] parts = v.asText().split(":");
         if (parts.length == 1) {
-          mounts.add(new Mount("", parts[0], false)); // an anonymous volume
+          mounts.add(new Mount("", parts[0], false, false)); // an anonymous volume
         } else {
-          mounts.add(new Mount(parts[0], parts[1], isHostPath(parts[0])));
+          boolean readOnly = parts.length > 2 && List.of(parts[2].split(",")).contains("ro");
+          mounts.add(new Mount(parts[0], parts[1], isHostPath(parts[0]), readOnly));
         }
       } else {
         String source = v.path("source").asText("");
-        mounts.add(new Mount(source, v.path("target").asText(), v.path("type").asText("volume").equals("bind")));
+        mounts.add(new Mount(source, v.path("target").asText(), v.path("type").asText("volume").equals("bind"),
+            v.path("read_only").asBoolean(false)));
       }
     }
     return mounts;
@@ -123,6 +125,27 @@ final class ComposeFile {
       command.forEach(c -> words.add(c.asText()));
     } else if (command.isTextual()) {
       words.addAll(Arrays.asList(command.asText().trim().split("\\s+")));
+    }
+    return words;
+  }
+
+  /**
+   * The words of a service's healthcheck test: the exec form's elements after CMD, or the shell
+   * form's command (CMD-SHELL, or a plain string) split at white space; empty if it has none.
+   */
+  static List<String> healthcheckWords(JsonNode service) {
+    JsonNode test = service.path("healthcheck").path("test");
+    List<String> words = new ArrayList<>();
+    if (test.isTextual()) {
+      words.addAll(Arrays.asList(test.asText().trim().split("\\s+")));
+    } else {
+      for (int i = 0; i < test.size(); i++) {
+        String w = test.get(i).asText();
+        if (i == 0 && (w.equals("CMD") || w.equals("CMD-SHELL") || w.equals("NONE"))) {
+          continue;
+        }
+        words.addAll(Arrays.asList(w.trim().split("\\s+")));
+      }
     }
     return words;
   }

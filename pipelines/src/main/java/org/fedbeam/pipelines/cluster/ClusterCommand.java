@@ -17,7 +17,9 @@ import java.util.Set;
 public final class ClusterCommand {
   public static final String USAGE = "usage: fedbeam cluster up --name NAME [--role orchestrator|silo] [--clusters-dir DIR]\n"
       + "       fedbeam cluster down --name NAME [--clusters-dir DIR]\n"
-      + "       fedbeam cluster status [--json] [--clusters-dir DIR]";
+      + "       fedbeam cluster status [--json] [--clusters-dir DIR]\n"
+      + "       fedbeam cluster tls --dir DIR --name NAME [--hosts HOST,HOST...]   a cluster's keys, unless DIR has them\n"
+      + "       fedbeam cluster tls-conf --dir DIR    the Flink settings (mutual TLS) for the keys in DIR";
 
   private ClusterCommand() {}
 
@@ -31,8 +33,14 @@ public final class ClusterCommand {
       case "up" -> Set.of("name", "role", "clustersDir");
       case "down" -> Set.of("name", "clustersDir");
       case "status" -> Set.of("json", "clustersDir");
+      case "tls" -> Set.of("dir", "name", "hosts");
+      case "tls-conf" -> Set.of("dir");
       default -> throw new IllegalArgumentException("unknown cluster command '" + verb + "'\n" + USAGE);
     });
+    if (verb.startsWith("tls")) {
+      tls(verb, flags, out);
+      return 0;
+    }
     Path dir = flags.containsKey("clustersDir") ? Path.of(flags.get("clustersDir")) : StandaloneCluster.defaultClustersDir();
     switch (verb) {
       case "up" -> {
@@ -61,6 +69,30 @@ public final class ClusterCommand {
       }
     }
     return 0;
+  }
+
+  /**
+   * {@code tls}: a cluster's keys ({@link ClusterTls#create}, with an operator certificate) in a folder of
+   * its own, for a cluster that FedBeam does not start itself (docker-compose.yml), kept if the folder
+   * has them; {@code tls-conf}: the Flink settings of those keys ({@link ClusterTls#clusterSettings()}),
+   * one {@code key: value} line each, to append to the cluster's flink-conf.yaml.
+   */
+  private static void tls(String verb, Map<String, String> flags, PrintStream out) throws Exception {
+    Path dir = Path.of(required(flags, "dir"));
+    if (verb.equals("tls-conf")) {
+      ClusterTls.load(dir).clusterSettings().forEach((k, v) -> out.println(k + ": " + v));
+      return;
+    }
+    String name = required(flags, "name");
+    List<String> hosts = flags.containsKey("hosts") ? List.of(flags.get("hosts").split(",")) : List.of();
+    if (java.nio.file.Files.isRegularFile(dir.resolve("tls.properties"))
+        && java.nio.file.Files.isRegularFile(dir.resolve("operator.p12"))) {
+      out.println("keeping the TLS keys in " + dir);
+      return;
+    }
+    ClusterTls tls = ClusterTls.create(dir, name, true, hosts);
+    out.println("TLS keys of " + name + " in " + dir + " (SAN 127.0.0.1, localhost" + (hosts.isEmpty() ? "" : ", ")
+        + String.join(", ", hosts) + "); operator: " + tls.operatorKeystore());
   }
 
   private static String required(Map<String, String> flags, String name) {

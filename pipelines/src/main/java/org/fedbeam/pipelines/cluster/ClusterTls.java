@@ -73,6 +73,21 @@ public final class ClusterTls {
    * @param operator whether to make an operator client certificate too
    */
   public static ClusterTls create(Path dir, String name, boolean operator) throws IOException {
+    return create(dir, name, operator, List.of());
+  }
+
+  /**
+   * As {@link #create(Path, String, boolean)}, with {@code hosts} (DNS names, e.g. the host names of a
+   * cluster's containers) in the certificate's SAN besides 127.0.0.1 and localhost.
+   */
+  public static ClusterTls create(Path dir, String name, boolean operator, List<String> hosts) throws IOException {
+    StringBuilder san = new StringBuilder("SAN=ip:127.0.0.1,dns:localhost");
+    for (String host : hosts) {
+      if (!host.matches("[A-Za-z0-9]([A-Za-z0-9.-]{0,252}[A-Za-z0-9])?")) {
+        throw new IllegalArgumentException("a TLS host name is letters, digits, '.' and '-'; was '" + host + "'");
+      }
+      san.append(",dns:").append(host);
+    }
     privateFolder(dir);
     for (String f : List.of("cluster.p12", "internal-trust.p12", "rest-trust.p12", "operator.p12", "operator.password",
         "cluster.pem", "tls.properties")) {
@@ -83,7 +98,7 @@ public final class ClusterTls {
     String password = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     ClusterTls tls = new ClusterTls(dir, password);
     // the two keytool runs at once: each is a JVM start
-    Process cluster = genkeypair(dir.resolve("cluster.p12"), ALIAS, "CN=fedbeam " + name, password);
+    Process cluster = genkeypair(dir.resolve("cluster.p12"), ALIAS, "CN=fedbeam " + name, san.toString(), password);
     String operatorPassword = null;
     Process operatorKey = null;
     if (operator) {
@@ -92,7 +107,7 @@ public final class ClusterTls {
       operatorPassword = Base64.getUrlEncoder().withoutPadding().encodeToString(r2);
       writePrivate(dir.resolve("operator.password"), (operatorPassword + "\n").getBytes(StandardCharsets.US_ASCII));
       operatorKey = genkeypair(dir.resolve("operator.p12"), OPERATOR_ALIAS, "CN=fedbeam operator of " + name,
-          operatorPassword);
+          "SAN=ip:127.0.0.1,dns:localhost", operatorPassword);
     }
     await(cluster, dir.resolve("cluster.p12"));
     List<Certificate> trusted = new ArrayList<>();
@@ -259,11 +274,12 @@ public final class ClusterTls {
    * Starts {@code keytool -genkeypair} (an EC P-256 key, self-signed), the password passed through the
    * environment, never on a command line.
    */
-  private static Process genkeypair(Path keystore, String alias, String dname, String password) throws IOException {
+  private static Process genkeypair(Path keystore, String alias, String dname, String san, String password)
+      throws IOException {
     Path keytool = Path.of(System.getProperty("java.home"), "bin", "keytool");
     List<String> command = List.of(keytool.toString(), "-J-XX:TieredStopAtLevel=1", "-J-XX:+UseSerialGC", "-genkeypair",
         "-noprompt", "-alias", alias, "-keyalg", "EC", "-groupname", "secp256r1", "-sigalg", "SHA256withECDSA",
-        "-validity", "3650", "-dname", dname, "-ext", "SAN=ip:127.0.0.1,dns:localhost",
+        "-validity", "3650", "-dname", dname, "-ext", san,
         "-storetype", "PKCS12", "-keystore", keystore.toString(), "-storepass:env", "FEDBEAM_TLS_PASSWORD",
         "-keypass:env", "FEDBEAM_TLS_PASSWORD");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
