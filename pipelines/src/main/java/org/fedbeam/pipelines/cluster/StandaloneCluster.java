@@ -413,17 +413,29 @@ public final class StandaloneCluster {
     Path output = dir.resolve("log").resolve(process + ".out");
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
-    // Flink's REST API shows the JobManager's environment to anyone who reaches it: pass only what a JVM needs
+    // Flink's REST API shows the JobManager's environment to whoever reaches it: pass only what a JVM needs
     Map<String, String> env = pb.environment();
-    Map<String, String> keep = new LinkedHashMap<>();
-    for (String key : List.of("PATH", "HOME", "LANG", "JAVA_HOME", "TZ")) {
-      if (env.containsKey(key)) {
-        keep.put(key, env.get(key));
-      }
-    }
+    Map<String, String> keep = processEnvironment(env);
     env.clear();
     env.putAll(keep);
     return pb.start();
+  }
+
+  /**
+   * The environment a cluster process gets from {@code parent}: only what a JVM needs ({@code PATH},
+   * {@code HOME}, {@code LANG}, {@code JAVA_HOME}, {@code TZ}) and OpenBLAS's settings
+   * ({@code OPENBLAS_*}): its kernel choice ({@code OPENBLAS_CORETYPE}) decides the bits of every
+   * GEMM, so a cluster trains with the kernel its operator chose, as the agent's own JVM and a
+   * simulation do (and some OpenBLAS builds crash on some processors without it).
+   */
+  static Map<String, String> processEnvironment(Map<String, String> parent) {
+    Map<String, String> keep = new LinkedHashMap<>();
+    parent.forEach((key, value) -> {
+      if (List.of("PATH", "HOME", "LANG", "JAVA_HOME", "TZ").contains(key) || key.startsWith("OPENBLAS_")) {
+        keep.put(key, value);
+      }
+    });
+    return keep;
   }
 
   private static List<String> commonJvm() {
