@@ -124,7 +124,33 @@ public final class EmbeddedFlink implements AutoCloseable {
         .thenApply(result -> new MiniClusterJobClient(result.getJobID(), cluster, classLoader,
             MiniClusterJobClient.JobFinalizationBehavior.NOTHING)), new java.util.concurrent.atomic.AtomicReference<>());
     ClusterEnvironment.install(loader, slots);
-    return new EmbeddedFlink(cluster, jar, slots, loader, tls, webUi);
+    EmbeddedFlink flink = new EmbeddedFlink(cluster, jar, slots, loader, tls, webUi);
+    flink.awaitRest(java.time.Duration.ofSeconds(60));
+    return flink;
+  }
+
+  /**
+   * Waits until the REST endpoint serves (Flink answers 503 while its dispatcher's leader is being
+   * elected, for a moment after the cluster started), so the address printed for the operator
+   * answers at once; fails after {@code timeout}.
+   */
+  private void awaitRest(java.time.Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    String last = "no answer";
+    while (System.nanoTime() < deadline) {
+      try {
+        int status = rest().send("/config").statusCode();
+        if (status != 503) {
+          return;
+        }
+        last = "HTTP 503";
+      } catch (IOException e) {
+        last = e.toString();
+      }
+      Thread.sleep(50);
+    }
+    throw new IllegalStateException("the embedded Flink cluster's REST endpoint " + webUi() + " did not serve within "
+        + timeout.toSeconds() + " s (" + last + ")");
   }
 
   /** The REST endpoint (https), which also serves the web UI if {@link #servesWebUi()}. */
