@@ -129,15 +129,7 @@ final class Workspace {
       NativeBlas.gemm(true, false, fanIn, fanOut, count, 1f, activations[l], fanIn, d, fanOut, beta, weightTarget[l], fanOut);
       NativeBlas.gemv(true, count, fanOut, 1f, d, fanOut, ones, beta, biasTarget[l]);
       if (l > 0) {
-        FloatBuffer below = deltas[l];
-        NativeBlas.gemm(false, true, count, fanIn, fanOut, 1f, d, fanOut, weightViews[l], fanOut, 0f, below, fanIn);
-        int n = count * fanIn;
-        activations[l].get(0, scratchA, 0, n);
-        below.get(0, scratchB, 0, n);
-        for (int i = 0; i < n; i++) {
-          scratchB[i] = scratchA[i] > 0f ? scratchB[i] : 0f;
-        }
-        below.put(0, scratchB, 0, n);
+        backpropagateDelta(l, count);
       }
     }
     return loss;
