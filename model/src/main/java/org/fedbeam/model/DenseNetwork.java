@@ -54,7 +54,7 @@ public final class DenseNetwork {
    * smaller batch, so no step's update is dominated by one or a few rows.
    *
    * <p>With DP, training is DP-SGD with Poisson sampling (see {@link PrivateSgd}), taking exactly
-   * the steps of {@link org.fedbeam.model.privacy.RdpAccountant.Plan#of}.
+   * the steps of {@link TrainConfig#dpPlan}.
    */
   public TrainResult train(Parameters start, Dataset data, TrainConfig config, long seed) {
     return train(start, data, config, seed, null);

@@ -6,7 +6,7 @@ import org.fedbeam.model.privacy.RdpAccountant;
 
 /**
  * DP-SGD (Abadi et al. 2016, "Deep Learning with Differential Privacy") for {@link DenseNetwork}:
- * exactly the steps of {@link RdpAccountant.Plan#of}, so the spend a silo accounts for before it
+ * exactly the steps of {@link TrainConfig#dpPlan}, so the spend a silo accounts for before it
  * trains is the spend of the training. Each step:
  * <ol>
  *   <li>Poisson sampling: every row joins the step's batch independently with probability q (the
@@ -28,7 +28,7 @@ final class PrivateSgd {
       DenseNetwork.StepObserver observer) {
     DpSgd dp = config.privacy();
     int rows = data.size();
-    RdpAccountant.Plan plan = RdpAccountant.Plan.of(config, rows);
+    RdpAccountant.Plan plan = config.dpPlan(rows);
     double q = plan.q();
     int expected = (int) Math.ceil(q * rows);
     int capacity = Math.min(rows, expected + 4 * (int) Math.ceil(Math.sqrt(expected)) + 8);

@@ -41,6 +41,14 @@ public record TrainConfig(int epochs, int batchSize, double learningRate, double
     return new TrainConfig(newEpochs, batchSize, learningRate, momentum, weightDecay, privacy);
   }
 
+  /**
+   * The sampling rate and steps of one training call on {@code rows} rows under DP-SGD: what the
+   * learner takes and what a silo accounts for before it trains.
+   */
+  public org.fedbeam.model.privacy.RdpAccountant.Plan dpPlan(int rows) {
+    return org.fedbeam.model.privacy.RdpAccountant.Plan.of(batchSize, epochs, rows);
+  }
+
   /** The same settings with DP-SGD ({@code dp}) or without it (null). */
   public TrainConfig withPrivacy(DpSgd dp) {
     return new TrainConfig(epochs, batchSize, learningRate, momentum, weightDecay, dp);

@@ -157,7 +157,7 @@ class DenseNetworkDpTest {
       }
     });
 
-    assertThat((long) sizes.size(), equalTo(RdpAccountant.Plan.of(config, data.size()).steps()));
+    assertThat((long) sizes.size(), equalTo(config.dpPlan(data.size()).steps()));
     double mean = sizes.stream().mapToInt(Integer::intValue).average().orElseThrow();
     double variance = sizes.stream().mapToDouble(s -> (s - mean) * (s - mean)).sum() / (sizes.size() - 1);
     assertThat(mean, closeTo(100, 3));

@@ -10,7 +10,7 @@ import org.fedbeam.model.privacy.RdpAccountant;
 /**
  * The simulation's DP settings: {@code --dp-epsilon E --dp-delta D --dp-clip C} turn into one noise
  * multiplier for every silo, the smallest at which each silo, training in every one of the
- * planned rounds ({@code maxRounds} calls of {@link RdpAccountant.Plan#of} on its shard), spends at
+ * planned rounds ({@code maxRounds} calls of {@link org.fedbeam.model.TrainConfig#dpPlan} on its shard), spends at
  * most E at D. After the run, each silo's spend is recomputed from the rounds it actually trained.
  */
 final class DpCalibration {
@@ -26,7 +26,7 @@ final class DpCalibration {
     double sigma = 0;
     for (int rows : siloSizes.values()) {
       if (rows > 0) {
-        sigma = Math.max(sigma, RdpAccountant.calibrateSigma(RdpAccountant.Plan.of(config, rows), maxRounds, epsilon, delta));
+        sigma = Math.max(sigma, RdpAccountant.calibrateSigma(config.dpPlan(rows), maxRounds, epsilon, delta));
       }
     }
     if (sigma == 0) {
@@ -56,7 +56,7 @@ final class DpCalibration {
     Map<String, RdpAccountant> accountants = new TreeMap<>();
     for (FederatedDriver.RoundStats round : fl.rounds()) {
       round.participants().forEach((silo, m) -> {
-        RdpAccountant.Plan plan = RdpAccountant.Plan.of(config, (int) m.sampleCount());
+        RdpAccountant.Plan plan = config.dpPlan((int) m.sampleCount());
         accountants.computeIfAbsent(silo, s -> new RdpAccountant())
             .add(plan.q(), config.privacy().noiseMultiplier(), plan.steps());
       });

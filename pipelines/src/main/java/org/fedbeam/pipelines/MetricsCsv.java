@@ -54,7 +54,7 @@ final class MetricsCsv {
     if (config == null || config.privacy() == null) {
       return "";
     }
-    RdpAccountant.Plan plan = RdpAccountant.Plan.of(config, (int) rows);
+    RdpAccountant.Plan plan = config.dpPlan((int) rows);
     return fmt(spend.computeIfAbsent(silo, k -> new RdpAccountant())
         .add(plan.q(), config.privacy().noiseMultiplier(), plan.steps()).epsilon(delta));
   }

@@ -275,17 +275,12 @@ public final class RdpAccountant {
    * under DP, so a silo can account for a request before it trains.
    */
   public record Plan(double q, long steps) {
-    public static Plan of(org.fedbeam.model.TrainConfig config, int rows) {
-      double q = Math.min(1.0, (double) config.batchSize() / rows);
-      long perEpoch = Math.max(1, Math.round((double) rows / config.batchSize()));
-      return new Plan(q, config.epochs() * perEpoch);
+    /** The plan of {@code epochs} epochs over {@code rows} rows in batches of {@code batchSize} (expected). */
+    public static Plan of(int batchSize, int epochs, int rows) {
+      double q = Math.min(1.0, (double) batchSize / rows);
+      long perEpoch = Math.max(1, Math.round((double) rows / batchSize));
+      return new Plan(q, epochs * perEpoch);
     }
-  }
-
-  /** Epsilon of one training call (a fresh accountant): a convenience over {@link #add} and {@link #epsilon}. */
-  public static double epsilon(org.fedbeam.model.TrainConfig config, int rows, double delta) {
-    Plan plan = Plan.of(config, rows);
-    return new RdpAccountant().add(plan.q(), config.privacy().noiseMultiplier(), plan.steps()).epsilon(delta);
   }
 
   /**

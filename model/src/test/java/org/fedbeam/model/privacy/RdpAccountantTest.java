@@ -186,10 +186,11 @@ class RdpAccountantTest {
   @Test
   void epsilonOfOneTrainingCallUsesThePlan() {
     TrainConfig config = new TrainConfig(2, 100, 0.1, 0, 0, new DpSgd(1.0, 1.2));
-    RdpAccountant.Plan plan = RdpAccountant.Plan.of(config, 1000);
+    RdpAccountant.Plan plan = config.dpPlan(1000);
 
     assertThat(plan, equalTo(new RdpAccountant.Plan(0.1, 20)));
-    assertThat(RdpAccountant.epsilon(config, 1000, DELTA), equalTo(new RdpAccountant().add(0.1, 1.2, 20).epsilon(DELTA)));
+    assertThat(new RdpAccountant().add(plan.q(), config.privacy().noiseMultiplier(), plan.steps()).epsilon(DELTA),
+        equalTo(new RdpAccountant().add(0.1, 1.2, 20).epsilon(DELTA)));
   }
 
   @Test

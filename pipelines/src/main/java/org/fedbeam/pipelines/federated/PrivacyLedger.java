@@ -38,7 +38,7 @@ final class PrivacyLedger {
    */
   double charge(PrivacyPolicy policy, TrainConfig config, int rows, String place) throws Rejected {
     ObjectNode ledger = read();
-    RdpAccountant.Plan plan = RdpAccountant.Plan.of(config, rows);
+    RdpAccountant.Plan plan = config.dpPlan(rows);
     RdpAccountant total = accountant(ledger).add(plan.q(), config.privacy().noiseMultiplier(), plan.steps());
     double epsilon = total.epsilon(policy.delta());
     if (!(epsilon <= policy.maxEpsilon())) {

@@ -78,7 +78,7 @@ class PrivacyBudgetTest {
   @Test
   void aSiloAtItsBudgetRefusesTheNextRoundInANewJobTooAndAfterARestart() throws Exception {
     double one = oneTraining();
-    RdpAccountant.Plan plan = RdpAccountant.Plan.of(CONFIG, 120);
+    RdpAccountant.Plan plan = CONFIG.dpPlan(120);
     double two = new RdpAccountant().add(plan.q(), 1.0, plan.steps()).add(plan.q(), 1.0, plan.steps()).epsilon(1e-5);
     policy((one + two) / 2); // room for one training, not two
     SiloAgent agent = world.agent("alpha");
@@ -105,7 +105,8 @@ class PrivacyBudgetTest {
 
   /** The epsilon of one training with {@link #CONFIG} on the 120-row shard, at delta 1e-5. */
   private static double oneTraining() {
-    return RdpAccountant.epsilon(CONFIG, 120, 1e-5);
+    RdpAccountant.Plan plan = CONFIG.dpPlan(120);
+    return new RdpAccountant().add(plan.q(), CONFIG.privacy().noiseMultiplier(), plan.steps()).epsilon(1e-5);
   }
 
   /** The default DP policy (no section), or one with {@code maxEpsilon}; epsilon_spent allowed out. */

@@ -185,7 +185,7 @@ class RowReconstructionAttackTest {
     for (double sigma = p.minNoiseMultiplier(); ; sigma += 0.1) {
       RdpAccountant total = new RdpAccountant();
       for (int batch : new int[] {N, N - 1}) {
-        RdpAccountant.Plan plan = RdpAccountant.Plan.of(new TrainConfig(1, batch, LR, 0, 0, new DpSgd(1, sigma)), N);
+        RdpAccountant.Plan plan = (new TrainConfig(1, batch, LR, 0, 0, new DpSgd(1, sigma))).dpPlan(N);
         total.add(plan.q(), sigma, plan.steps());
       }
       if (total.epsilon(p.delta()) <= p.maxEpsilon()) {
