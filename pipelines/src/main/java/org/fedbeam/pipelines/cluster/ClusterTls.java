@@ -181,25 +181,27 @@ public final class ClusterTls {
     Map<String, String> s = new LinkedHashMap<>();
     s.put("security.ssl.rest.enabled", "true");
     s.put("security.ssl.rest.authentication-enabled", "true");
-    s.put("security.ssl.rest.keystore", dir.resolve("cluster.p12").toString());
-    s.put("security.ssl.rest.keystore-password", password);
-    s.put("security.ssl.rest.key-password", password);
-    s.put("security.ssl.rest.truststore", dir.resolve("rest-trust.p12").toString());
-    s.put("security.ssl.rest.truststore-password", password);
+    putStores(s, "rest", "rest-trust.p12");
     s.put("security.ssl.algorithms", CIPHER_SUITES);
     s.put("security.ssl.protocol", "TLSv1.2");
     return s;
+  }
+
+  /** The cluster's key store and the trust store {@code truststore} for Flink's {@code security.ssl.SCOPE.*}. */
+  private void putStores(Map<String, String> s, String scope, String truststore) {
+    String prefix = "security.ssl." + scope + ".";
+    s.put(prefix + "keystore", dir.resolve("cluster.p12").toString());
+    s.put(prefix + "keystore-password", password);
+    s.put(prefix + "key-password", password);
+    s.put(prefix + "truststore", dir.resolve(truststore).toString());
+    s.put(prefix + "truststore-password", password);
   }
 
   /** {@link #restSettings()} and TLS with mutual authentication on RPC, blob and data connections. */
   public Map<String, String> clusterSettings() {
     Map<String, String> s = restSettings();
     s.put("security.ssl.internal.enabled", "true");
-    s.put("security.ssl.internal.keystore", dir.resolve("cluster.p12").toString());
-    s.put("security.ssl.internal.keystore-password", password);
-    s.put("security.ssl.internal.key-password", password);
-    s.put("security.ssl.internal.truststore", dir.resolve("internal-trust.p12").toString());
-    s.put("security.ssl.internal.truststore-password", password);
+    putStores(s, "internal", "internal-trust.p12");
     return s;
   }
 

@@ -133,8 +133,7 @@ public final class Messages {
   public record UpdateReport(String jobId, int round, String nonce, String silo, String modelSha256,
       String updateSha256, Map<String, Double> metadata) {
     /** The metadata fields an update may carry. */
-    public static final java.util.Set<String> METADATA_FIELDS = java.util.Set.of("samples", "train_loss", "train_ms",
-        "epsilon_spent");
+    public static final java.util.Set<String> METADATA_FIELDS = org.fedbeam.transforms.MetadataRules.DEFAULTS.keySet();
     static final double MAX_SAMPLES = 1e12;
     static final double MAX_TRAIN_MS = 7 * 24 * 3600 * 1000.0;
     static final double MAX_REAL = 1e6;

@@ -80,7 +80,7 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     long declaredSamples, long auditRotateBytes) {
 
   /** The SM fields an update may carry at most. */
-  public static final Set<String> KNOWN_METADATA = Set.of("samples", "train_loss", "train_ms", "epsilon_spent");
+  public static final Set<String> KNOWN_METADATA = org.fedbeam.transforms.MetadataRules.DEFAULTS.keySet();
 
   /** Reads and validates a policy file; errors name the file and the field. */
   public static SiloPolicy read(Path file) {
