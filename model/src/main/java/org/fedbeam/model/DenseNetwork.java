@@ -13,7 +13,7 @@ import org.fedbeam.data.Dataset;
  * the length of a call, so nothing is copied across JNI. Instances hold no mutable state and may be
  * shared between threads. Training is deterministic for a given start, data, config and seed.
  */
-public final class DenseNetwork {
+public final class DenseNetwork implements Learner {
   private static final int EVAL_BATCH = 512;
   private final ModelSpec spec;
 
@@ -21,6 +21,7 @@ public final class DenseNetwork {
     this.spec = spec;
   }
 
+  @Override
   public ModelSpec spec() {
     return spec;
   }
@@ -28,6 +29,7 @@ public final class DenseNetwork {
   /**
    * Fresh weights: He-normal for ReLU layers, LeCun-normal for the output layer, zero biases.
    */
+  @Override
   public Parameters initialize(long seed) {
     SplittableRandom random = new SplittableRandom(Seeds.derive(seed, "init"));
     float[] values = new float[spec.parameterCount()];
@@ -56,6 +58,7 @@ public final class DenseNetwork {
    * <p>With DP, training is DP-SGD with Poisson sampling (see {@link PrivateSgd}), taking exactly
    * the steps of {@link TrainConfig#dpPlan}.
    */
+  @Override
   public TrainResult train(Parameters start, Dataset data, TrainConfig config, long seed) {
     return train(start, data, config, seed, null);
   }
@@ -130,6 +133,7 @@ public final class DenseNetwork {
   }
 
   /** Class probabilities for every row, row-major ({@code data.size() x classes}). */
+  @Override
   public float[] predictProbabilities(Parameters parameters, Dataset data) {
     return predictProbabilities(parameters, data, 1);
   }
@@ -221,11 +225,13 @@ public final class DenseNetwork {
   }
 
   /** Accuracy, log-loss, macro-F1 and the confusion matrix of {@code parameters} on {@code data}. */
+  @Override
   public EvalReport evaluate(Parameters parameters, Dataset data) {
     return evaluate(parameters, data, 1);
   }
 
   /** As {@link #evaluate(Parameters, Dataset)}, the forward passes on up to {@code threads} threads; same result. */
+  @Override
   public EvalReport evaluate(Parameters parameters, Dataset data, int threads) {
     int[] labels = new int[data.size()];
     for (int i = 0; i < labels.length; i++) {

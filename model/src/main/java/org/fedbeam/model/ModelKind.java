@@ -2,7 +2,11 @@ package org.fedbeam.model;
 
 import java.util.Locale;
 
-/** The families of model FedBeam trains. Both are dense feed-forward networks with a softmax output. */
+/**
+ * The registry of model kinds, found by {@link #parse(String) id}: each kind makes the
+ * {@link Learner} for a spec of its kind. Both kinds today are dense feed-forward networks with a
+ * softmax output ({@link DenseNetwork}); a new kind (a CNN) is one constant here with its learner.
+ */
 public enum ModelKind {
   /** Multinomial logistic regression: input layer straight to a softmax output, no hidden layer. */
   LOGREG("logreg"),
@@ -18,6 +22,14 @@ public enum ModelKind {
   /** The stable identifier used on the command line, in files and in provenance. */
   public String id() {
     return id;
+  }
+
+  /** The learner that trains and evaluates models of {@code spec}, which must be of this kind. */
+  public Learner learner(ModelSpec spec) {
+    if (spec.kind() != this) {
+      throw new IllegalArgumentException("model " + spec + " is not of kind " + id);
+    }
+    return new DenseNetwork(spec);
   }
 
   /** Parses an identifier such as {@code mlp}; the error lists what is accepted. */

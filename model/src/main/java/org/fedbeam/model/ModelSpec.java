@@ -55,6 +55,11 @@ public record ModelSpec(ModelKind kind, List<Integer> layers) implements java.io
   }
 
   /** Number of weight layers (one less than the number of layer widths). */
+  /** The learner of this model's kind for this spec. */
+  public Learner learner() {
+    return kind.learner(this);
+  }
+
   public int depth() {
     return layers.size() - 1;
   }

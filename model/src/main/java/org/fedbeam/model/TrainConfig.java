@@ -9,13 +9,21 @@ package org.fedbeam.model;
  * @param momentum heavy-ball momentum in [0, 1); 0 for plain SGD
  * @param weightDecay L2 penalty coefficient, >= 0
  * @param privacy DP-SGD settings, or null for plain minibatch SGD
+ * @param proximalMu FedProx's proximal coefficient mu >= 0 (Li et al. 2020, "Federated Optimization in
+ *     Heterogeneous Networks"): the local objective adds {@code mu/2 ||w - w_start||^2}; 0 for none
  */
 public record TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay,
-    DpSgd privacy) implements java.io.Serializable {
+    DpSgd privacy, double proximalMu) implements java.io.Serializable {
 
   /** Plain minibatch SGD, without differential privacy. */
   public TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay) {
-    this(epochs, batchSize, learningRate, momentum, weightDecay, null);
+    this(epochs, batchSize, learningRate, momentum, weightDecay, null, 0);
+  }
+
+  /** Minibatch SGD with DP-SGD ({@code privacy}) or without it (null), and no proximal term. */
+  public TrainConfig(int epochs, int batchSize, double learningRate, double momentum, double weightDecay,
+      DpSgd privacy) {
+    this(epochs, batchSize, learningRate, momentum, weightDecay, privacy, 0);
   }
 
   public TrainConfig {
@@ -34,11 +42,14 @@ public record TrainConfig(int epochs, int batchSize, double learningRate, double
     if (!(weightDecay >= 0) || !Double.isFinite(weightDecay)) {
       throw new IllegalArgumentException("weightDecay must be a finite number >= 0, was " + weightDecay);
     }
+    if (!(proximalMu >= 0) || !Double.isFinite(proximalMu)) {
+      throw new IllegalArgumentException("proximalMu must be a finite number >= 0, was " + proximalMu);
+    }
   }
 
   /** The same settings with another number of epochs. */
   public TrainConfig withEpochs(int newEpochs) {
-    return new TrainConfig(newEpochs, batchSize, learningRate, momentum, weightDecay, privacy);
+    return new TrainConfig(newEpochs, batchSize, learningRate, momentum, weightDecay, privacy, proximalMu);
   }
 
   /**
@@ -51,6 +62,11 @@ public record TrainConfig(int epochs, int batchSize, double learningRate, double
 
   /** The same settings with DP-SGD ({@code dp}) or without it (null). */
   public TrainConfig withPrivacy(DpSgd dp) {
-    return new TrainConfig(epochs, batchSize, learningRate, momentum, weightDecay, dp);
+    return new TrainConfig(epochs, batchSize, learningRate, momentum, weightDecay, dp, proximalMu);
+  }
+
+  /** The same settings with FedProx's proximal coefficient {@code mu} (0 for none). */
+  public TrainConfig withProximalMu(double mu) {
+    return new TrainConfig(epochs, batchSize, learningRate, momentum, weightDecay, privacy, mu);
   }
 }
