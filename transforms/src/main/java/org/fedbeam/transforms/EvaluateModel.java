@@ -7,7 +7,6 @@ import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.transforms.ParDo;
 import org.apache.beam.sdk.values.PCollection;
 import org.fedbeam.data.Dataset;
-import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.Parameters;
 
 /**
@@ -61,7 +60,7 @@ public final class EvaluateModel extends PTransform<PCollection<Parameters>, PCo
 
     @ProcessElement
     public void process(@Element Parameters model, OutputReceiver<ModelEvaluation> out) {
-      DenseNetwork network = new DenseNetwork(model.spec());
+      org.fedbeam.model.Learner network = model.spec().learner();
       int useThreads = Math.min(threads, Runtime.getRuntime().availableProcessors());
       for (Map.Entry<String, String> e : datasets.entrySet()) {
         String owner = "evaluation set " + e.getKey();

@@ -128,6 +128,7 @@ public final class FedBeamCoders {
         data.writeDouble(c.privacy().clip());
         data.writeDouble(c.privacy().noiseMultiplier());
       }
+      data.writeDouble(c.proximalMu());
       data.flush();
     }
 
@@ -139,7 +140,8 @@ public final class FedBeamCoders {
       int round = data.readInt();
       long seed = data.readLong();
       TrainConfig config = new TrainConfig(data.readInt(), data.readInt(), data.readDouble(), data.readDouble(),
-          data.readDouble(), data.readBoolean() ? new org.fedbeam.model.DpSgd(data.readDouble(), data.readDouble()) : null);
+          data.readDouble(), data.readBoolean() ? new org.fedbeam.model.DpSgd(data.readDouble(), data.readDouble()) : null,
+          data.readDouble());
       return new SiloTask(silo, uri, round, seed, config);
     }
 

@@ -15,7 +15,7 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.apache.beam.sdk.values.TupleTag;
 import org.apache.beam.sdk.values.TupleTagList;
 import org.fedbeam.data.Dataset;
-import org.fedbeam.model.DenseNetwork;
+import org.fedbeam.model.LocalTrainingComputation;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
@@ -80,11 +80,10 @@ public final class TrainLocally extends PTransform<PCollection<SiloTask>, PColle
         context.output(SKIPPED, KV.of(task.siloId(), "no training samples in " + task.dataUri()));
         return;
       }
-      DenseNetwork learner = new DenseNetwork(global.spec());
       long start = System.nanoTime();
       TrainResult result;
       try {
-        result = learner.train(global, data, task.config(), task.seed());
+        result = LocalTrainingComputation.INSTANCE.compute(global, data, task.config(), task.seed());
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("silo " + task.siloId() + " (" + task.dataUri() + "): " + e.getMessage(), e);
       }

@@ -16,6 +16,8 @@ import org.apache.beam.sdk.testing.CoderProperties;
 import org.apache.beam.sdk.util.CoderUtils;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
+import org.fedbeam.model.WeightedSum;
+import org.fedbeam.model.aggregate.WeightedMean;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,10 +28,10 @@ class AccumulatorCoderTest {
   private static final int ROUND = 2;
   private static final List<SiloUpdate> UPDATES = Fixtures.updates(12, ROUND, 77L);
   private static final double TOLERANCE = 1e-6;
-  private static final AggregateUpdates.AccumulatorCoder CODER = AggregateUpdates.AccumulatorCoder.INSTANCE;
+  private static final AggregateUpdates.AccumulatorCoder<WeightedSum> CODER = new AggregateUpdates.AccumulatorCoder<>(SPEC, WeightedMean.INSTANCE);
 
-  private final AggregateUpdates.WeightedAverageCombineFn fn =
-      new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
+  private final AggregateUpdates.AggregateCombineFn<WeightedSum> fn =
+      AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
 
   @Test
   void anAccumulatorWithPendingInputsReEncodesToTheSameBytes() throws Exception {
@@ -43,9 +45,9 @@ class AccumulatorCoderTest {
 
   @Test
   void aDecodedAccumulatorGivesTheSameResult() throws Exception {
-    AggregateUpdates.Accumulator original = accumulate(UPDATES.subList(0, 5));
+    AggregateUpdates.Accumulator<WeightedSum> original = accumulate(UPDATES.subList(0, 5));
 
-    AggregateUpdates.Accumulator decoded = roundTrip(original);
+    AggregateUpdates.Accumulator<WeightedSum> decoded = roundTrip(original);
 
     AggregateResult expected = fn.extractOutput(original);
     assertThat(fn.extractOutput(decoded), AggregateResultMatcher.closeTo(expected, 0));
@@ -53,7 +55,7 @@ class AccumulatorCoderTest {
 
   @Test
   void aDecodedAccumulatorKeepsAccumulatingAcrossFolds() throws Exception {
-    AggregateUpdates.Accumulator decoded = roundTrip(accumulate(UPDATES.subList(0, 5)));
+    AggregateUpdates.Accumulator<WeightedSum> decoded = roundTrip(accumulate(UPDATES.subList(0, 5)));
 
     for (SiloUpdate u : UPDATES.subList(5, UPDATES.size())) {
       decoded = fn.addInput(decoded, u);
@@ -65,10 +67,10 @@ class AccumulatorCoderTest {
 
   @Test
   void decodedAccumulatorsMerge() throws Exception {
-    AggregateUpdates.Accumulator first = roundTrip(accumulate(UPDATES.subList(0, 4)));
-    AggregateUpdates.Accumulator second = roundTrip(accumulate(UPDATES.subList(4, UPDATES.size())));
+    AggregateUpdates.Accumulator<WeightedSum> first = roundTrip(accumulate(UPDATES.subList(0, 4)));
+    AggregateUpdates.Accumulator<WeightedSum> second = roundTrip(accumulate(UPDATES.subList(4, UPDATES.size())));
 
-    AggregateUpdates.Accumulator merged = fn.mergeAccumulators(List.of(first, second));
+    AggregateUpdates.Accumulator<WeightedSum> merged = fn.mergeAccumulators(List.of(first, second));
 
     assertThat(fn.extractOutput(merged),
         AggregateResultMatcher.closeTo(WeightedAverageCombineFnTest.reference(UPDATES, ROUND), TOLERANCE));
@@ -76,7 +78,7 @@ class AccumulatorCoderTest {
 
   @Test
   void aDecodedAccumulatorStillRejectsASiloItAlreadyHolds() throws Exception {
-    AggregateUpdates.Accumulator decoded = roundTrip(accumulate(UPDATES.subList(0, 3)));
+    AggregateUpdates.Accumulator<WeightedSum> decoded = roundTrip(accumulate(UPDATES.subList(0, 3)));
     SiloUpdate again = UPDATES.get(1);
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> fn.addInput(decoded, again));
@@ -87,8 +89,8 @@ class AccumulatorCoderTest {
   @Test
   void aCorruptModelKindIsRejected() throws Exception {
     byte[] encoded = CoderUtils.encodeToByteArray(CODER, fn.createAccumulator());
-    // an empty accumulator: round (4 bytes), participant count (4 bytes), then the sum's model kind byte
-    encoded[8] = 9;
+    // an empty accumulator: round (4 bytes), total weight (8 bytes), participant count (4 bytes), then the sum's model kind byte
+    encoded[16] = 9;
 
     IOException e = assertThrows(IOException.class, () -> CODER.decode(new ByteArrayInputStream(encoded)));
 
@@ -99,22 +101,22 @@ class AccumulatorCoderTest {
   void aDecodedAccumulatorKeepsEveryParticipantsMetadata() throws Exception {
     List<SiloUpdate> updates = List.of(UPDATES.get(7), UPDATES.get(2), UPDATES.get(4));
 
-    AggregateUpdates.Accumulator decoded = roundTrip(accumulate(updates));
+    AggregateUpdates.Accumulator<WeightedSum> decoded = roundTrip(accumulate(updates));
 
     Map<String, SystemMetadata> expected = new TreeMap<>();
     updates.forEach(u -> expected.put(u.siloId(), u.metadata()));
     assertThat(decoded.participants, equalTo(expected));
   }
 
-  private AggregateUpdates.Accumulator accumulate(List<SiloUpdate> updates) {
-    AggregateUpdates.Accumulator acc = fn.createAccumulator();
+  private AggregateUpdates.Accumulator<WeightedSum> accumulate(List<SiloUpdate> updates) {
+    AggregateUpdates.Accumulator<WeightedSum> acc = fn.createAccumulator();
     for (SiloUpdate u : updates) {
       acc = fn.addInput(acc, u);
     }
     return acc;
   }
 
-  private static AggregateUpdates.Accumulator roundTrip(AggregateUpdates.Accumulator acc) throws Exception {
+  private static AggregateUpdates.Accumulator<WeightedSum> roundTrip(AggregateUpdates.Accumulator<WeightedSum> acc) throws Exception {
     return CoderUtils.decodeFromByteArray(CODER, CoderUtils.encodeToByteArray(CODER, acc));
   }
 }

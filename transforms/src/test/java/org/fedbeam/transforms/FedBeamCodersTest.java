@@ -25,6 +25,8 @@ import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.model.WeightedSum;
+import org.fedbeam.model.aggregate.WeightedMean;
 import org.junit.jupiter.api.Test;
 
 /** Round trips, determinism and corrupt-input handling of every FedBeam element coder. */
@@ -226,7 +228,7 @@ class FedBeamCodersTest {
   void everyCoderIsDeterministicAndSerializable() throws Exception {
     for (Coder<?> coder : List.of(FedBeamCoders.ParametersCoder.of(), FedBeamCoders.SiloUpdateCoder.of(),
         FedBeamCoders.SiloTaskCoder.of(), FedBeamCoders.AggregateResultCoder.of(),
-        FedBeamCoders.ModelEvaluationCoder.of(), AggregateUpdates.AccumulatorCoder.INSTANCE)) {
+        FedBeamCoders.ModelEvaluationCoder.of(), new AggregateUpdates.AccumulatorCoder<>(SPEC, WeightedMean.INSTANCE))) {
       coder.verifyDeterministic();
       CoderProperties.coderSerializable(coder);
     }
@@ -247,12 +249,12 @@ class FedBeamCodersTest {
 
   @Test
   void theCombineFnDeclaresTheAccumulatorCoder() {
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, 3);
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, 3, WeightedMean.INSTANCE);
 
-    Coder<AggregateUpdates.Accumulator> coder =
+    Coder<AggregateUpdates.Accumulator<WeightedSum>> coder =
         fn.getAccumulatorCoder(CoderRegistry.createDefault(), FedBeamCoders.SiloUpdateCoder.of());
 
-    assertThat(coder, sameInstance(AggregateUpdates.AccumulatorCoder.INSTANCE));
+    assertThat(coder, equalTo(new AggregateUpdates.AccumulatorCoder<>(SPEC, WeightedMean.INSTANCE)));
   }
 
   private static TreeMap<String, SystemMetadata> participants() {

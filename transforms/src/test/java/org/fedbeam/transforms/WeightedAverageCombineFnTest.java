@@ -19,6 +19,7 @@ import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
 import org.fedbeam.model.WeightedSum;
+import org.fedbeam.model.aggregate.WeightedMean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -37,7 +38,7 @@ class WeightedAverageCombineFnTest {
     List<SiloUpdate> updates = Fixtures.updates(SILOS, ROUND, UPDATES_SEED);
     AggregateResult expected = reference(updates, ROUND);
 
-    CombineFnTester.testCombineFn(new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND), new ArrayList<>(updates),
+    CombineFnTester.testCombineFn(AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE), new ArrayList<>(updates),
         AggregateResultMatcher.closeTo(expected, TOLERANCE));
   }
 
@@ -45,8 +46,8 @@ class WeightedAverageCombineFnTest {
   void theMeanFollowsTheSampleCountsNotTheSiloCount() {
     Parameters ones = Parameters.copyOf(SPEC, filled(1f));
     Parameters fives = Parameters.copyOf(SPEC, filled(5f));
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
-    AggregateUpdates.Accumulator acc = fn.createAccumulator();
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
+    AggregateUpdates.Accumulator<WeightedSum> acc = fn.createAccumulator();
     fn.addInput(acc, Fixtures.update("silo-a", ROUND, ones, 3));
     fn.addInput(acc, Fixtures.update("silo-b", ROUND, fives, 1));
 
@@ -58,7 +59,7 @@ class WeightedAverageCombineFnTest {
 
   @Test
   void anUpdateOfAnotherShapeIsRejectedNamingTheSiloAndBothShapes() {
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
     SiloUpdate wrongShape = Fixtures.update("silo-wide", ROUND, Fixtures.randomParameters(OTHER_SPEC, 1L), 10);
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -70,7 +71,7 @@ class WeightedAverageCombineFnTest {
 
   @Test
   void anUpdateFromAnotherRoundIsRejectedNamingTheSiloAndBothRounds() {
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
     SiloUpdate stale = Fixtures.update("silo-late", ROUND - 1, WEIGHTS, 10);
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -84,14 +85,14 @@ class WeightedAverageCombineFnTest {
   void aRoundAgnosticAggregationTakesTheUpdatesRoundUnderAnySharding() {
     List<SiloUpdate> updates = Fixtures.updates(SILOS, ROUND, UPDATES_SEED);
 
-    CombineFnTester.testCombineFn(AggregateUpdates.anyRound(SPEC), new ArrayList<>(updates),
+    CombineFnTester.testCombineFn(AggregateUpdates.combineFn(SPEC, AggregateUpdates.ANY_ROUND, WeightedMean.INSTANCE), new ArrayList<>(updates),
         AggregateResultMatcher.closeTo(reference(updates, ROUND), TOLERANCE));
   }
 
   @Test
   void aRoundAgnosticAggregationRejectsUpdatesOfTwoRoundsNamingBoth() {
-    AggregateUpdates.WeightedAverageCombineFn fn = AggregateUpdates.anyRound(SPEC);
-    AggregateUpdates.Accumulator acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-now", ROUND, WEIGHTS, 10));
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, AggregateUpdates.ANY_ROUND, WeightedMean.INSTANCE);
+    AggregateUpdates.Accumulator<WeightedSum> acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-now", ROUND, WEIGHTS, 10));
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> fn.addInput(acc, Fixtures.update("silo-late", ROUND - 1, WEIGHTS, 10)));
@@ -102,9 +103,9 @@ class WeightedAverageCombineFnTest {
 
   @Test
   void aRoundAgnosticAggregationRejectsMergingSumsOfTwoRounds() {
-    AggregateUpdates.WeightedAverageCombineFn fn = AggregateUpdates.anyRound(SPEC);
-    AggregateUpdates.Accumulator now = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-now", ROUND, WEIGHTS, 10));
-    AggregateUpdates.Accumulator late = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-late", ROUND + 1, WEIGHTS, 10));
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, AggregateUpdates.ANY_ROUND, WeightedMean.INSTANCE);
+    AggregateUpdates.Accumulator<WeightedSum> now = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-now", ROUND, WEIGHTS, 10));
+    AggregateUpdates.Accumulator<WeightedSum> late = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-late", ROUND + 1, WEIGHTS, 10));
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> fn.mergeAccumulators(List.of(fn.createAccumulator(), now, late)));
@@ -114,8 +115,8 @@ class WeightedAverageCombineFnTest {
 
   @Test
   void aSecondUpdateFromOneSiloIsRejectedNamingTheSilo() {
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
-    AggregateUpdates.Accumulator acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-twice", ROUND, WEIGHTS, 10));
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
+    AggregateUpdates.Accumulator<WeightedSum> acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-twice", ROUND, WEIGHTS, 10));
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> fn.addInput(acc, Fixtures.update("silo-twice", ROUND, WEIGHTS, 20)));
@@ -126,9 +127,9 @@ class WeightedAverageCombineFnTest {
 
   @Test
   void oneSiloInTwoAccumulatorsIsRejectedWhenMerging() {
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
-    AggregateUpdates.Accumulator first = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-twice", ROUND, WEIGHTS, 10));
-    AggregateUpdates.Accumulator second = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-twice", ROUND, WEIGHTS, 20));
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
+    AggregateUpdates.Accumulator<WeightedSum> first = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-twice", ROUND, WEIGHTS, 10));
+    AggregateUpdates.Accumulator<WeightedSum> second = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-twice", ROUND, WEIGHTS, 20));
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> fn.mergeAccumulators(List.of(first, second)));
@@ -141,7 +142,7 @@ class WeightedAverageCombineFnTest {
   void aNonFiniteValueIsRejectedNamingTheSiloIndexAndValue(float bad) {
     float[] values = WEIGHTS.toArray();
     values[17] = bad;
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
     SiloUpdate poisoned = Fixtures.update("silo-nan", ROUND, Parameters.copyOf(SPEC, values), 10);
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -153,7 +154,7 @@ class WeightedAverageCombineFnTest {
 
   @Test
   void anUpdateWithZeroSamplesIsRejectedNamingTheSilo() {
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
     SiloUpdate empty = Fixtures.update("silo-empty", ROUND, WEIGHTS, 0);
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
@@ -164,8 +165,8 @@ class WeightedAverageCombineFnTest {
 
   @Test
   void aRejectedUpdateLeavesTheAccumulatorAsItWas() {
-    AggregateUpdates.WeightedAverageCombineFn fn = new AggregateUpdates.WeightedAverageCombineFn(SPEC, ROUND);
-    AggregateUpdates.Accumulator acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-a", ROUND, WEIGHTS, 10));
+    AggregateUpdates.AggregateCombineFn<WeightedSum> fn = AggregateUpdates.combineFn(SPEC, ROUND, WeightedMean.INSTANCE);
+    AggregateUpdates.Accumulator<WeightedSum> acc = fn.addInput(fn.createAccumulator(), Fixtures.update("silo-a", ROUND, WEIGHTS, 10));
     float[] poisoned = WEIGHTS.toArray();
     poisoned[0] = Float.NaN;
     assertThrows(IllegalArgumentException.class,
