@@ -84,6 +84,18 @@ public final class Dataset {
     dst.put(dstIndex, features, row * featureCount, featureCount);
   }
 
+  /** The same rows (sharing the features) with every label {@code y} replaced by {@code mapping[y]}. */
+  public Dataset relabel(String newName, int[] mapping) {
+    if (mapping.length != classes) {
+      throw new IllegalArgumentException(name + ": a relabelling needs " + classes + " entries, got " + mapping.length);
+    }
+    int[] l = new int[labels.length];
+    for (int i = 0; i < l.length; i++) {
+      l[i] = mapping[labels[i]];
+    }
+    return new Dataset(newName, features, l, featureCount, classes, true);
+  }
+
   /** A new data set holding the given rows, in the given order. */
   public Dataset subset(String subsetName, int[] rows) {
     float[] f = new float[rows.length * featureCount];
