@@ -129,6 +129,7 @@ public final class FedBeamCoders {
         data.writeDouble(c.privacy().noiseMultiplier());
       }
       data.writeDouble(c.proximalMu());
+      data.writeUTF(value.attack() == null ? "" : value.attack().id());
       data.flush();
     }
 
@@ -142,7 +143,8 @@ public final class FedBeamCoders {
       TrainConfig config = new TrainConfig(data.readInt(), data.readInt(), data.readDouble(), data.readDouble(),
           data.readDouble(), data.readBoolean() ? new org.fedbeam.model.DpSgd(data.readDouble(), data.readDouble()) : null,
           data.readDouble());
-      return new SiloTask(silo, uri, round, seed, config);
+      String attack = data.readUTF();
+      return new SiloTask(silo, uri, round, seed, config, attack.isEmpty() ? null : org.fedbeam.model.attack.Attack.parse(attack));
     }
 
     @Override

@@ -30,8 +30,11 @@ import org.fedbeam.model.TrainResult;
  * rows is left out of the round and reported on {@link #SKIPPED} as (silo id, reason); a missing or
  * corrupt shard fails the bundle with a message naming the silo and the file.
  *
+ * <p>In a simulation, a task may name an {@link org.fedbeam.model.attack.Attack}: that silo then
+ * poisons its data or its update as the attack says (to measure the robust strategies).
+ *
  * <p>Metrics (namespace {@code fedbeam}): {@code samplesTrained}, {@code silosTrained},
- * {@code silosSkipped}, and the distribution {@code trainMillis}.
+ * {@code silosSkipped}, {@code byzantineUpdates}, and the distribution {@code trainMillis}.
  */
 public final class TrainLocally extends PTransform<PCollection<SiloTask>, PCollectionTuple> {
   public static final TupleTag<SiloUpdate> UPDATES = new TupleTag<>() {};
@@ -64,6 +67,7 @@ public final class TrainLocally extends PTransform<PCollection<SiloTask>, PColle
     private final Counter samples = Metrics.counter("fedbeam", "samplesTrained");
     private final Counter trained = Metrics.counter("fedbeam", "silosTrained");
     private final Counter skipped = Metrics.counter("fedbeam", "silosSkipped");
+    private final Counter attacked = Metrics.counter("fedbeam", "byzantineUpdates");
     private final Distribution trainMillis = Metrics.distribution("fedbeam", "trainMillis");
 
     TrainLocallyFn(PCollectionView<Parameters> globalModel) {
@@ -83,7 +87,8 @@ public final class TrainLocally extends PTransform<PCollection<SiloTask>, PColle
       long start = System.nanoTime();
       TrainResult result;
       try {
-        result = LocalTrainingComputation.INSTANCE.compute(global, data, task.config(), task.seed());
+        result = LocalTrainingComputation.INSTANCE.compute(global, task.attack() == null ? data : task.attack().poison(data),
+            task.config(), task.seed());
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("silo " + task.siloId() + " (" + task.dataUri() + "): " + e.getMessage(), e);
       }
@@ -91,7 +96,12 @@ public final class TrainLocally extends PTransform<PCollection<SiloTask>, PColle
       samples.inc(result.samplesSeen());
       trained.inc();
       trainMillis.update(millis);
-      context.output(new SiloUpdate(task.siloId(), task.round(), result.parameters(),
+      Parameters update = task.attack() == null ? result.parameters()
+          : task.attack().apply(global, result.parameters(), task.seed());
+      if (task.attack() != null) {
+        attacked.inc();
+      }
+      context.output(new SiloUpdate(task.siloId(), task.round(), update,
           new SystemMetadata(data.size(), result.meanLoss(), millis)));
     }
   }

@@ -124,6 +124,14 @@ class FedBeamCodersTest {
     assertThat(e.getMessage(), containsString("checksum"));
   }
 
+  @Test
+  void aByzantineTaskKeepsItsAttackThroughTheCoder() throws Exception {
+    SiloTask attacked = new SiloTask("silo-z", "/data/z.fbds", 2, 7L, new TrainConfig(1, 8, 0.1, 0, 0, null, 0.01),
+        org.fedbeam.model.attack.Attack.LABEL_FLIP);
+
+    CoderProperties.coderDecodeEncodeEqual(FedBeamCoders.SiloTaskCoder.of(), attacked);
+  }
+
   // ---- SiloTaskCoder ---------------------------------------------------------------------------
 
   @Test

@@ -67,6 +67,32 @@ class TrainLocallyTest {
   }
 
   @Test
+  void aByzantineSiloSendsItsAttackedUpdateAndTheOthersAreUntouched() {
+    Map<String, String> silos = writeSilos();
+    List<SiloTask> honest = tasks(silos);
+    List<SiloTask> attacked = new ArrayList<>(honest);
+    SiloTask b = honest.get(1);
+    attacked.set(1, new SiloTask(b.siloId(), b.dataUri(), b.round(), b.seed(), b.config(),
+        org.fedbeam.model.attack.Attack.SIGN_FLIP));
+    Map<String, Parameters> honestUpdates = new LinkedHashMap<>();
+    for (SiloTask t : honest) {
+      honestUpdates.put(t.siloId(), new DenseNetwork(SPEC).train(GLOBAL,
+          org.fedbeam.transforms.SiloData.load(t.dataUri(), t.siloId()), t.config(), t.seed()).parameters());
+    }
+    Pipeline p = Fixtures.pipeline();
+    PCollection<SiloUpdate> updates = train(p, attacked).get(TrainLocally.UPDATES);
+
+    Parameters flipped = org.fedbeam.model.attack.Attack.SIGN_FLIP.apply(GLOBAL, honestUpdates.get("silo-b"), 0);
+    PAssert.that(updates.apply(MapElements.into(kvs(TypeDescriptor.of(Parameters.class)))
+            .via(u -> KV.of(u.siloId(), u.weights()))).setCoder(org.apache.beam.sdk.coders.KvCoder.of(
+                org.apache.beam.sdk.coders.StringUtf8Coder.of(), FedBeamCoders.ParametersCoder.of())))
+        .containsInAnyOrder(List.of(KV.of("silo-a", honestUpdates.get("silo-a")), KV.of("silo-b", flipped),
+            KV.of("silo-c", honestUpdates.get("silo-c"))));
+
+    p.run().waitUntilFinish();
+  }
+
+  @Test
   void updatesCarryTheTasksRound() {
     Pipeline p = Fixtures.pipeline();
     PCollection<SiloUpdate> updates = train(p, tasks(writeSilos())).get(TrainLocally.UPDATES);
