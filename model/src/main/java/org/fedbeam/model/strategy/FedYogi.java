@@ -7,7 +7,9 @@ import org.fedbeam.model.Parameters;
 /**
  * FedYogi (Reddi et al. 2021, "Adaptive Federated Optimization", Algorithm 2; Flower's {@code FedYogi}): the
  * round's weighted mean {@code a} gives the pseudo-gradient {@code d = a - x}, and the server takes
- * an adaptive step: {@code m = beta1 m + (1 - beta1) d}, {@code v = v - (1 - beta2) d^2 sign(v - d^2)} (Yogi's additive second moment, Zaheer et al. 2018), {@code x' = x + server_lr * m / (sqrt(v) + tau)},
+ * an adaptive step: {@code m = beta1 m + (1 - beta1) d},
+ * {@code v = v - (1 - beta2) d^2 sign(v - d^2)} (Yogi's additive second moment, Zaheer et al. 2018),
+ * {@code x' = x + server_lr * m / (sqrt(v) + tau)},
  * without bias correction, m and v starting at zero (see {@link AdaptiveServerStep}). Flower's
  * defaults except {@code tau}: 1e-3, as Reddi et al. use, instead of Flower's 1e-9, under which a
  * coordinate that barely moved takes a full step of {@code server_lr} in the direction of its
