@@ -79,7 +79,7 @@ public final class DenseNetwork implements Learner {
     }
     int batch = Math.min(config.batchSize(), data.size());
     Workspace ws = new Workspace(spec, batch, true);
-    start.copyInto(ws.weights);
+    ws.start(start, config);
     int[] order = Permutations.identity(data.size());
     SplittableRandom random = new SplittableRandom(seed);
     double lossSum = 0;

@@ -33,7 +33,7 @@ final class PrivateSgd {
     int expected = (int) Math.ceil(q * rows);
     int capacity = Math.min(rows, expected + 4 * (int) Math.ceil(Math.sqrt(expected)) + 8);
     Workspace ws = new Workspace(spec, capacity, true);
-    start.copyInto(ws.weights);
+    ws.start(start, config);
     SplittableRandom sampling = new SplittableRandom(Seeds.derive(seed, "dp-sgd-sample"));
     SplittableRandom noise = new SplittableRandom(Seeds.derive(seed, "dp-sgd-noise"));
     double noiseStd = dp.noiseMultiplier() * dp.clip();

@@ -106,6 +106,19 @@ public final class WeightCaps {
     }
   }
 
+  /**
+   * The weights with no share above {@code maxShare}, one cap for all (any strategy can combine
+   * with it): {@code apply(weights, [maxShare, ...]).weights()}. A cap of 1 leaves the weights as
+   * they are; a cap below {@code 1 / n} cannot hold and gives every update an equal share.
+   *
+   * @throws IllegalArgumentException if a weight is not a finite number > 0 or the cap is not in (0, 1]
+   */
+  public static double[] capShares(double[] weights, double maxShare) {
+    double[] caps = new double[weights.length];
+    Arrays.fill(caps, maxShare);
+    return apply(weights, caps).weights();
+  }
+
   private static Capped unattainable(double[] weights, double[] maxShares, double capSum) {
     int n = weights.length;
     double total = Arrays.stream(weights).sum();

@@ -25,6 +25,8 @@ final class Workspace {
   final int[] labels;
   final float[] scratchA;
   final float[] scratchB;
+  /** FedProx's anchor: the call's start weights, kept only when the proximal coefficient is > 0. */
+  private FloatBuffer proximalStart;
 
   Workspace(ModelSpec spec, int batch, boolean training) {
     this.spec = spec;
@@ -67,6 +69,35 @@ final class Workspace {
       ones.put(i, 1f);
     }
     labels = new int[batch];
+  }
+
+  /**
+   * Loads a training call's start weights; under FedProx ({@code config.proximalMu() > 0}) also
+   * keeps a copy of them in a direct buffer as the anchor of the proximal term. With mu = 0 it only
+   * copies the weights, as before FedProx existed.
+   */
+  void start(Parameters start, TrainConfig config) {
+    start.copyInto(weights);
+    if (config.proximalMu() > 0) {
+      proximalStart = NativeBlas.allocate(spec.parameterCount());
+      start.copyInto(proximalStart);
+    }
+  }
+
+  /**
+   * Adds FedProx's proximal gradient {@code mu * (w - w_start)} to the step direction {@code v}
+   * (Li et al. 2020: the gradient of {@code mu/2 ||w - w_start||^2}). Does nothing when mu = 0.
+   */
+  private void addProximal(TrainConfig config, FloatBuffer v) {
+    if (config.proximalMu() > 0) {
+      if (proximalStart == null) {
+        throw new IllegalStateException("a FedProx step needs the call's start weights: call start() first");
+      }
+      int p = spec.parameterCount();
+      float mu = (float) config.proximalMu();
+      NativeBlas.axpy(p, mu, weights, v);
+      NativeBlas.axpy(p, -mu, proximalStart, v);
+    }
   }
 
   /**
@@ -136,8 +167,9 @@ final class Workspace {
   }
 
   /**
-   * One minibatch SGD step: {@code v = momentum * v + g + decay * w; w -= lr * v} (with momentum
-   * 0, v is just the gradient). Returns the batch's summed loss before the step.
+   * One minibatch SGD step: {@code v = momentum * v + g + decay * w + mu * (w - w_start); w -= lr * v}
+   * (with momentum 0, v is just the gradient; the proximal term only under FedProx). Returns the
+   * batch's summed loss before the step.
    */
   double trainStep(Dataset data, int[] rows, int count, TrainConfig config) {
     int p = spec.parameterCount();
@@ -147,6 +179,7 @@ final class Workspace {
     if (config.weightDecay() > 0) {
       NativeBlas.axpy(p, (float) config.weightDecay(), weights, v);
     }
+    addProximal(config, v);
     NativeBlas.axpy(p, (float) -config.learningRate(), v, weights);
     return loss;
   }
@@ -260,8 +293,8 @@ final class Workspace {
 
   /**
    * One DP-SGD step from the clipped sum in {@code gradient}: adds N(0, noiseStd^2) to every
-   * coordinate, divides by {@code expectedBatch}, then {@code v = momentum * v + g + decay * w;
-   * w -= lr * v} as {@link #trainStep}.
+   * coordinate, divides by {@code expectedBatch}, then {@code v = momentum * v + g + decay * w
+   * + mu * (w - w_start); w -= lr * v} as {@link #trainStep}.
    */
   void privateStep(TrainConfig config, double noiseStd, double expectedBatch, java.util.SplittableRandom noise) {
     int p = spec.parameterCount();
@@ -281,6 +314,7 @@ final class Workspace {
     if (config.weightDecay() > 0) {
       NativeBlas.axpy(p, (float) config.weightDecay(), weights, v);
     }
+    addProximal(config, v);
     NativeBlas.axpy(p, (float) -config.learningRate(), v, weights);
   }
 

@@ -38,6 +38,31 @@ public final class Strategies {
   static {
     register(new Entry("fedavg", "federated averaging: the sample-weighted mean of the updates (McMahan et al. 2017)",
         List.of(), values -> FedAvg.INSTANCE));
+    register(new Entry(FedAvgM.NAME, "FedAvg with server momentum (Hsu et al. 2019)",
+        List.of(FedAvgM.SERVER_LR, FedAvgM.SERVER_MOMENTUM),
+        v -> new FedAvgM(v.get("server_lr"), v.get("server_momentum"))));
+    register(new Entry(FedProx.NAME, "FedAvg with a proximal term mu in each silo's local objective (Li et al. 2020)",
+        List.of(FedProx.MU), v -> new FedProx(v.get("mu"))));
+    register(new Entry(FedAdam.NAME, "adaptive server optimizer Adam on the pseudo-gradient (Reddi et al. 2021)",
+        FedAdam.params(), v -> new FedAdam(v.get("server_lr"), v.get("beta1"), v.get("beta2"), v.get("tau"))));
+    register(new Entry(FedYogi.NAME, "adaptive server optimizer Yogi on the pseudo-gradient (Reddi et al. 2021)",
+        FedYogi.params(), v -> new FedYogi(v.get("server_lr"), v.get("beta1"), v.get("beta2"), v.get("tau"))));
+    register(new Entry(FedAdagrad.NAME, "adaptive server optimizer Adagrad on the pseudo-gradient (Reddi et al. 2021)",
+        FedAdagrad.params(), v -> new FedAdagrad(v.get("server_lr"), v.get("tau"))));
+    register(new Entry(FedMedian.NAME, "coordinate-wise median of the updates, unweighted (Yin et al. 2018)",
+        List.of(), v -> FedMedian.INSTANCE));
+    register(new Entry(FedTrimmedAvg.NAME, "coordinate-wise trimmed mean: drops beta of the values at each end (Yin et al. 2018)",
+        List.of(FedTrimmedAvg.BETA), v -> new FedTrimmedAvg(v.get("beta"))));
+    register(new Entry(Krum.NAME, "the one update closest to its n - f - 2 nearest others (Blanchard et al. 2017)",
+        List.of(Krum.BYZANTINE), v -> new Krum(whole(v.get("byzantine")))));
+    register(new Entry(MultiKrum.NAME, "weighted mean of the m best Krum-scored updates (Blanchard et al. 2017)",
+        List.of(Krum.BYZANTINE, MultiKrum.SELECTED),
+        v -> new MultiKrum(whole(v.get("byzantine")), whole(v.get("selected")))));
+  }
+
+  /** A checked whole-number parameter as an int. */
+  private static int whole(double value) {
+    return (int) Math.rint(value);
   }
 
   private Strategies() {}
