@@ -14,6 +14,7 @@ import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.PTransform;
 import org.apache.beam.sdk.values.PCollection;
 import org.fedbeam.model.ModelSpec;
+import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
 import org.fedbeam.model.aggregate.Aggregator;
@@ -201,7 +202,16 @@ public final class AggregateUpdates extends PTransform<PCollection<SiloUpdate>, 
 
     @Override
     public AggregateResult extractOutput(Accumulator<A> acc) {
-      return new AggregateResult(acc.round, aggregator.result(acc.inner), (long) acc.totalWeight, acc.participants);
+      Parameters aggregate;
+      try {
+        aggregate = aggregator.result(acc.inner);
+      } catch (IllegalArgumentException e) {
+        // e.g. Krum asked before it holds the updates it needs: the writer of the round's model refuses it
+        return new AggregateResult(acc.round, null, (long) acc.totalWeight, acc.participants,
+            "round " + acc.round + " cannot be aggregated with " + aggregator.name() + " from the updates of "
+                + acc.participants.keySet() + ": " + e.getMessage());
+      }
+      return new AggregateResult(acc.round, aggregate, (long) acc.totalWeight, acc.participants);
     }
 
     @Override

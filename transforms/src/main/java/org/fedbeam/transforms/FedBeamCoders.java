@@ -151,7 +151,7 @@ public final class FedBeamCoders {
     public void verifyDeterministic() {}
   }
 
-  /** {@link AggregateResult}: round, total samples, participants in silo order, then the model. */
+  /** {@link AggregateResult}: round, total samples, participants in silo order, then the model or the failure. */
   public static final class AggregateResultCoder extends AtomicCoder<AggregateResult> {
     private static final AggregateResultCoder INSTANCE = new AggregateResultCoder();
 
@@ -165,8 +165,14 @@ public final class FedBeamCoders {
       data.writeInt(value.round());
       data.writeLong(value.totalSamples());
       writeParticipants(value.participants(), data);
+      data.writeBoolean(value.succeeded());
+      if (!value.succeeded()) {
+        data.writeUTF(value.failure());
+      }
       data.flush();
-      ParametersCoder.of().encode(value.model(), out);
+      if (value.succeeded()) {
+        ParametersCoder.of().encode(value.model(), out);
+      }
     }
 
     @Override
@@ -175,6 +181,9 @@ public final class FedBeamCoders {
       int round = data.readInt();
       long total = data.readLong();
       SortedMap<String, SystemMetadata> participants = readParticipants(data);
+      if (!data.readBoolean()) {
+        return new AggregateResult(round, null, total, participants, data.readUTF());
+      }
       return new AggregateResult(round, ParametersCoder.of().decode(in), total, participants);
     }
 

@@ -74,4 +74,25 @@ class EveryAggregatorCombineFnTest {
     assertThat(viaCoder.participants(), equalTo(direct.participants()));
     assertThat(viaCoder.totalSamples(), equalTo(direct.totalSamples()));
   }
+
+  @org.junit.jupiter.api.Test
+  void krumWithTooFewUpdatesGivesAFailureNamingWhyAndItSurvivesTheCoder() throws Exception {
+    AggregateUpdates.AggregateCombineFn<?> fn = AggregateUpdates.combineFn(SPEC, ROUND,
+        Strategies.create("krum", Map.of("byzantine", 1.0)).aggregator());
+    AggregateResult result = extract(fn, Fixtures.updates(3, ROUND, 2L));
+
+    AggregateResult decoded = CoderUtils.decodeFromByteArray(FedBeamCoders.AggregateResultCoder.of(),
+        CoderUtils.encodeToByteArray(FedBeamCoders.AggregateResultCoder.of(), result));
+
+    assertThat(result.succeeded(), equalTo(false));
+    assertThat(result.failure(), org.hamcrest.Matchers.allOf(org.hamcrest.Matchers.containsString("round 3"),
+        org.hamcrest.Matchers.containsString("krum"), org.hamcrest.Matchers.containsString("needs at least 5")));
+    assertThat(decoded, equalTo(result));
+  }
+
+  private static <A> AggregateResult extract(AggregateUpdates.AggregateCombineFn<A> fn, List<SiloUpdate> updates) {
+    AggregateUpdates.Accumulator<A> acc = fn.createAccumulator();
+    updates.forEach(u -> fn.addInput(acc, u));
+    return fn.extractOutput(acc);
+  }
 }
