@@ -18,7 +18,7 @@ import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.fedbeam.transforms.storage.AzureContainers;
-import org.fedbeam.transforms.storage.AzuriteServer;
+import org.fedbeam.testing.AzuriteServer;
 import org.fedbeam.transforms.storage.ContainerAccounts;
 import org.fedbeam.transforms.storage.ContainerAccountsClientFactory;
 import org.fedbeam.transforms.storage.ContainerAccountsOptions;

@@ -1,5 +1,7 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Signed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;

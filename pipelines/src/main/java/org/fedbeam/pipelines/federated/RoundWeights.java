@@ -1,5 +1,7 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.rounds.AggregationPipeline;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;

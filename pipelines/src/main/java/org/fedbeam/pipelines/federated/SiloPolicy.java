@@ -1,5 +1,9 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.ConfigFields;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Signed;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,5 +1,7 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.TrainConfig;

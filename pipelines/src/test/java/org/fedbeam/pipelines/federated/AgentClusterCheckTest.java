@@ -1,5 +1,6 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -12,7 +13,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.fedbeam.pipelines.cluster.StandaloneCluster;
+import org.fedbeam.pipelines.runners.StandaloneCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -80,7 +81,7 @@ class AgentClusterCheckTest {
   void anAgentWithoutTheClustersClientCertificateCannotUseIt() throws Exception {
     World world = new World(dir.resolve("no-keys"), List.of("alpha"));
     Path strangerKeys = dir.resolve("stranger-tls");
-    org.fedbeam.pipelines.cluster.ClusterTls.create(strangerKeys, "stranger", false);
+    org.fedbeam.pipelines.runners.ClusterTls.create(strangerKeys, "stranger", false);
 
     IllegalStateException e = assertThrows(IllegalStateException.class,
         () -> SiloAgent.start(options(world, "--flinkTlsDir=" + strangerKeys), System.out).close());

@@ -1,5 +1,6 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.Signed;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -14,7 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.fedbeam.pipelines.FedBeam;
+import org.fedbeam.pipelines.cli.FedBeam;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,5 +1,7 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
@@ -72,7 +74,7 @@ class DpOverflowAttackTest {
     byte[] bytes = ModelFormat.encode(Parameters.copyOf(LOGREG, w));
     int n = shard.size();
     Messages.RoundRequest r = new Messages.RoundRequest(job, 1, 1, Messages.newNonce(), "alpha", SiloPipeline.REF, LOGREG,
-        Messages.sha256Hex(bytes), new TrainConfig(1, n, 0.1, 0, 0, new DpSgd(1.0, 50.0)), 7L,
+        Artifacts.sha256Hex(bytes), new TrainConfig(1, n, 0.1, 0, 0, new DpSgd(1.0, 50.0)), 7L,
         System.currentTimeMillis() + 60_000);
     world.publish("alpha", r, world.submitter, bytes);
   }

@@ -1,5 +1,8 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 

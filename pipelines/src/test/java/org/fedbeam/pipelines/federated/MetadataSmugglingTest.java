@@ -1,5 +1,7 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 

@@ -1,5 +1,10 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -316,7 +321,7 @@ class RowReconstructionAttackTest {
 
   private Messages.RoundRequest send(String job, int round, int attempt, int batch, double lr, DpSgd dp) {
     Messages.RoundRequest r = new Messages.RoundRequest(job, round, attempt, Messages.newNonce(), "alpha",
-        SiloPipeline.REF, LOGREG, Messages.sha256Hex(zero), new TrainConfig(1, batch, lr, 0, 0, dp), 7L,
+        SiloPipeline.REF, LOGREG, Artifacts.sha256Hex(zero), new TrainConfig(1, batch, lr, 0, 0, dp), 7L,
         System.currentTimeMillis() + 60_000);
     world.publish("alpha", r, world.submitter, zero);
     return r;

@@ -1,5 +1,10 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;

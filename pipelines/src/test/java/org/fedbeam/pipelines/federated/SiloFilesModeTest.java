@@ -1,5 +1,6 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.protocol.Messages;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;

@@ -1,5 +1,6 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -19,8 +20,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import org.fedbeam.pipelines.FedBeam;
-import org.fedbeam.pipelines.cluster.FedBeamHome;
+import org.fedbeam.pipelines.cli.FedBeam;
+import org.fedbeam.pipelines.runners.FedBeamHome;
 import org.fedbeam.pipelines.digest.ClassSource;
 import org.fedbeam.pipelines.digest.JarCopies;
 import org.junit.jupiter.api.BeforeAll;
@@ -61,7 +62,7 @@ class SiloPipelineDigestTest {
         "org.fedbeam.transforms.SiloData", "org.fedbeam.transforms.FedBeamCoders$ParametersCoder",
         "org.fedbeam.model.linalg.NativeBlas"));
     // the command line, the orchestrator and the agent do not run in the silo pipeline
-    assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.FedBeam")));
+    assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.cli.FedBeam")));
     assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.federated.Orchestrator")));
     assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.federated.SiloAgent")));
     // the libraries it calls, by content

@@ -1,5 +1,6 @@
 package org.fedbeam.pipelines.federated;
 
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.matchesPattern;
@@ -74,7 +75,7 @@ class SiloPipelineTest {
     // the guard's checks and the training step live in nested classes: they must be covered
     assertThat(SiloPipeline.definitionClasses(), org.hamcrest.Matchers.hasItems(
         "org.fedbeam.transforms.GuardEgress$CheckFn", "org.fedbeam.transforms.TrainLocally$TrainLocallyFn",
-        "org.fedbeam.transforms.GuardEgress$CandidateCoder", "org.fedbeam.pipelines.federated.SiloPipeline$WriteUpdateFn"));
+        "org.fedbeam.transforms.GuardEgress$CandidateCoder", "org.fedbeam.pipelines.rounds.SiloPipeline$WriteUpdateFn"));
     assertThat(SiloPipeline.REF.sha256(), equalTo(SiloPipeline.definitionSha256()));
   }
 
