@@ -171,7 +171,7 @@ public final class FederatedDriver {
   }
 
   /** Each silo's shard size in bytes (0 if it cannot be found: training then fails naming the file). */
-  static Map<String, Long> shardBytes(Map<String, String> silos) {
+  public static Map<String, Long> shardBytes(Map<String, String> silos) {
     Map<String, Long> bytes = new java.util.HashMap<>();
     for (var silo : silos.entrySet()) {
       var metadata = Artifacts.metadataOrNull(silo.getValue());

@@ -15,8 +15,8 @@ import org.fedbeam.transforms.Artifacts;
  * trained silo's row also carries its epsilon so far ({@code epsilon}, at the run's delta). The whole file is
  * rewritten atomically after each round, so a reader never sees half a row.
  */
-final class MetricsCsv {
-  static final String HEADER = "round,scope,silo,status,samples,train_loss,train_s,wall_s,overhead_s,"
+public final class MetricsCsv {
+  public static final String HEADER = "round,scope,silo,status,samples,train_loss,train_s,wall_s,overhead_s,"
       + "val_loss,val_accuracy,test_loss,test_accuracy,test_macro_f1,epsilon";
   private final String uri;
   private final TrainConfig config;

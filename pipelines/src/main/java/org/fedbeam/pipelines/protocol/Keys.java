@@ -106,7 +106,7 @@ public final class Keys {
   }
 
   /** The file, in a silo's key folder, that holds the silo's secret. */
-  static final String SILO_SECRET_FILE = "silo-secret";
+  public static final String SILO_SECRET_FILE = "silo-secret";
 
   /**
    * The silo's secret in its key folder {@code dir}: 32 random bytes (JDK {@link java.security.SecureRandom}),

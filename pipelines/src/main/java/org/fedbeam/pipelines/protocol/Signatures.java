@@ -6,10 +6,10 @@ import java.security.PublicKey;
 import java.security.Signature;
 
 /** Ed25519 signing and verification. */
-final class Signatures {
+public final class Signatures {
   private Signatures() {}
 
-  static byte[] sign(PrivateKey key, byte[] message) {
+  public static byte[] sign(PrivateKey key, byte[] message) {
     try {
       Signature s = Signature.getInstance(Keys.ALGORITHM);
       s.initSign(key);

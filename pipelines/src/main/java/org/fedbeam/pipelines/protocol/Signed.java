@@ -23,7 +23,7 @@ import java.util.Map;
  * the signature; only then is the body parsed.
  */
 public final class Signed {
-  static final String FORMAT = "fedbeam-signed-v1";
+  public static final String FORMAT = "fedbeam-signed-v1";
   public static final ObjectMapper JSON = org.fedbeam.transforms.StrictJson.mapper();
   /** Larger envelopes are refused before parsing: every message here is a few hundred bytes. */
   public static final int MAX_BYTES = 64 * 1024;

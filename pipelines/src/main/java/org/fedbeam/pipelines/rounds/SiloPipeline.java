@@ -125,7 +125,7 @@ public final class SiloPipeline {
       }
     }
 
-    static SiloRound read(String uri) {
+    public static SiloRound read(String uri) {
       try {
         com.fasterxml.jackson.databind.JsonNode n = Signed.JSON.readTree(Artifacts.read(uri, "silo round descriptor"));
         List<Integer> layers = new java.util.ArrayList<>();
@@ -165,7 +165,7 @@ public final class SiloPipeline {
   }
 
   /** As {@link #build(Pipeline, Plan)}, with {@code beforeGuard} inserted before the guard (for tests of the guard). */
-  static void build(Pipeline p, Plan plan,
+  public static void build(Pipeline p, Plan plan,
       PTransform<PCollection<GuardEgress.Candidate>, PCollection<GuardEgress.Candidate>> beforeGuard) {
     FedBeamCoders.registerAll(p.getCoderRegistry());
     PCollectionView<Parameters> global = p.apply("RoundDescriptor", Create.of(plan.roundUri()))
@@ -291,7 +291,7 @@ public final class SiloPipeline {
   }
 
   /** The FedBeam classes the digest covers, by binary name: the closure of {@link #ROOTS}. */
-  static java.util.SortedSet<String> definitionClasses() {
+  public static java.util.SortedSet<String> definitionClasses() {
     return DEFINITION.classes();
   }
 
@@ -324,7 +324,7 @@ public final class SiloPipeline {
   }
 
   /** The digest over the closure of {@link #ROOTS} in {@code source}, which it closes. */
-  static PipelineDigest digest(ClassSource source) {
+  public static PipelineDigest digest(ClassSource source) {
     try (source) {
       return PipelineDigest.compute(List.of(NAME + " " + VERSION), ROOTS, source);
     } catch (IOException | java.io.UncheckedIOException | IllegalArgumentException e) {

@@ -345,7 +345,7 @@ public final class StandaloneCluster {
    * A process's arguments: from {@code /proc/PID/cmdline} where there is one (the JDK's {@code
    * ProcessHandle.Info} gives none for a command line as long as a cluster's class path).
    */
-  static List<String> arguments(ProcessHandle h) {
+  public static List<String> arguments(ProcessHandle h) {
     Path cmdline = Path.of("/proc", Long.toString(h.pid()), "cmdline");
     if (Files.isReadable(cmdline)) {
       try {
