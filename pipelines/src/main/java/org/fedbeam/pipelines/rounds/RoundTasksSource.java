@@ -9,6 +9,7 @@ import org.apache.beam.sdk.coders.VarIntCoder;
 import org.apache.beam.sdk.io.BoundedSource;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.values.KV;
+import org.fedbeam.pipelines.runners.SiloPlacement;
 import org.fedbeam.transforms.FedBeamCoders;
 import org.fedbeam.transforms.SiloTask;
 

@@ -13,6 +13,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.pipelines.runners.SiloPlacement;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.SiloTask;
 import org.junit.jupiter.api.Test;

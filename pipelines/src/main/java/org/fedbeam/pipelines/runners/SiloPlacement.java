@@ -1,4 +1,4 @@
-package org.fedbeam.pipelines.rounds;
+package org.fedbeam.pipelines.runners;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,11 +23,11 @@ import org.fedbeam.transforms.SiloTask;
  * one key per partition, so group {@code i} trains on worker {@code i}. On any other runner the
  * keys are just keys: the groups still train in parallel, wherever that runner puts them.
  */
-final class SiloPlacement {
+public final class SiloPlacement {
   private SiloPlacement() {}
 
   /** One key per worker: key {@code i} goes to worker {@code i} on Flink's batch runner. */
-  static int[] keys(int workers) {
+  public static int[] keys(int workers) {
     if (workers < 1) {
       throw new IllegalArgumentException("workers must be >= 1, was " + workers);
     }
@@ -45,7 +45,7 @@ final class SiloPlacement {
   }
 
   /** The Flink DataSet partition of an integer key shuffled with {@link VarIntCoder}. */
-  static int partition(int key, int workers) {
+  public static int partition(int key, int workers) {
     try {
       return MathUtils.murmurHash(Arrays.hashCode(CoderUtils.encodeToByteArray(VarIntCoder.of(), key))) % workers;
     } catch (CoderException e) {
@@ -58,7 +58,7 @@ final class SiloPlacement {
    *
    * @param shardBytes each silo's shard size; a silo without one counts as empty
    */
-  static List<List<SiloTask>> balance(List<SiloTask> tasks, Map<String, Long> shardBytes, int workers) {
+  public static List<List<SiloTask>> balance(List<SiloTask> tasks, Map<String, Long> shardBytes, int workers) {
     List<SiloTask> largestFirst = new ArrayList<>(tasks);
     largestFirst.sort(Comparator.<SiloTask>comparingLong(t -> -shardBytes.getOrDefault(t.siloId(), 0L))
         .thenComparing(SiloTask::siloId));
