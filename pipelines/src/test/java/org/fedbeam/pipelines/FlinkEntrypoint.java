@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines;
 
-import org.fedbeam.pipelines.cli.FedBeam;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

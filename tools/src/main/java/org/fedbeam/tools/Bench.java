@@ -1,12 +1,5 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.model.Stats;
-import org.fedbeam.pipelines.cli.TrainJob;
-import org.fedbeam.pipelines.loop.FederatedDriver;
-import org.fedbeam.pipelines.loop.SimulationData;
-import org.fedbeam.pipelines.loop.TrainOptions;
-import org.fedbeam.pipelines.rounds.RoundRecords;
-import org.fedbeam.pipelines.runners.Runners;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
@@ -26,8 +19,15 @@ import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelKind;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.model.Stats;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.WeightedSum;
+import org.fedbeam.pipelines.cli.TrainJob;
+import org.fedbeam.pipelines.loop.FederatedDriver;
+import org.fedbeam.pipelines.loop.SimulationData;
+import org.fedbeam.pipelines.loop.TrainOptions;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.runners.Runners;
 
 /**
  * {@code fedbeam bench}: measures, in one process and one run, the figures the project's

@@ -1,8 +1,8 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.pipelines.loop.TrainOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
+import org.fedbeam.pipelines.loop.TrainOptions;
 
 /**
  * Options of {@code fedbeam bench}: the main job's options (the federated rounds it times use

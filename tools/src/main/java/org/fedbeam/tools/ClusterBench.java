@@ -1,7 +1,5 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.model.Stats;
-import org.fedbeam.pipelines.protocol.Signed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -10,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.fedbeam.model.Stats;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.pipelines.runners.StandaloneCluster;
 

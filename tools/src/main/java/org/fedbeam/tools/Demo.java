@@ -1,18 +1,10 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.pipelines.cli.FedBeamProcess;
-import org.fedbeam.transforms.Artifacts;
-import org.fedbeam.model.Stats;
-import org.fedbeam.pipelines.protocol.Keys;
-import org.fedbeam.pipelines.protocol.Signed;
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -21,9 +13,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.model.Stats;
+import org.fedbeam.pipelines.cli.FedBeamProcess;
 import org.fedbeam.pipelines.loop.SimulationData;
 import org.fedbeam.pipelines.loop.TrainOptions;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.transforms.Artifacts;
 
 /**
  * {@code fedbeam demo federated --silos 3 --rounds 3 --output DIR}: the federated mode on one

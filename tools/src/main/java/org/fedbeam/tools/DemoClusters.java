@@ -1,7 +1,5 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.protocol.Signed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
@@ -14,7 +12,9 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.runners.StandaloneCluster;
+import org.fedbeam.transforms.Errors;
 
 /**
  * The standalone Flink clusters of {@code fedbeam demo federated --clusters}: one named {@code

@@ -12,9 +12,9 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptions;
+import org.fedbeam.testing.AzuriteServer;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.storage.AzureContainers;
-import org.fedbeam.testing.AzuriteServer;
 import org.fedbeam.transforms.storage.ContainerAccounts;
 import org.fedbeam.transforms.storage.ContainerAccountsClientFactory;
 

@@ -1,16 +1,16 @@
 package org.fedbeam.tools;
 
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import java.util.Map;
+import org.fedbeam.model.EvalReport;
+import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.cli.TrainJob;
 import org.fedbeam.pipelines.loop.DpCalibration;
 import org.fedbeam.pipelines.loop.FederatedDriver;
 import org.fedbeam.pipelines.loop.SimulationData;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.pipelines.runners.Runners;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintStream;
-import java.util.Map;
-import org.fedbeam.model.EvalReport;
-import org.fedbeam.model.TrainConfig;
 
 /**
  * {@code fedbeam bench --dp}: in one run, federated training on the same silos (Fashion-MNIST, 10

@@ -1,6 +1,5 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.pipelines.protocol.Signed;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
@@ -27,8 +26,9 @@ import java.util.Set;
 import java.util.TreeSet;
 import org.apache.beam.sdk.io.FileSystems;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.testing.AzuriteServer;
+import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.storage.ContainerAccounts;
 import org.fedbeam.transforms.storage.ContainerAccountsClientFactory;
 import org.junit.jupiter.api.AfterAll;

@@ -1,7 +1,5 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.pipelines.cli.FedBeam;
-import org.fedbeam.pipelines.rounds.RoundRecords;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.equalTo;
@@ -15,6 +13,8 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
+import org.fedbeam.pipelines.cli.FedBeam;
+import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

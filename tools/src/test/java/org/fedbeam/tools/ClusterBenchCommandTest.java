@@ -1,6 +1,5 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.pipelines.protocol.Signed;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.empty;
@@ -17,6 +16,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.fedbeam.pipelines.cli.FedBeam;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.runners.StandaloneCluster;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;

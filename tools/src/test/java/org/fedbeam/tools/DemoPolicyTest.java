@@ -1,13 +1,13 @@
 package org.fedbeam.tools;
 
-import org.fedbeam.pipelines.federated.SiloPolicy;
-import org.fedbeam.pipelines.protocol.Keys;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.fedbeam.pipelines.federated.SiloPolicy;
+import org.fedbeam.pipelines.protocol.Keys;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,7 +1,5 @@
 package org.fedbeam.pipelines.cli;
 
-import org.fedbeam.pipelines.runners.ClusterTls;
-import org.fedbeam.pipelines.runners.StandaloneCluster;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
@@ -10,6 +8,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.fedbeam.pipelines.runners.ClusterTls;
+import org.fedbeam.pipelines.runners.StandaloneCluster;
 
 /**
  * {@code fedbeam cluster up --name NAME [--role orchestrator|silo]}, {@code fedbeam cluster down

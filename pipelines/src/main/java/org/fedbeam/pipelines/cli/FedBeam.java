@@ -1,14 +1,14 @@
 package org.fedbeam.pipelines.cli;
 
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.loop.TrainOptions;
-import org.fedbeam.pipelines.rounds.RoundRecords;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import org.apache.beam.runners.flink.FlinkRunner;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.fedbeam.pipelines.loop.TrainOptions;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.transforms.Errors;
 
 /**
  * The command line: {@code fedbeam train [flags]} and {@code fedbeam bench [flags]}.

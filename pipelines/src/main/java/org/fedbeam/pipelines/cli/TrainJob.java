@@ -1,6 +1,14 @@
 package org.fedbeam.pipelines.cli;
 
-import org.fedbeam.model.Stats;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.Arrays;
+import java.util.List;
+import org.fedbeam.model.EvalReport;
+import org.fedbeam.model.ModelKind;
+import org.fedbeam.model.ModelSpec;
+import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.loop.Baselines;
 import org.fedbeam.pipelines.loop.DpCalibration;
 import org.fedbeam.pipelines.loop.FederatedDriver;
@@ -8,18 +16,6 @@ import org.fedbeam.pipelines.loop.SimulationData;
 import org.fedbeam.pipelines.loop.TrainOptions;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.pipelines.runners.Runners;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
-import java.io.PrintStream;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
-import java.util.Arrays;
-import java.util.HexFormat;
-import java.util.List;
-import org.fedbeam.model.EvalReport;
-import org.fedbeam.model.ModelKind;
-import org.fedbeam.model.ModelSpec;
-import org.fedbeam.model.TrainConfig;
 import org.fedbeam.transforms.Artifacts;
 
 /**

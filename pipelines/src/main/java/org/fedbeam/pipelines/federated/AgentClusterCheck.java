@@ -1,11 +1,11 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 
 /**
  * The silo agent's start-up check that a standalone Flink cluster runs this build's silo

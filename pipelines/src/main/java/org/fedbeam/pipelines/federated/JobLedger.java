@@ -1,13 +1,13 @@
 package org.fedbeam.pipelines.federated;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.fedbeam.pipelines.protocol.Exchange;
 import org.fedbeam.pipelines.protocol.Messages;
 import org.fedbeam.pipelines.protocol.RefusalReason;
 import org.fedbeam.pipelines.protocol.Rejected;
 import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.rounds.SiloPipeline;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.fedbeam.transforms.Artifacts;
 
 /**

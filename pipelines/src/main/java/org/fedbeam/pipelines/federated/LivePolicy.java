@@ -1,13 +1,13 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.protocol.Keys;
-import org.fedbeam.pipelines.protocol.Signed;
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 import org.fedbeam.transforms.GuardEgress;
 
 /**

@@ -1,12 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.protocol.Exchange;
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.RefusalReason;
-import org.fedbeam.pipelines.protocol.Rejected;
-import org.fedbeam.pipelines.protocol.Signed;
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
@@ -16,8 +9,15 @@ import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 
 /**
  * Runs the {@link SiloPipeline} on the silo's own Flink for the agent: a request's training, in

@@ -1,15 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.model.Stats;
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.protocol.Exchange;
-import org.fedbeam.pipelines.protocol.JobSpec;
-import org.fedbeam.pipelines.protocol.Keys;
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.Rejected;
-import org.fedbeam.pipelines.protocol.Signed;
-import org.fedbeam.pipelines.rounds.AggregationPipeline;
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -29,9 +19,19 @@ import org.fedbeam.model.EvalReport;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelFormatException;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.model.Stats;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.AggregationPipeline;
 import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.pipelines.runners.Runners;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 
 /**
  * The orchestrator of the federated mode ({@code fedbeam orchestrate --job JOB.json}). Per round:

@@ -1,13 +1,12 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.transforms.Artifacts;
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.protocol.Messages;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 
 /**
  * Watches what a running agent must re-read: its policy file, the revocation list beside it and

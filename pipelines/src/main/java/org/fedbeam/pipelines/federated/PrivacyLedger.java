@@ -1,13 +1,13 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.protocol.RefusalReason;
-import org.fedbeam.pipelines.protocol.Rejected;
-import org.fedbeam.pipelines.protocol.Signed;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.privacy.RdpAccountant;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.transforms.Artifacts;
 

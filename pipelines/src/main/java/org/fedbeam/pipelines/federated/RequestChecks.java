@@ -1,14 +1,14 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.model.ModelFormat;
+import org.fedbeam.model.ModelFormatException;
+import org.fedbeam.model.Parameters;
 import org.fedbeam.pipelines.protocol.Exchange;
 import org.fedbeam.pipelines.protocol.Messages;
 import org.fedbeam.pipelines.protocol.RefusalReason;
 import org.fedbeam.pipelines.protocol.Rejected;
 import org.fedbeam.pipelines.rounds.SiloPipeline;
-import org.fedbeam.model.ModelFormat;
-import org.fedbeam.model.ModelFormatException;
-import org.fedbeam.model.Parameters;
+import org.fedbeam.transforms.Artifacts;
 
 /**
  * The silo agent's checks of a signed round request, before anything is admitted or trained: the

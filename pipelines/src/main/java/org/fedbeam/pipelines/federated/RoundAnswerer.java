@@ -1,14 +1,14 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.transforms.Errors;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
+import org.fedbeam.model.Parameters;
 import org.fedbeam.pipelines.protocol.Exchange;
 import org.fedbeam.pipelines.protocol.Messages;
 import org.fedbeam.pipelines.protocol.RefusalReason;
 import org.fedbeam.pipelines.protocol.Rejected;
 import org.fedbeam.pipelines.protocol.Signed;
-import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.PrintStream;
-import org.fedbeam.model.Parameters;
+import org.fedbeam.transforms.Errors;
 
 /**
  * Answers one signed round request of the silo agent in its slot of the exchange: checks it

@@ -1,9 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.protocol.ConfigFields;
-import org.fedbeam.pipelines.protocol.Keys;
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.Signed;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -16,6 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fedbeam.model.ModelKind;
+import org.fedbeam.pipelines.protocol.ConfigFields;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Signed;
 
 /**
  * The data provider's policy for its silo, a JSON file the provider owns. The agent refuses

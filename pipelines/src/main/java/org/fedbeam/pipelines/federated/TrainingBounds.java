@@ -1,10 +1,10 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.protocol.RefusalReason;
-import org.fedbeam.pipelines.protocol.Rejected;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
 
 /**
  * The silo policy's bounds on every hyperparameter a request may set, and on how often the silo

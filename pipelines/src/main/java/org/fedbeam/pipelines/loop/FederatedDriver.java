@@ -1,11 +1,5 @@
 package org.fedbeam.pipelines.loop;
 
-import org.fedbeam.model.Stats;
-import org.fedbeam.pipelines.cli.TrainJob;
-import org.fedbeam.pipelines.rounds.RoundDescriptor;
-import org.fedbeam.pipelines.rounds.RoundPipeline;
-import org.fedbeam.pipelines.rounds.RoundRecords;
-import org.fedbeam.pipelines.runners.RoundRunner;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,9 +13,13 @@ import org.fedbeam.model.EvalReport;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
-import org.fedbeam.model.Seeds;
+import org.fedbeam.model.Stats;
 import org.fedbeam.model.SystemMetadata;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.pipelines.rounds.RoundDescriptor;
+import org.fedbeam.pipelines.rounds.RoundPipeline;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.SiloTask;
 

@@ -1,8 +1,7 @@
 package org.fedbeam.pipelines.loop;
 
-import org.fedbeam.pipelines.rounds.RoundRecords;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.pipelines.rounds.RoundRecords;
 
 /**
  * The provenance sidecar of every global model ({@code round-NNNN.json} beside

@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.loop;
 
-import org.fedbeam.pipelines.rounds.RoundRecords;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -11,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeSet;
 import org.fedbeam.model.Seeds;
+import org.fedbeam.pipelines.rounds.RoundRecords;
 
 /**
  * Where the simulation mode draws each silo's training seed for a round from. By default from the

@@ -1,10 +1,10 @@
 package org.fedbeam.pipelines.loop;
 
-import org.fedbeam.pipelines.runners.FlinkTlsOptions;
 import org.apache.beam.sdk.options.Default;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.Validation;
+import org.fedbeam.pipelines.runners.FlinkTlsOptions;
 
 /** Options of {@code fedbeam train}: a federated training simulation with baselines. */
 public interface TrainOptions extends PipelineOptions, FlinkTlsOptions {

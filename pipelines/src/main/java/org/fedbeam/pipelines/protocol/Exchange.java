@@ -9,7 +9,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.transforms.Artifacts;
 
 /**

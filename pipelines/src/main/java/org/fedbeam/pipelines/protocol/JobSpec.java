@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.protocol;
 
-import org.fedbeam.pipelines.federated.Orchestrator;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -45,7 +44,7 @@ import org.fedbeam.model.TrainConfig;
  *
  * <p>A silo's {@code samples} is the most weight one of its updates can have: an update claiming
  * more is invalid. Without it the orchestrator has nothing to check the claim against, so the
- * silo's update never gets more than an equal share of the round ({@link Orchestrator}). A silo has
+ * silo's update never gets more than an equal share of the round ({@code federated.Orchestrator}). A silo has
  * one {@code public_key} (valid at all times) and/or {@code public_keys}, each valid from its
  * optional {@code not_before} to its optional {@code not_after} (ISO-8601 instants), so a silo
  * that rotates its key is listed with both keys during the overlap.

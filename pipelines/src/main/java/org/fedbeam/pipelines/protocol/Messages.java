@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.protocol;
 
-import org.fedbeam.transforms.Artifacts;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;

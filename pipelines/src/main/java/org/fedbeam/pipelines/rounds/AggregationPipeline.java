@@ -1,7 +1,5 @@
 package org.fedbeam.pipelines.rounds;
 
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.Signed;
 import java.io.Serializable;
 import java.util.List;
 import java.util.Map;
@@ -17,6 +15,7 @@ import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.rounds.RoundPipeline.WriteEvaluationFn;
 import org.fedbeam.pipelines.rounds.RoundPipeline.WriteGlobalModelFn;
 import org.fedbeam.transforms.AggregateUpdates;

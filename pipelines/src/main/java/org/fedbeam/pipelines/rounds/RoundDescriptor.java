@@ -9,8 +9,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import org.fedbeam.pipelines.runners.SiloPlacement;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.pipelines.runners.SiloPlacement;
 import org.fedbeam.transforms.SiloTask;
 
 /**

@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.rounds;
 
-import org.fedbeam.pipelines.runners.RoundRunner;
 import java.io.Serializable;
 import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
@@ -20,6 +19,7 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.AggregateResult;
 import org.fedbeam.transforms.AggregateUpdates;
 import org.fedbeam.transforms.Artifacts;

@@ -1,7 +1,5 @@
 package org.fedbeam.pipelines.rounds;
 
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.Signed;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.Serializable;
@@ -25,6 +23,8 @@ import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.digest.ClassSource;
 import org.fedbeam.pipelines.digest.PipelineDigest;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.FedBeamCoders;
 import org.fedbeam.transforms.GuardEgress;

@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.runners;
 
-import org.fedbeam.pipelines.rounds.RoundPipeline;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.URI;
@@ -35,6 +34,7 @@ import org.apache.flink.runtime.minicluster.MiniCluster;
 import org.apache.flink.runtime.minicluster.MiniClusterConfiguration;
 import org.apache.flink.runtime.minicluster.MiniClusterJobClient;
 import org.apache.flink.util.InstantiationUtil;
+import org.fedbeam.pipelines.rounds.RoundPipeline;
 
 /**
  * One long-lived embedded Flink cluster per process, so a driver that runs a pipeline per round

@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.runners;
 
-import org.fedbeam.pipelines.cli.FedBeam;
 import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.PipelineOptions;
 

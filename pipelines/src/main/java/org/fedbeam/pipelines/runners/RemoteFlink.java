@@ -1,7 +1,5 @@
 package org.fedbeam.pipelines.runners;
 
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.cli.FedBeam;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -18,6 +16,7 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.JobManagerOptions;
 import org.apache.flink.configuration.RestOptions;
 import org.apache.flink.runtime.jobmaster.JobResult;
+import org.fedbeam.transforms.Errors;
 
 /**
  * A standalone Flink session cluster reached over its REST API ({@code --flinkMaster=HOST:PORT}),

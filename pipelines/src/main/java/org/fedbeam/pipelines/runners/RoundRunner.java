@@ -1,9 +1,9 @@
 package org.fedbeam.pipelines.runners;
 
-import org.fedbeam.pipelines.rounds.RoundPipeline;
 import java.util.function.Supplier;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
+import org.fedbeam.pipelines.rounds.RoundPipeline;
 
 /**
  * Runs a run's round pipeline once per round and returns when the round has finished. The

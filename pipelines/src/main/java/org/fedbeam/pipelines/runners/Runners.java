@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.runners;
 
-import org.fedbeam.pipelines.cli.FedBeam;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,8 +1,5 @@
 package org.fedbeam.pipelines.cli;
 
-import org.fedbeam.transforms.Artifacts;
-import org.fedbeam.pipelines.loop.MetricsCsv;
-import org.fedbeam.pipelines.rounds.RoundRecords;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.allOf;
 import static org.hamcrest.Matchers.containsString;
@@ -20,6 +17,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.fedbeam.model.ModelFormat;
+import org.fedbeam.pipelines.loop.MetricsCsv;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -13,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.pipelines.runners.StandaloneCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -94,7 +94,7 @@ class AgentClusterCheckTest {
   void anAgentRefusesAJarToStageThatHoldsAnotherSiloPipeline() throws Exception {
     World world = new World(dir.resolve("staged"), List.of("alpha"));
     Path tampered = dir.resolve("staged.jar");
-    rewrite(cluster.dir().resolve(StandaloneCluster.JOB_JAR), tampered, "org/fedbeam/pipelines/federated/SiloPipeline.class");
+    rewrite(cluster.dir().resolve(StandaloneCluster.JOB_JAR), tampered, "org/fedbeam/pipelines/rounds/SiloPipeline.class");
 
     IllegalStateException e = assertThrows(IllegalStateException.class,
         () -> SiloAgent.start(options(world, "--filesToStage=" + tampered), System.out).close());

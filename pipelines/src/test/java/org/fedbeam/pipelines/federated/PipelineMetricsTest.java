@@ -1,9 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.Signed;
-import org.fedbeam.pipelines.rounds.AggregationPipeline;
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -31,8 +27,11 @@ import org.apache.beam.sdk.util.VarInt;
 import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
-import org.fedbeam.pipelines.runners.EmbeddedFlink;
 import org.fedbeam.pipelines.Fixtures;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.AggregationPipeline;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.EmbeddedFlink;
 import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.GuardEgress;

@@ -1,10 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.protocol.Exchange;
-import org.fedbeam.pipelines.protocol.Keys;
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.RefusalReason;
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -23,6 +18,11 @@ import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.privacy.RdpAccountant;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,6 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -21,9 +20,10 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import org.fedbeam.pipelines.cli.FedBeam;
-import org.fedbeam.pipelines.runners.FedBeamHome;
 import org.fedbeam.pipelines.digest.ClassSource;
 import org.fedbeam.pipelines.digest.JarCopies;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.FedBeamHome;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -105,7 +105,7 @@ class SiloPipelineDigestTest {
 
   @Test
   void aChangeOffTheSiloPathKeepsTheDigest() throws Exception {
-    String cli = "org/fedbeam/pipelines/FedBeam.class";
+    String cli = "org/fedbeam/pipelines/cli/FedBeam.class";
     byte[] patched = JarCopies.patchString(JarCopies.entry(JOB_JAR, cli), "usage: fedbeam pipeline [--list]",
         "usage: FEDBEAM pipeline [--list]");
     Path jar = JarCopies.replace(JOB_JAR, dir.resolve("cli.jar"), Map.of(cli, patched));

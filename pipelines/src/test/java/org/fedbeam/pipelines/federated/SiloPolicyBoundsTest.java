@@ -1,9 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.protocol.Keys;
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.RefusalReason;
-import org.fedbeam.pipelines.rounds.SiloPipeline;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -14,12 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.fedbeam.model.DenseNetwork;
-import org.fedbeam.model.ModelKind;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Seeds;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.Fixtures;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
 import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;

@@ -1,9 +1,5 @@
 package org.fedbeam.pipelines.federated;
 
-import org.fedbeam.pipelines.protocol.JobSpec;
-import org.fedbeam.pipelines.protocol.Messages;
-import org.fedbeam.pipelines.protocol.Rejected;
-import org.fedbeam.pipelines.protocol.Signed;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -13,6 +9,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

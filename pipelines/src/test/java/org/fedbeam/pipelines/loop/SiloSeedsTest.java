@@ -1,7 +1,5 @@
 package org.fedbeam.pipelines.loop;
 
-import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.rounds.RoundRecords;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -16,6 +14,8 @@ import java.util.List;
 import java.util.Map;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.fedbeam.model.Seeds;
+import org.fedbeam.pipelines.Fixtures;
+import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.transforms.SiloTask;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,11 +1,5 @@
 package org.fedbeam.pipelines.rounds;
 
-import org.fedbeam.transforms.Errors;
-import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.cli.FedBeam;
-import org.fedbeam.pipelines.loop.FederatedDriver;
-import org.fedbeam.pipelines.runners.EmbeddedFlink;
-import org.fedbeam.pipelines.runners.RoundRunner;
 import static org.hamcrest.MatcherAssert.assertThat;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
@@ -26,7 +20,12 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.pipelines.Fixtures;
+import org.fedbeam.pipelines.loop.FederatedDriver;
+import org.fedbeam.pipelines.runners.EmbeddedFlink;
+import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 import org.fedbeam.transforms.SiloTask;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
