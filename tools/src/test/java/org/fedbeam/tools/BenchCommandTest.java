@@ -13,7 +13,6 @@ import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;
-import org.fedbeam.pipelines.cli.FedBeam;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -30,7 +29,7 @@ class BenchCommandTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-    int code = FedBeam.run(new String[] {"bench", "--output", dir.toString(), "--repeats", "1", "--bench-rounds", "3",
+    int code = FedBeamTools.run(new String[] {"bench", "--output", dir.toString(), "--repeats", "1", "--bench-rounds", "3",
         "--web-ui-port", "0"}, new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
 

@@ -15,7 +15,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.fedbeam.pipelines.cli.FedBeam;
 import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.runners.StandaloneCluster;
 import org.junit.jupiter.api.Tag;
@@ -38,7 +37,7 @@ class ClusterBenchCommandTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
 
-    int code = FedBeam.run(new String[] {"bench", "--clusters", "--cluster-rounds", "2", "--output", dir.toString()},
+    int code = FedBeamTools.run(new String[] {"bench", "--clusters", "--cluster-rounds", "2", "--output", dir.toString()},
         new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
 
     String printed = out.toString(StandardCharsets.UTF_8);
