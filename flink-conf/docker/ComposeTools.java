@@ -6,8 +6,8 @@ import java.util.Comparator;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.fedbeam.pipelines.SimulationData;
-import org.fedbeam.pipelines.TrainOptions;
+import org.fedbeam.pipelines.loop.SimulationData;
+import org.fedbeam.pipelines.loop.TrainOptions;
 import org.fedbeam.transforms.storage.AzureContainers;
 import org.fedbeam.transforms.storage.ContainerAccounts;
 

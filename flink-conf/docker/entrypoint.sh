@@ -72,7 +72,7 @@ flink() {
 # The FedBeam CLI, with FEDBEAM_JAVA_OPTS (e.g. -Xmx1g) and the cluster's Flink classes, which the job jar leaves out.
 read -r -a java_opts <<<"${FEDBEAM_JAVA_OPTS:-}"
 cli=(java "${jvm_flags[@]}" "${java_opts[@]}" -Dlog4j.configurationFile="file:$home/conf/log4j-cli.properties"
-  -cp "$job_jar:$cluster_classpath" org.fedbeam.pipelines.FedBeam)
+  -cp "$job_jar:$cluster_classpath" org.fedbeam.pipelines.cli.FedBeam)
 tools=(java "${jvm_flags[@]}" -Dlog4j.configurationFile="file:$home/conf/log4j-cli.properties"
   -cp "$home/lib/tools:$job_jar:$cluster_classpath" ComposeTools)
 

@@ -183,7 +183,7 @@ class DockerComposeTest {
   void setupTlsRefusesAHostNameThatWouldAddToTheSan() throws Exception {
     Path dir = Files.createTempDirectory("bad-host").resolve("tls");
     for (String hosts : List.of("silo-a-jobmanager,ip:10.0.0.1", "silo-a-jobmanager,a b", "-silo")) {
-      Exception e = assertThrows(IllegalArgumentException.class, () -> org.fedbeam.pipelines.cluster.ClusterCommand.run(
+      Exception e = assertThrows(IllegalArgumentException.class, () -> org.fedbeam.pipelines.cli.ClusterCommand.run(
           List.of("tls", "--dir", dir.toString(), "--name", "silo-a", "--hosts=" + hosts), System.out));
       assertThat(e.getMessage(), containsString("a TLS host name is letters, digits, '.' and '-'; was"));
     }

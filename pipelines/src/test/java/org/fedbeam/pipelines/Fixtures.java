@@ -57,7 +57,7 @@ public final class Fixtures {
     return uri;
   }
 
-  static List<SiloTask> tasks(Map<String, String> silos, int round) {
+  public static List<SiloTask> tasks(Map<String, String> silos, int round) {
     List<SiloTask> tasks = new ArrayList<>();
     long seed = 7;
     for (var e : silos.entrySet()) {
@@ -67,7 +67,7 @@ public final class Fixtures {
   }
 
   /** The round without Beam: each silo trains from {@code global}, then the sample-weighted mean. */
-  static Parameters expectedRound(Parameters global, List<SiloTask> tasks) {
+  public static Parameters expectedRound(Parameters global, List<SiloTask> tasks) {
     DenseNetwork network = new DenseNetwork(global.spec());
     List<Parameters> updates = new ArrayList<>();
     List<Long> weights = new ArrayList<>();

@@ -55,7 +55,7 @@ final class FlinkEntrypoint {
         #!/usr/bin/env bash
         # the FedBeam CLI runs; a Flink process is not started, its arguments are written down
         for a in "$@"; do
-          if [ "$a" = org.fedbeam.pipelines.FedBeam ]; then exec "$REAL_JAVA" "$@"; fi
+          if [ "$a" = org.fedbeam.pipelines.cli.FedBeam ]; then exec "$REAL_JAVA" "$@"; fi
         done
         printf '%s\\0' "$@" >"$FEDBEAM_TEST_FLINK_ARGS"
         """);

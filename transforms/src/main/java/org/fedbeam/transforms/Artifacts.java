@@ -249,4 +249,32 @@ public final class Artifacts {
       // the temporary name is never read as an artifact; a leftover is harmless
     }
   }
+
+  /** The SHA-256 of {@code bytes} as 64 lowercase hex digits. */
+  public static String sha256Hex(byte[] bytes) {
+    try {
+      return java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256", e);
+    }
+  }
+
+  /** The URIs that match {@code glob}, sorted; none if nothing matches or the folder does not exist. */
+  public static List<String> list(String glob) {
+    List<String> out = new java.util.ArrayList<>();
+    try {
+      MatchResult result = FileSystems.match(glob);
+      if (result.status() == MatchResult.Status.OK) {
+        for (MatchResult.Metadata m : result.metadata()) {
+          out.add(m.resourceId().toString());
+        }
+      }
+    } catch (FileNotFoundException e) {
+      return out;
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot list " + glob + ": " + e.getMessage(), e);
+    }
+    out.sort(null);
+    return out;
+  }
 }

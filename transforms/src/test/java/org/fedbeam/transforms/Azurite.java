@@ -9,7 +9,7 @@ import java.util.stream.Stream;
 import org.apache.beam.sdk.io.azure.options.BlobstoreOptions;
 import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.fedbeam.transforms.storage.AzuriteServer;
+import org.fedbeam.testing.AzuriteServer;
 import org.fedbeam.transforms.storage.ConnectionStringClientFactory;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.BeforeAllCallback;

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 
 /**
  * The silo agent's start-up check that a standalone Flink cluster runs this build's silo
@@ -31,7 +32,7 @@ final class AgentClusterCheck {
    * the REST API and read here, so the cluster must run on a file system this agent can read (this
    * machine; in containers, the same image). The REST call presents the cluster's client certificate.
    */
-  static void checkClusterRunsThisPipeline(org.fedbeam.pipelines.cluster.FlinkRest rest, String silo,
+  static void checkClusterRunsThisPipeline(org.fedbeam.pipelines.runners.FlinkRest rest, String silo,
       PrintStream out) {
     String restUrl = rest.restUrl();
     JsonNode environment = rest.get("/jobmanager/environment")

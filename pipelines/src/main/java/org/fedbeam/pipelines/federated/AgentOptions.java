@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code fedbeam agent}. The silo's Flink is embedded unless {@code --flinkMaster} names its cluster. */
-public interface AgentOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.FlinkTlsOptions {
+public interface AgentOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.runners.FlinkTlsOptions {
   @Description("The silo policy file (JSON) the provider owns")
   @Validation.Required
   String getPolicy();

@@ -2,6 +2,12 @@ package org.fedbeam.pipelines.federated;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 
 /**
@@ -137,7 +143,7 @@ final class JobLedger {
   private static LocalTraining.Staged cached(JsonNode trained) {
     String staging = trained.path("staging").asText();
     byte[] weights = Artifacts.read(Artifacts.resolve(staging, SiloPipeline.UPDATE_FILE), "the update trained before");
-    String sha = Messages.sha256Hex(weights);
+    String sha = Artifacts.sha256Hex(weights);
     if (!sha.equals(trained.path("update_sha256").asText())) {
       throw new IllegalStateException("the update trained at " + trained.path("place").asText() + " in " + staging
           + " has changed since (sha256 " + sha + ")");

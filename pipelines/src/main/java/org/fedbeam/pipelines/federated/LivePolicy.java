@@ -3,7 +3,11 @@ package org.fedbeam.pipelines.federated;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 import org.fedbeam.transforms.GuardEgress;
 
 /**
@@ -102,7 +106,7 @@ final class LivePolicy {
     } catch (RuntimeException e) {
       watch.retryKey(); // a rotation half-way: looked at again next poll
       out.printf("%s: the key in %s cannot be loaded (%s); still signing with %s%n", policy.silo(), policy.keyDir(),
-          org.fedbeam.pipelines.FedBeam.messages(e), identity.keyId());
+          Errors.messages(e), identity.keyId());
       out.flush();
     }
   }

@@ -9,8 +9,15 @@ import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
-import org.fedbeam.pipelines.RoundRunner;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 
 /**
  * Runs the {@link SiloPipeline} on the silo's own Flink for the agent: a request's training, in
@@ -57,7 +64,7 @@ final class LocalTraining {
     try {
       run(r.round(), plan);
     } catch (RuntimeException e) {
-      throw new Rejected(RefusalReason.SILO_ERROR, "the silo pipeline failed: " + org.fedbeam.pipelines.FedBeam.messages(e));
+      throw new Rejected(RefusalReason.SILO_ERROR, "the silo pipeline failed: " + Errors.messages(e));
     }
     return staged(staging);
   }
@@ -80,7 +87,7 @@ final class LocalTraining {
     } catch (java.io.IOException e) {
       throw new Rejected(RefusalReason.SILO_ERROR, "the silo pipeline produced no update: staged metadata unreadable");
     }
-    return new Staged(weights, Messages.sha256Hex(weights), (ObjectNode) metadata, staging);
+    return new Staged(weights, Artifacts.sha256Hex(weights), (ObjectNode) metadata, staging);
   }
 
   /** Runs the silo pipeline once for {@code round}; it reads the round from the plan's descriptor. */
@@ -120,7 +127,7 @@ final class LocalTraining {
           policy.silo(), runs, (System.nanoTime() - start) / 1e9);
     } catch (RuntimeException e) {
       out.printf("%s: warm-up failed after %d run(s) (%s); the first requests will %s%n", policy.silo(), runs,
-          org.fedbeam.pipelines.FedBeam.messages(e), runs == 0 ? "translate the pipeline" : "run on a colder JVM");
+          Errors.messages(e), runs == 0 ? "translate the pipeline" : "run on a colder JVM");
     } finally {
       List<String> scratchFiles = new ArrayList<>(SiloPipeline.STAGED_FILES);
       scratchFiles.add("global.fbm");

@@ -6,7 +6,7 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code fedbeam orchestrate}. The orchestrator's Flink is embedded unless {@code --flinkMaster} names its cluster. */
-public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.FlinkTlsOptions {
+public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.runners.FlinkTlsOptions {
   @Description("The federated job file (JSON)")
   @Validation.Required
   String getJob();

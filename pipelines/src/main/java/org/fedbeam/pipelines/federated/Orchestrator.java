@@ -19,9 +19,19 @@ import org.fedbeam.model.EvalReport;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelFormatException;
 import org.fedbeam.model.Parameters;
-import org.fedbeam.pipelines.RoundRecords;
-import org.fedbeam.pipelines.Runners;
+import org.fedbeam.model.Stats;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.AggregationPipeline;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.Runners;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 
 /**
  * The orchestrator of the federated mode ({@code fedbeam orchestrate --job JOB.json}). Per round:
@@ -104,7 +114,7 @@ public final class Orchestrator {
         out.println("orchestrator Flink web UI " + session.webUi());
       }
       // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
-      org.fedbeam.pipelines.RoundRunner rounds = session.roundRunner();
+      org.fedbeam.pipelines.runners.RoundRunner rounds = session.roundRunner();
       String aggregationUri = Artifacts.resolve(Artifacts.resolve(output, "rounds"), "current-aggregation.json");
       warmUp(rounds, aggregationUri, modelUri);
       for (int round = 1; round <= job.rounds(); round++) {
@@ -219,10 +229,10 @@ public final class Orchestrator {
       summary.putNull("fl_accuracy");
     }
     summary.put("final_model", modelUri);
-    summary.put("final_model_sha256", Messages.sha256Hex(Artifacts.read(modelUri, "final model")));
-    summary.put("round_wall_s_median", org.fedbeam.pipelines.TrainJob.median(roundWalls.stream().mapToDouble(Double::doubleValue).toArray()));
+    summary.put("final_model_sha256", Artifacts.sha256Hex(Artifacts.read(modelUri, "final model")));
+    summary.put("round_wall_s_median", Stats.median(roundWalls.stream().mapToDouble(Double::doubleValue).toArray()));
     ObjectNode lat = summary.putObject("silo_latency_s_median");
-    latencies.forEach((silo, l) -> lat.put(silo, org.fedbeam.pipelines.TrainJob.median(l.stream().mapToDouble(Double::doubleValue).toArray())));
+    latencies.forEach((silo, l) -> lat.put(silo, Stats.median(l.stream().mapToDouble(Double::doubleValue).toArray())));
     summary.put("orchestrator_pid", ProcessHandle.current().pid());
     summary.put("total_s", (System.nanoTime() - started) / 1e9);
     summary.set("rounds", roundsJson);
@@ -237,7 +247,7 @@ public final class Orchestrator {
    * in the first rounds otherwise competes with the silos for the cores. The scratch output is
    * deleted; if it fails, round 1 translates instead.
    */
-  private void warmUp(org.fedbeam.pipelines.RoundRunner rounds, String aggregationUri, String initialUri) {
+  private void warmUp(org.fedbeam.pipelines.runners.RoundRunner rounds, String aggregationUri, String initialUri) {
     if (options.getWarmUpRuns() == 0) {
       return;
     }
@@ -254,7 +264,7 @@ public final class Orchestrator {
       written.add(Artifacts.resolve(scratch, "aggregate.json"));
       job.evaluation().keySet().forEach(name -> written.add(Artifacts.resolve(scratch, "eval-" + name + ".json")));
       new AggregationPipeline.AggregationRound(1, model, scratch, List.of(new AggregationPipeline.UpdateRef("initial-model",
-          1, copy, Messages.sha256Hex(initial), 1, 0, 0))).write(aggregationUri);
+          1, copy, Artifacts.sha256Hex(initial), 1, 0, 0))).write(aggregationUri);
       for (int i = 0; i < options.getWarmUpRuns(); i++) {
         rounds.run(0, () -> {
           Pipeline p = Pipeline.create(options);
@@ -265,7 +275,7 @@ public final class Orchestrator {
       out.printf("aggregation pipeline translated and run %d times on a scratch round in %.1f s%n",
           options.getWarmUpRuns(), (System.nanoTime() - start) / 1e9);
     } catch (RuntimeException e) {
-      out.println("warm-up failed (" + org.fedbeam.pipelines.FedBeam.messages(e) + "); round 1 will translate the pipeline");
+      out.println("warm-up failed (" + Errors.messages(e) + "); round 1 will translate the pipeline");
     } finally {
       for (String uri : written) {
         try {
@@ -280,7 +290,7 @@ public final class Orchestrator {
 
   /** Publishes one attempt's requests and collects the answers. */
   List<Answer> attempt(int round, int attempt, byte[] globalBytes) throws InterruptedException {
-    String modelSha = Messages.sha256Hex(globalBytes);
+    String modelSha = Artifacts.sha256Hex(globalBytes);
     Parameters global = ModelFormat.decode(globalBytes, "global model of round " + round);
     long deadline = System.currentTimeMillis() + job.roundTimeoutMillis();
     Map<String, String> nonces = new LinkedHashMap<>();
@@ -383,7 +393,7 @@ public final class Orchestrator {
       }
       byte[] weights = exchange.readNoLinks(exchange.updateWeights(slot), "update weights",
           Exchange.modelFileLimit(job.spec()));
-      if (!Messages.sha256Hex(weights).equals(u.updateSha256())) {
+      if (!Artifacts.sha256Hex(weights).equals(u.updateSha256())) {
         throw new Rejected("update weights do not match the signed digest");
       }
       Parameters parameters;

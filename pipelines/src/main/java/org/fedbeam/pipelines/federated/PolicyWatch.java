@@ -5,6 +5,8 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.Objects;
+import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 
 /**
  * Watches what a running agent must re-read: its policy file, the revocation list beside it and
@@ -38,7 +40,7 @@ final class PolicyWatch {
     try {
       next = SiloPolicy.read(policyFile);
     } catch (RuntimeException e) {
-      return new Change(null, org.fedbeam.pipelines.FedBeam.messages(e));
+      return new Change(null, Errors.messages(e));
     }
     if (!next.silo().equals(current.silo()) || !next.data().equals(current.data())
         || !next.exchange().equals(current.exchange()) || !next.state().equals(current.state())
@@ -75,7 +77,7 @@ final class PolicyWatch {
       if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
         return "absent";
       }
-      return Messages.sha256Hex(Files.readAllBytes(file));
+      return Artifacts.sha256Hex(Files.readAllBytes(file));
     } catch (IOException e) {
       return "unreadable: " + e.getMessage();
     }

@@ -2,6 +2,8 @@ package org.fedbeam.pipelines.federated;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import org.fedbeam.model.DpSgd;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
 
 /**
  * The silo policy's {@code differential_privacy} section: whether every training must use DP-SGD,

@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import org.fedbeam.pipelines.protocol.Exchange;
 
 /**
  * What one pass of the agent moves aside unanswered: files in the exchange that are not a signed

@@ -3,6 +3,12 @@ package org.fedbeam.pipelines.federated;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelFormatException;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.transforms.Artifacts;
 
 /**
  * The silo agent's checks of a signed round request, before anything is admitted or trained: the
@@ -94,7 +100,7 @@ final class RequestChecks {
     // missing, a link, too large, unreadable, not the one signed, corrupt: one reason leaves, the detail stays
     String uri = exchange.globalModel(slot);
     byte[] bytes = exchange.read(uri, "global model", Exchange.modelFileLimit(r.spec()), RefusalReason.GLOBAL_MODEL);
-    if (!Messages.sha256Hex(bytes).equals(r.modelSha256())) {
+    if (!Artifacts.sha256Hex(bytes).equals(r.modelSha256())) {
       throw new Rejected(RefusalReason.GLOBAL_MODEL, "the global model does not match the digest signed in the request: " + uri);
     }
     Parameters global;

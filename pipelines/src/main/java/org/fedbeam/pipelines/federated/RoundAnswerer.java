@@ -3,6 +3,12 @@ package org.fedbeam.pipelines.federated;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.transforms.Errors;
 
 /**
  * Answers one signed round request of the silo agent in its slot of the exchange: checks it
@@ -73,7 +79,7 @@ final class RoundAnswerer {
     } catch (RuntimeException e) {
       // anything unexpected still gets an answer, and the agent goes on with the next request
       refuse(slot, request, accepted, new Rejected(RefusalReason.SILO_ERROR,
-          org.fedbeam.pipelines.FedBeam.messages(e)), event);
+          Errors.messages(e)), event);
     }
   }
 

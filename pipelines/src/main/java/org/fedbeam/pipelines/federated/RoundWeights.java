@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.fedbeam.model.WeightCaps;
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.rounds.AggregationPipeline;
 
 /**
  * The weight each verified update gets in a round's average, and the record of it. Each update

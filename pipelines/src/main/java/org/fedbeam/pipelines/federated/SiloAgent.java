@@ -8,9 +8,17 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.fedbeam.pipelines.RoundRecords;
-import org.fedbeam.pipelines.Runners;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.Runners;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.Errors;
 
 /**
  * The silo agent ({@code fedbeam agent --policy POLICY.json}): a long-running service on the data
@@ -169,7 +177,7 @@ public final class SiloAgent implements AutoCloseable {
     } catch (RuntimeException e) {
       // the exchange cannot be listed just now (storage down?): tried again on the next pass
       out.printf("%s: cannot list the exchange %s: %s%n", policy().silo(), policy().exchange(),
-          org.fedbeam.pipelines.FedBeam.messages(e));
+          Errors.messages(e));
       out.flush();
       return 0;
     }
@@ -187,7 +195,7 @@ public final class SiloAgent implements AutoCloseable {
         }
       } catch (RuntimeException e) {
         // could not even write the refusal (the exchange is unreachable?): tried again on the next pass
-        out.printf("%s: cannot answer %s: %s%n", policy().silo(), uri, org.fedbeam.pipelines.FedBeam.messages(e));
+        out.printf("%s: cannot answer %s: %s%n", policy().silo(), uri, Errors.messages(e));
         out.flush();
       }
     }

@@ -12,6 +12,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fedbeam.model.ModelKind;
+import org.fedbeam.pipelines.protocol.ConfigFields;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Signed;
 
 /**
  * The data provider's policy for its silo, a JSON file the provider owns. The agent refuses

@@ -3,6 +3,8 @@ package org.fedbeam.pipelines.federated;
 import com.fasterxml.jackson.databind.JsonNode;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
 
 /**
  * The silo policy's bounds on every hyperparameter a request may set, and on how often the silo

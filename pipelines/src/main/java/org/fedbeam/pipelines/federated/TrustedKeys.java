@@ -13,6 +13,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.fedbeam.pipelines.protocol.ConfigFields;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Signed;
 
 /**
  * The submitters' keys a silo trusts, each for a time window, less those revoked. A key in the

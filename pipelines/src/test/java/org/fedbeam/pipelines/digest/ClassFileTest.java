@@ -18,14 +18,13 @@ import java.lang.reflect.Method;
 import java.net.URI;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.Callable;
 import java.util.zip.ZipFile;
-import org.fedbeam.pipelines.cluster.FedBeamHome;
-import org.fedbeam.pipelines.federated.SiloPipeline;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.FedBeamHome;
 import org.junit.jupiter.api.Test;
 
 /** The constant-pool reader, over real class files: the job jar's, the JDK's, and hand-made ones. */

@@ -12,7 +12,8 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
-import org.fedbeam.pipelines.cluster.StandaloneCluster;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.StandaloneCluster;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Tag;
@@ -80,7 +81,7 @@ class AgentClusterCheckTest {
   void anAgentWithoutTheClustersClientCertificateCannotUseIt() throws Exception {
     World world = new World(dir.resolve("no-keys"), List.of("alpha"));
     Path strangerKeys = dir.resolve("stranger-tls");
-    org.fedbeam.pipelines.cluster.ClusterTls.create(strangerKeys, "stranger", false);
+    org.fedbeam.pipelines.runners.ClusterTls.create(strangerKeys, "stranger", false);
 
     IllegalStateException e = assertThrows(IllegalStateException.class,
         () -> SiloAgent.start(options(world, "--flinkTlsDir=" + strangerKeys), System.out).close());
@@ -93,7 +94,7 @@ class AgentClusterCheckTest {
   void anAgentRefusesAJarToStageThatHoldsAnotherSiloPipeline() throws Exception {
     World world = new World(dir.resolve("staged"), List.of("alpha"));
     Path tampered = dir.resolve("staged.jar");
-    rewrite(cluster.dir().resolve(StandaloneCluster.JOB_JAR), tampered, "org/fedbeam/pipelines/federated/SiloPipeline.class");
+    rewrite(cluster.dir().resolve(StandaloneCluster.JOB_JAR), tampered, "org/fedbeam/pipelines/rounds/SiloPipeline.class");
 
     IllegalStateException e = assertThrows(IllegalStateException.class,
         () -> SiloAgent.start(options(world, "--filesToStage=" + tampered), System.out).close());

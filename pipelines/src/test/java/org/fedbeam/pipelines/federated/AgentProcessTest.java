@@ -14,6 +14,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.Fixtures;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Messages;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -92,7 +94,7 @@ class AgentProcessTest {
 
   private void publishLongRequest() {
     byte[] global = World.encode(world.initialModel());
-    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Artifacts.sha256Hex(global));
     world.publish("alpha", new Messages.RoundRequest(r.jobId(), r.round(), r.attempt(), r.nonce(), r.silo(), r.pipeline(),
         r.spec(), r.modelSha256(), LONG, r.seed(), System.currentTimeMillis() + 600_000), world.submitter, global);
   }
@@ -103,7 +105,7 @@ class AgentProcessTest {
     if (once) {
       args.add("--once");
     }
-    return Demo.start(args, dir.resolve("agent.log"));
+    return org.fedbeam.pipelines.cli.FedBeamProcess.start(args, dir.resolve("agent.log"));
   }
 
   private String log() throws IOException {

@@ -14,7 +14,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import org.fedbeam.pipelines.FedBeam;
+import org.fedbeam.pipelines.cli.FedBeam;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

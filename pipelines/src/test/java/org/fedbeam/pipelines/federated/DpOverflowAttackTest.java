@@ -14,6 +14,8 @@ import org.fedbeam.model.ModelKind;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -72,7 +74,7 @@ class DpOverflowAttackTest {
     byte[] bytes = ModelFormat.encode(Parameters.copyOf(LOGREG, w));
     int n = shard.size();
     Messages.RoundRequest r = new Messages.RoundRequest(job, 1, 1, Messages.newNonce(), "alpha", SiloPipeline.REF, LOGREG,
-        Messages.sha256Hex(bytes), new TrainConfig(1, n, 0.1, 0, 0, new DpSgd(1.0, 50.0)), 7L,
+        Artifacts.sha256Hex(bytes), new TrainConfig(1, n, 0.1, 0, 0, new DpSgd(1.0, 50.0)), 7L,
         System.currentTimeMillis() + 60_000);
     world.publish("alpha", r, world.submitter, bytes);
   }

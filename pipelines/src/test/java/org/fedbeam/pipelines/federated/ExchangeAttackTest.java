@@ -13,6 +13,12 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.List;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Signatures;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,7 +62,7 @@ class ExchangeAttackTest {
     // genuine signed requests, kept by the attacker in folders outside the exchange
     Path elsewhere = dir.resolve("attacker");
     Files.createDirectories(elsewhere.resolve("requests/job-2"));
-    Messages.RoundRequest r = world.request("alpha", "job-2", 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest r = world.request("alpha", "job-2", 1, 1, Artifacts.sha256Hex(global));
     Files.write(elsewhere.resolve("requests/job-2/r0001-a1.json"), Signed.seal(Messages.REQUEST, r.toJson(), world.submitter));
     Files.write(elsewhere.resolve("requests/job-2/r0001-a1-global.fbm"), global);
     Files.createDirectories(exchangeDir);
@@ -234,7 +240,7 @@ class ExchangeAttackTest {
     Keys.Identity stranger = Keys.create(dir.resolve("stranger"));
     Path jobDir = exchangeDir.resolve("requests/" + JOB);
     Files.createDirectories(jobDir);
-    Messages.RoundRequest template = world.request("alpha", JOB, 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest template = world.request("alpha", JOB, 1, 1, Artifacts.sha256Hex(global));
     byte[] unknownSigner = Signed.seal(Messages.REQUEST, template.toJson(), stranger);
     byte[] badSignature = new String(Signed.seal(Messages.REQUEST, template.toJson(), world.submitter),
         StandardCharsets.UTF_8).replace("\"signature\":\"", "\"signature\":\"AAAA").getBytes(StandardCharsets.UTF_8);
@@ -278,7 +284,7 @@ class ExchangeAttackTest {
 
   @Test
   void aSignedBodyWithADuplicateKeyOrTrailingDataIsNotARequest() throws Exception {
-    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Artifacts.sha256Hex(global));
     String json = Signed.JSON.writeValueAsString(r.toJson());
     // the submitter's key signs bodies another parser would read differently
     String duplicate = json.replace("\"round\":1,", "\"round\":1,\"round\":2,");

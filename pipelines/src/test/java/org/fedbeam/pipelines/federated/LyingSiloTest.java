@@ -19,7 +19,12 @@ import org.apache.beam.sdk.options.PipelineOptionsFactory;
 import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
-import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -129,7 +134,7 @@ class LyingSiloTest {
     });
     JobSpec job = JobSpec.read(jobFile);
     byte[] global = World.encode(world.initialModel());
-    String sha = Messages.sha256Hex(global);
+    String sha = Artifacts.sha256Hex(global);
     Exchange.Slot slot = new Exchange.Slot("rotate", 1, 1);
     JobSpec.Silo alpha = job.silos().get(0);
     Exchange ex = new Exchange(alpha.exchange());
@@ -169,7 +174,7 @@ class LyingSiloTest {
 
   private static void signedAnswer(Exchange ex, Exchange.Slot slot, String modelSha, byte[] weights, Keys.Identity key) {
     Messages.UpdateReport report = new Messages.UpdateReport(slot.jobId(), slot.round(), nonce(), "alpha", modelSha,
-        Messages.sha256Hex(weights), Map.of("samples", 120.0, "train_loss", 0.5, "train_ms", 3.0));
+        Artifacts.sha256Hex(weights), Map.of("samples", 120.0, "train_loss", 0.5, "train_ms", 3.0));
     Artifacts.writeAtomically(ex.updateWeights(slot), weights);
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), key));
   }
@@ -194,7 +199,7 @@ class LyingSiloTest {
         Messages.RoundRequest r = Messages.RoundRequest.fromJson(request.body());
         byte[] bytes = ModelFormat.encode(weights);
         Messages.UpdateReport report = new Messages.UpdateReport(jobId, 1, r.nonce(), silo, r.modelSha256(),
-            Messages.sha256Hex(bytes), Map.of("samples", samples, "train_loss", 0.5, "train_ms", 10.0));
+            Artifacts.sha256Hex(bytes), Map.of("samples", samples, "train_loss", 0.5, "train_ms", 10.0));
         Artifacts.writeAtomically(ex.updateWeights(slot), bytes);
         Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), world.siloKeys.get(silo)));
       } catch (Exception e) {

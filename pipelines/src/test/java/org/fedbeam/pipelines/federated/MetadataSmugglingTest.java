@@ -13,6 +13,8 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.pipelines.Fixtures;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.GuardEgress;
 import org.fedbeam.transforms.MetadataRules;

@@ -18,7 +18,12 @@ import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.Seeds;
 import org.fedbeam.model.TrainConfig;
-import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -161,7 +166,7 @@ class NoiseReuseAttackTest {
   private void send(String job, int round, int attempt, int batch, float[] model) {
     byte[] bytes = ModelFormat.encode(Parameters.copyOf(LOGREG, model));
     Messages.RoundRequest r = new Messages.RoundRequest(job, round, attempt, Messages.newNonce(), "alpha",
-        SiloPipeline.REF, LOGREG, Messages.sha256Hex(bytes), new TrainConfig(1, batch, LR, 0, 0, DP), 7L,
+        SiloPipeline.REF, LOGREG, Artifacts.sha256Hex(bytes), new TrainConfig(1, batch, LR, 0, 0, DP), 7L,
         System.currentTimeMillis() + 60_000);
     world.publish("alpha", r, world.submitter, bytes);
   }

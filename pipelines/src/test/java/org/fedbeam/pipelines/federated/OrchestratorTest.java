@@ -19,7 +19,11 @@ import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
-import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -90,7 +94,7 @@ class OrchestratorTest {
     JobSpec job = JobSpec.read(world.job("bad", 1, 1, 5, j -> {}));
     Orchestrator orchestrator = new Orchestrator(job, options(), System.out);
     byte[] global = World.encode(world.initialModel());
-    String sha = Messages.sha256Hex(global);
+    String sha = Artifacts.sha256Hex(global);
     Exchange.Slot slot = new Exchange.Slot("bad", 1, 1);
     JobSpec.Silo alpha = job.silos().get(0);
     Exchange ex = new Exchange(alpha.exchange());
@@ -127,7 +131,7 @@ class OrchestratorTest {
     answer(ex, slot, "alpha", sha, ModelFormat.encode(Parameters.copyOf(World.SPEC, far)), world.siloKeys.get("alpha"));
     assertThat(orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0).reason(),
         containsString("further from the global model than the job allows"));
-    Messages.UpdateReport greedy = new Messages.UpdateReport("bad", 1, nonce(1), "alpha", sha, Messages.sha256Hex(global),
+    Messages.UpdateReport greedy = new Messages.UpdateReport("bad", 1, nonce(1), "alpha", sha, Artifacts.sha256Hex(global),
         Map.of("samples", 1e300));
     Artifacts.writeAtomically(ex.updateWeights(slot), global);
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, greedy.toJson(), world.siloKeys.get("alpha")));
@@ -152,7 +156,7 @@ class OrchestratorTest {
     JobSpec job = JobSpec.read(world.job("smuggle", 1, 1, 5, j -> {}));
     Orchestrator orchestrator = new Orchestrator(job, options(), System.out);
     byte[] global = World.encode(world.initialModel());
-    String sha = Messages.sha256Hex(global);
+    String sha = Artifacts.sha256Hex(global);
     Exchange.Slot slot = new Exchange.Slot("smuggle", 1, 1);
     JobSpec.Silo alpha = job.silos().get(0);
     Exchange ex = new Exchange(alpha.exchange());
@@ -164,7 +168,7 @@ class OrchestratorTest {
 
     for (var attack : smuggled.entrySet()) {
       Messages.UpdateReport report = new Messages.UpdateReport("smuggle", 1, nonce(1), "alpha", sha,
-          Messages.sha256Hex(global), attack.getKey());
+          Artifacts.sha256Hex(global), attack.getKey());
       Artifacts.writeAtomically(ex.updateWeights(slot), global);
       Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), world.siloKeys.get("alpha")));
       Orchestrator.Answer a = orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0);
@@ -184,7 +188,7 @@ class OrchestratorTest {
   private static void answer(Exchange ex, Exchange.Slot slot, String silo, String modelSha, byte[] weights,
       Keys.Identity key) {
     Messages.UpdateReport report = new Messages.UpdateReport(slot.jobId(), slot.round(), nonce(1), silo, modelSha,
-        Messages.sha256Hex(weights), Map.of("samples", 120.0, "train_loss", 0.5, "train_ms", 3.0));
+        Artifacts.sha256Hex(weights), Map.of("samples", 120.0, "train_loss", 0.5, "train_ms", 3.0));
     Artifacts.writeAtomically(ex.updateWeights(slot), weights);
     Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), key));
   }

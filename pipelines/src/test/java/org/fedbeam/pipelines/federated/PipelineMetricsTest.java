@@ -27,9 +27,12 @@ import org.apache.beam.sdk.util.VarInt;
 import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
-import org.fedbeam.pipelines.EmbeddedFlink;
 import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.RoundRunner;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.AggregationPipeline;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.EmbeddedFlink;
+import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.GuardEgress;
 import org.junit.jupiter.api.AfterAll;
@@ -134,7 +137,7 @@ class PipelineMetricsTest {
       byte[] weights = ModelFormat.encode(new DenseNetwork(Fixtures.SPEC).initialize(silo.length() + updates.size()));
       String uri = dir.resolve("orchestrator/updates/" + silo + ".fbm").toString();
       Artifacts.writeAtomically(uri, weights);
-      updates.add(new AggregationPipeline.UpdateRef(silo, 1, uri, Messages.sha256Hex(weights), 40, 0.5, 3));
+      updates.add(new AggregationPipeline.UpdateRef(silo, 1, uri, Artifacts.sha256Hex(weights), 40, 0.5, 3));
     }
     String roundUri = dir.resolve("orchestrator/aggregation.json").toString();
     Path model = dir.resolve("orchestrator/models/round-0001.fbm");

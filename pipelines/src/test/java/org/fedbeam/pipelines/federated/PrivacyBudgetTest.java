@@ -13,7 +13,11 @@ import org.fedbeam.model.DpSgd;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.privacy.RdpAccountant;
 import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -123,7 +127,7 @@ class PrivacyBudgetTest {
   private void send(String job, int round, TrainConfig config, long modelSeed) {
     byte[] global = World.encode(new DenseNetwork(World.SPEC).initialize(modelSeed));
     Messages.RoundRequest r = new Messages.RoundRequest(job, round, 1, Messages.newNonce(), "alpha", SiloPipeline.REF,
-        World.SPEC, Messages.sha256Hex(global), config, 3L, System.currentTimeMillis() + 60_000);
+        World.SPEC, Artifacts.sha256Hex(global), config, 3L, System.currentTimeMillis() + 60_000);
     world.publish("alpha", r, world.submitter, global);
   }
 }

@@ -18,6 +18,11 @@ import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.privacy.RdpAccountant;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -316,7 +321,7 @@ class RowReconstructionAttackTest {
 
   private Messages.RoundRequest send(String job, int round, int attempt, int batch, double lr, DpSgd dp) {
     Messages.RoundRequest r = new Messages.RoundRequest(job, round, attempt, Messages.newNonce(), "alpha",
-        SiloPipeline.REF, LOGREG, Messages.sha256Hex(zero), new TrainConfig(1, batch, lr, 0, 0, dp), 7L,
+        SiloPipeline.REF, LOGREG, Artifacts.sha256Hex(zero), new TrainConfig(1, batch, lr, 0, 0, dp), 7L,
         System.currentTimeMillis() + 60_000);
     world.publish("alpha", r, world.submitter, zero);
     return r;

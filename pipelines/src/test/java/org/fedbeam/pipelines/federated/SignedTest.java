@@ -15,6 +15,11 @@ import java.security.PublicKey;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.fedbeam.pipelines.protocol.JobSpec;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

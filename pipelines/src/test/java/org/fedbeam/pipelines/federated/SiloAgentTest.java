@@ -14,6 +14,11 @@ import java.util.Base64;
 import java.util.List;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -59,7 +64,7 @@ class SiloAgentTest {
     assertThat(u.metadata().get("samples"), equalTo(120.0));
     byte[] weights = Artifacts.read(new Exchange(world.exchanges.get("alpha"))
         .updateWeights(new Exchange.Slot(JOB, 1, 1)), "weights");
-    assertThat(Messages.sha256Hex(weights), equalTo(u.updateSha256()));
+    assertThat(Artifacts.sha256Hex(weights), equalTo(u.updateSha256()));
     Parameters trained = ModelFormat.decode(weights, "update");
     assertThat(trained.spec(), equalTo(World.SPEC));
     assertThat(trained, not(equalTo(world.initialModel())));
@@ -169,7 +174,7 @@ class SiloAgentTest {
 
   @Test
   void unapprovedPipelinesAndModelKindsAreRefused() throws Exception {
-    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Artifacts.sha256Hex(global));
     Messages.RoundRequest otherPipeline = new Messages.RoundRequest(JOB, 1, 1, r.nonce(), "alpha",
         new Messages.PipelineRef("exfiltrate", "1", "0".repeat(64)), r.spec(), r.modelSha256(), r.config(), r.seed(),
         r.deadlineMillis());
@@ -223,13 +228,13 @@ class SiloAgentTest {
 
   @Test
   void retriesTrainingSettingsAndDeadlinesOutsideThePolicyAreRefused() throws Exception {
-    Messages.RoundRequest r = world.request("alpha", JOB, 1, 4, Messages.sha256Hex(global)); // attempt 4 > 3
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 4, Artifacts.sha256Hex(global)); // attempt 4 > 3
     world.publish("alpha", r, world.submitter, global);
-    Messages.RoundRequest greedy = world.request("alpha", JOB, 2, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest greedy = world.request("alpha", JOB, 2, 1, Artifacts.sha256Hex(global));
     world.publish("alpha", new Messages.RoundRequest(JOB, 2, 1, greedy.nonce(), "alpha", greedy.pipeline(), greedy.spec(),
         greedy.modelSha256(), new org.fedbeam.model.TrainConfig(5, 1, 0.1, 0, 0), greedy.seed(), greedy.deadlineMillis()),
         world.submitter, global);
-    Messages.RoundRequest late = world.request("alpha", JOB, 3, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest late = world.request("alpha", JOB, 3, 1, Artifacts.sha256Hex(global));
     world.publish("alpha", new Messages.RoundRequest(JOB, 3, 1, late.nonce(), "alpha", late.pipeline(), late.spec(),
         late.modelSha256(), late.config(), late.seed(), Long.MAX_VALUE), world.submitter, global);
 
@@ -261,7 +266,7 @@ class SiloAgentTest {
 
   @Test
   void weightsLeftByACrashBeforeTheMessageAreRemovedWhenTheRequestIsThenRefused() throws Exception {
-    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest r = world.request("alpha", JOB, 1, 1, Artifacts.sha256Hex(global));
     world.publish("alpha", new Messages.RoundRequest(JOB, 1, 1, r.nonce(), "alpha", r.pipeline(), r.spec(),
         r.modelSha256(), r.config(), r.seed(), System.currentTimeMillis() - 1), world.submitter, global); // expired
     Exchange ex = new Exchange(world.exchanges.get("alpha"));
@@ -274,7 +279,7 @@ class SiloAgentTest {
 
   @Test
   void aRequestForAnotherSiloIsRefused() throws Exception {
-    Messages.RoundRequest r = world.request("beta", JOB, 1, 1, Messages.sha256Hex(global));
+    Messages.RoundRequest r = world.request("beta", JOB, 1, 1, Artifacts.sha256Hex(global));
     world.publish("alpha", r, world.submitter, global);
 
     world.agent("alpha").answerPending();

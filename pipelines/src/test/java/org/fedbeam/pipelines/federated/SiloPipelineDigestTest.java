@@ -19,10 +19,11 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import org.fedbeam.pipelines.FedBeam;
-import org.fedbeam.pipelines.cluster.FedBeamHome;
+import org.fedbeam.pipelines.cli.FedBeam;
 import org.fedbeam.pipelines.digest.ClassSource;
 import org.fedbeam.pipelines.digest.JarCopies;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
+import org.fedbeam.pipelines.runners.FedBeamHome;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -61,7 +62,7 @@ class SiloPipelineDigestTest {
         "org.fedbeam.transforms.SiloData", "org.fedbeam.transforms.FedBeamCoders$ParametersCoder",
         "org.fedbeam.model.linalg.NativeBlas"));
     // the command line, the orchestrator and the agent do not run in the silo pipeline
-    assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.FedBeam")));
+    assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.cli.FedBeam")));
     assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.federated.Orchestrator")));
     assertThat(SiloPipeline.definitionClasses(), not(hasItem("org.fedbeam.pipelines.federated.SiloAgent")));
     // the libraries it calls, by content
@@ -104,7 +105,7 @@ class SiloPipelineDigestTest {
 
   @Test
   void aChangeOffTheSiloPathKeepsTheDigest() throws Exception {
-    String cli = "org/fedbeam/pipelines/FedBeam.class";
+    String cli = "org/fedbeam/pipelines/cli/FedBeam.class";
     byte[] patched = JarCopies.patchString(JarCopies.entry(JOB_JAR, cli), "usage: fedbeam pipeline [--list]",
         "usage: FEDBEAM pipeline [--list]");
     Path jar = JarCopies.replace(JOB_JAR, dir.resolve("cli.jar"), Map.of(cli, patched));

@@ -6,7 +6,6 @@ import static org.hamcrest.Matchers.matchesPattern;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import org.apache.beam.sdk.Pipeline;
 import org.apache.beam.sdk.PipelineResult;
 import org.apache.beam.sdk.metrics.MetricNameFilter;
@@ -19,6 +18,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.apache.beam.sdk.values.TypeDescriptor;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.pipelines.Fixtures;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.fedbeam.transforms.GuardEgress;
 import org.junit.jupiter.api.Test;
@@ -74,7 +74,7 @@ class SiloPipelineTest {
     // the guard's checks and the training step live in nested classes: they must be covered
     assertThat(SiloPipeline.definitionClasses(), org.hamcrest.Matchers.hasItems(
         "org.fedbeam.transforms.GuardEgress$CheckFn", "org.fedbeam.transforms.TrainLocally$TrainLocallyFn",
-        "org.fedbeam.transforms.GuardEgress$CandidateCoder", "org.fedbeam.pipelines.federated.SiloPipeline$WriteUpdateFn"));
+        "org.fedbeam.transforms.GuardEgress$CandidateCoder", "org.fedbeam.pipelines.rounds.SiloPipeline$WriteUpdateFn"));
     assertThat(SiloPipeline.REF.sha256(), equalTo(SiloPipeline.definitionSha256()));
   }
 

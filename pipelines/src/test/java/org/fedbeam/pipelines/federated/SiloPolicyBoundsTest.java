@@ -10,12 +10,15 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.fedbeam.model.DenseNetwork;
-import org.fedbeam.model.ModelKind;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Seeds;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assertions;
@@ -89,7 +92,7 @@ class SiloPolicyBoundsTest {
     byte[] global = World.encode(world.initialModel());
     for (int i = 0; i < cases.length; i++) {
       Messages.RoundRequest r = new Messages.RoundRequest("job-1", i + 1, 1, Messages.newNonce(), "alpha",
-          SiloPipeline.REF, (ModelSpec) cases[i][1], Messages.sha256Hex(global), (TrainConfig) cases[i][0], 1L,
+          SiloPipeline.REF, (ModelSpec) cases[i][1], Artifacts.sha256Hex(global), (TrainConfig) cases[i][0], 1L,
           System.currentTimeMillis() + 60_000);
       world.publish("alpha", r, world.submitter, global);
     }
@@ -121,7 +124,7 @@ class SiloPolicyBoundsTest {
     java.util.Map<String, Long> seeds = new java.util.LinkedHashMap<>();
     long requestSeed = 1;
     for (String silo : List.of("alpha", "beta", "gamma")) {
-      Messages.RoundRequest r = world.request(silo, "job-1", 1, 1, Messages.sha256Hex(global));
+      Messages.RoundRequest r = world.request(silo, "job-1", 1, 1, Artifacts.sha256Hex(global));
       r = new Messages.RoundRequest(r.jobId(), 1, 1, r.nonce(), silo, r.pipeline(), r.spec(), r.modelSha256(),
           r.config(), requestSeed++ * 1_000_003L, r.deadlineMillis());
       world.publish(silo, r, world.submitter, global);

@@ -15,7 +15,14 @@ import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.RoundRecords;
+import org.fedbeam.pipelines.protocol.Exchange;
+import org.fedbeam.pipelines.protocol.Keys;
+import org.fedbeam.pipelines.protocol.Messages;
+import org.fedbeam.pipelines.protocol.RefusalReason;
+import org.fedbeam.pipelines.protocol.Rejected;
+import org.fedbeam.pipelines.protocol.Signed;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Artifacts;
 
 /**
@@ -104,7 +111,7 @@ final class World {
 
   /** Publishes a request in {@code silo}'s exchange as the orchestrator would; returns it. */
   Messages.RoundRequest publish(String silo, String job, int round, int attempt, Keys.Identity signer, byte[] global) {
-    Messages.RoundRequest r = request(silo, job, round, attempt, Messages.sha256Hex(global));
+    Messages.RoundRequest r = request(silo, job, round, attempt, Artifacts.sha256Hex(global));
     publish(silo, r, signer, global);
     return r;
   }
@@ -182,7 +189,7 @@ final class World {
    */
   Messages.RoundRequest publishExpired(String silo, String job, int round, int attempt, Keys.Identity signer,
       byte[] global) {
-    Messages.RoundRequest r = request(silo, job, round, attempt, Messages.sha256Hex(global));
+    Messages.RoundRequest r = request(silo, job, round, attempt, Artifacts.sha256Hex(global));
     Messages.RoundRequest expired = new Messages.RoundRequest(r.jobId(), r.round(), r.attempt(), r.nonce(), r.silo(),
         r.pipeline(), r.spec(), r.modelSha256(), r.config(), r.seed(), System.currentTimeMillis() - 1);
     publish(silo, expired, signer, global);

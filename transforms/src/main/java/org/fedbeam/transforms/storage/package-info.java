@@ -5,8 +5,8 @@
  * makes the plain-http Azurite emulator usable) or route each container to its own account and key
  * ({@link org.fedbeam.transforms.storage.ContainerAccountsClientFactory}, reading a {@link
  * org.fedbeam.transforms.storage.ContainerAccounts} file); container creation, which Beam's Azure
- * file system does not do ({@link org.fedbeam.transforms.storage.AzureContainers}); and a launcher
- * for a local Azurite emulator ({@link org.fedbeam.transforms.storage.AzuriteServer}). Reading and
+ * file system does not do ({@link org.fedbeam.transforms.storage.AzureContainers}). The launcher
+ * for a local Azurite emulator is {@code org.fedbeam.testing.AzuriteServer} (module fedbeam-testing). Reading and
  * writing artifacts stays in {@link org.fedbeam.transforms.Artifacts}, through Beam's
  * {@code FileSystems}.
  */

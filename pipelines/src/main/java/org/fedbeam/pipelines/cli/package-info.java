@@ -1,0 +1,9 @@
+/**
+ * The {@code fedbeam} command line: {@link org.fedbeam.pipelines.cli.FedBeam} dispatches the
+ * commands ({@code train}, {@code keys}, {@code audit}, {@code pipeline}, {@code agent},
+ * {@code orchestrate}, {@code cluster}); {@link org.fedbeam.pipelines.cli.TrainJob} is the {@code train}
+ * command, {@link org.fedbeam.pipelines.cli.ClusterCommand} the {@code cluster} command. The top of the
+ * package layering: it may use every other package of the module, none uses it. {@code bench} and
+ * {@code demo} live in the fedbeam-tools module.
+ */
+package org.fedbeam.pipelines.cli;

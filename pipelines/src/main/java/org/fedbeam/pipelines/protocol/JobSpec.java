@@ -1,0 +1,233 @@
+package org.fedbeam.pipelines.protocol;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.PublicKey;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.fedbeam.model.ModelKind;
+import org.fedbeam.model.ModelSpec;
+import org.fedbeam.model.TrainConfig;
+
+/**
+ * A federated job, as the orchestrator's JSON file states it. It names each silo only by its id,
+ * its exchange area and its public key: nothing of the silos' private storage.
+ *
+ * <pre>
+ * {
+ *   "job_id": "fmnist-1",
+ *   "submitter_key": "/srv/orchestrator/key",        the submitter's key pair folder
+ *   "output": "/srv/orchestrator/run",               models, round records, summary (URI)
+ *   "model": {"kind": "mlp", "layers": [784, 128, 10]},
+ *   "train": {"epochs": 1, "batch_size": 64, "learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0},
+ *   "rounds": 10, "min_silos": 2, "round_timeout_s": 300, "grace_s": 5, "max_attempts": 3, "seed": 42,
+ *   "patience": 5, "tolerance": 0.001, "poll_ms": 100,              how often the exchange is checked for answers
+ *   "max_update_norm": 1000.0, "max_samples": 1e9,                  an update further from the global model, or
+ *                                                                   claiming more samples, is invalid
+ *   "max_silo_share": 0.5,                                          optional (default 1): the largest share of a
+ *                                                                   round's weight one silo's update may get
+ *   "silos": [{"id": "hospital-a", "exchange": "azfs://acct/exchange-a", "public_key": "MCow...",
+ *              "samples": 12000},                                   the sample count the silo declared
+ *             {"id": "hospital-b", "exchange": "...", "samples": 800,
+ *              "public_keys": [{"public_key": "MCow...", "not_after": "2025-07-01T00:00:00Z"},
+ *                              {"public_key": "MCow...", "not_before": "2025-06-01T00:00:00Z"}]}],
+ *   "evaluation": {"validation": "/srv/orchestrator/validation.fbds", "test": "/srv/orchestrator/test.fbds"}
+ * }
+ * </pre>
+ *
+ * <p>A silo's {@code samples} is the most weight one of its updates can have: an update claiming
+ * more is invalid. Without it the orchestrator has nothing to check the claim against, so the
+ * silo's update never gets more than an equal share of the round ({@code federated.Orchestrator}). A silo has
+ * one {@code public_key} (valid at all times) and/or {@code public_keys}, each valid from its
+ * optional {@code not_before} to its optional {@code not_after} (ISO-8601 instants), so a silo
+ * that rotates its key is listed with both keys during the overlap.
+ */
+public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec spec, TrainConfig config, int rounds,
+    int minSilos, long roundTimeoutMillis, long graceMillis, int maxAttempts, long seed, int patience, double tolerance,
+    List<Silo> silos, Map<String, String> evaluation, long pollMillis, double maxUpdateNorm, long maxSamples,
+    double maxSiloShare) {
+
+  /**
+   * A silo as the orchestrator knows it.
+   *
+   * @param keys its public keys, each with its validity
+   * @param declaredSamples the sample count it declared, or 0 if it declared none
+   */
+  public record Silo(String id, String exchange, List<SiloKey> keys, long declaredSamples) {
+    public Silo {
+      keys = List.copyOf(keys);
+      if (keys.isEmpty()) {
+        throw new IllegalArgumentException("silo " + id + " has no public key");
+      }
+    }
+
+    /** A silo with one key valid at all times and no declared sample count. */
+    public Silo(String id, String exchange, PublicKey publicKey) {
+      this(id, exchange, List.of(new SiloKey(publicKey, null, null)), 0);
+    }
+
+    /** Whether the silo declared its sample count. */
+    public boolean declared() {
+      return declaredSamples > 0;
+    }
+  }
+
+  /** One of a silo's public keys, valid from {@code notBefore} to {@code notAfter} (null: no limit), both inclusive. */
+  public record SiloKey(PublicKey key, Instant notBefore, Instant notAfter) {
+    public boolean validAt(Instant t) {
+      return (notBefore == null || !t.isBefore(notBefore)) && (notAfter == null || !t.isAfter(notAfter));
+    }
+
+    public String keyId() {
+      return Keys.keyId(key);
+    }
+  }
+
+  /** Reads and validates a job file; errors name the file and the field. */
+  public static JobSpec read(Path file) {
+    JsonNode n;
+    try {
+      n = Signed.JSON.readTree(Files.readAllBytes(file));
+    } catch (IOException e) {
+      throw new IllegalArgumentException("cannot read the job file " + file + ": " + e.getMessage(), e);
+    }
+    String where = "job file " + file;
+    if (n == null || !n.isObject()) {
+      throw new IllegalArgumentException(where + " is not a JSON object");
+    }
+    ModelSpec spec;
+    TrainConfig config;
+    try {
+      JsonNode model = n.path("model");
+      List<Integer> layers = new ArrayList<>();
+      model.path("layers").forEach(l -> layers.add(l.asInt()));
+      spec = new ModelSpec(ModelKind.valueOf(ConfigFields.text(model, "kind", where + " model").toUpperCase(java.util.Locale.ROOT)),
+          layers);
+      JsonNode t = n.path("train");
+      config = new TrainConfig(t.path("epochs").asInt(1), t.path("batch_size").asInt(64),
+          t.path("learning_rate").asDouble(0.05), t.path("momentum").asDouble(0.9), t.path("weight_decay").asDouble(0));
+      if (t.has("dp")) { // DP-SGD: {"clip": C, "noise_multiplier": sigma}; a silo may require it
+        config = config.withPrivacy(new org.fedbeam.model.DpSgd(t.path("dp").path("clip").asDouble(Double.NaN),
+            t.path("dp").path("noise_multiplier").asDouble(Double.NaN)));
+      }
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": model or train: " + e.getMessage(), e);
+    }
+    List<Silo> silos = new ArrayList<>();
+    JsonNode list = n.get("silos");
+    if (list == null || !list.isArray() || list.isEmpty()) {
+      throw new IllegalArgumentException(where + ": silos is missing or empty");
+    }
+    for (JsonNode s : list) {
+      String id = Messages.requireId(ConfigFields.text(s, "id", where + " silos"), where + ": silo id");
+      if (silos.stream().anyMatch(x -> x.id().equals(id))) {
+        throw new IllegalArgumentException(where + ": silo " + id + " is listed twice");
+      }
+      silos.add(new Silo(id, ConfigFields.text(s, "exchange", where + " silo " + id), keys(s, where + ": silo " + id),
+          declaredSamples(s, where + ": silo " + id)));
+    }
+    Map<String, String> evaluation = new LinkedHashMap<>();
+    n.path("evaluation").fields().forEachRemaining(f -> evaluation.put(f.getKey(), f.getValue().asText()));
+    int minSilos = n.path("min_silos").asInt(silos.size());
+    if (minSilos < 1 || minSilos > silos.size()) {
+      throw new IllegalArgumentException(where + ": min_silos must be between 1 and the " + silos.size() + " silos, was "
+          + minSilos);
+    }
+    int rounds = n.path("rounds").asInt(0);
+    if (rounds < 1) {
+      throw new IllegalArgumentException(where + ": rounds must be an integer >= 1");
+    }
+    double timeout = n.path("round_timeout_s").asDouble(300);
+    if (!(timeout > 0)) {
+      throw new IllegalArgumentException(where + ": round_timeout_s must be > 0");
+    }
+    return new JobSpec(Messages.requireId(ConfigFields.text(n, "job_id", where), where + ": job_id"),
+        Path.of(ConfigFields.text(n, "submitter_key", where)), ConfigFields.text(n, "output", where), spec, config, rounds, minSilos,
+        (long) (timeout * 1000), (long) (n.path("grace_s").asDouble(5) * 1000), Math.max(1, n.path("max_attempts").asInt(3)),
+        n.path("seed").asLong(42), Math.max(1, n.path("patience").asInt(rounds)), n.path("tolerance").asDouble(0),
+        List.copyOf(silos), Map.copyOf(evaluation), Math.max(5, n.path("poll_ms").asLong(100)),
+        positive(n.path("max_update_norm").asDouble(1000.0), where + ": max_update_norm"),
+        (long) positive(n.path("max_samples").asDouble(1e9), where + ": max_samples"), maxSiloShare(n, where));
+  }
+
+  /** A silo's keys: {@code public_key} (no limits) and/or {@code public_keys} (each with its validity). */
+  private static List<SiloKey> keys(JsonNode s, String where) {
+    List<SiloKey> keys = new ArrayList<>();
+    if (s.has("public_key")) {
+      keys.add(new SiloKey(Keys.publicKey(ConfigFields.text(s, "public_key", where), where + " public_key"), null, null));
+    }
+    if (s.has("public_keys")) {
+      int i = 0;
+      for (JsonNode k : ConfigFields.array(s, "public_keys", where)) {
+        String at = where + " public_keys[" + i++ + "]";
+        if (!k.isObject()) {
+          throw new IllegalArgumentException(at + " is not an object");
+        }
+        SiloKey key = new SiloKey(Keys.publicKey(ConfigFields.text(k, "public_key", at), at + " public_key"),
+            instant(k, "not_before", at), instant(k, "not_after", at));
+        if (key.notBefore() != null && key.notAfter() != null && key.notAfter().isBefore(key.notBefore())) {
+          throw new IllegalArgumentException(at + ": not_after " + key.notAfter() + " is before not_before " + key.notBefore());
+        }
+        keys.add(key);
+      }
+    }
+    if (keys.isEmpty()) {
+      throw new IllegalArgumentException(where + ": public_key or public_keys is missing");
+    }
+    if (keys.stream().map(SiloKey::keyId).distinct().count() < keys.size()) {
+      throw new IllegalArgumentException(where + ": a public key is listed twice");
+    }
+    return keys;
+  }
+
+  private static Instant instant(JsonNode k, String field, String where) {
+    if (!k.has(field)) {
+      return null;
+    }
+    String text = ConfigFields.text(k, field, where);
+    try {
+      return OffsetDateTime.parse(text).toInstant();
+    } catch (DateTimeParseException e) {
+      throw new IllegalArgumentException(where + ": " + field + " '" + text + "' is not an ISO-8601 date-time with"
+          + " an offset, such as 2025-07-01T00:00:00Z");
+    }
+  }
+
+  /** The silo's declared sample count, or 0 if it declared none. */
+  private static long declaredSamples(JsonNode s, String where) {
+    JsonNode v = s.get("samples");
+    if (v == null) {
+      return 0;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 1) {
+      throw new IllegalArgumentException(where + ": samples must be an integer >= 1 (the silo's declared sample"
+          + " count), was " + v);
+    }
+    return v.asLong();
+  }
+
+  private static double maxSiloShare(JsonNode n, String where) {
+    JsonNode v = n.get("max_silo_share");
+    if (v == null) {
+      return 1.0;
+    }
+    if (!v.isNumber() || !(v.asDouble() > 0 && v.asDouble() <= 1)) {
+      throw new IllegalArgumentException(where + ": max_silo_share must be a number in (0, 1], was " + v);
+    }
+    return v.asDouble();
+  }
+
+  private static double positive(double v, String what) {
+    if (!(v > 0) || !Double.isFinite(v)) {
+      throw new IllegalArgumentException(what + " must be a finite number > 0, was " + v);
+    }
+    return v;
+  }
+}
