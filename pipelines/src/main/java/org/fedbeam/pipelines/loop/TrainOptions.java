@@ -176,4 +176,42 @@ public interface TrainOptions extends PipelineOptions, FlinkTlsOptions {
   String getJobId();
 
   void setJobId(String value);
+
+  @Description("The federated strategy: fedavg, fedavgm, fedprox, fedadam, fedyogi, fedadagrad, fedmedian, trimmed-mean,"
+      + " krum or multi-krum (docs/strategies.md); its parameters are flags of their own, e.g. --server-lr 0.01")
+  @Default.String("fedavg")
+  String getStrategy();
+
+  void setStrategy(String value);
+
+  @Description("The strategy's parameters as name=value pairs separated by commas (the launcher fills it from"
+      + " flags such as --server-lr 0.01 --mu 0.1)")
+  @Default.String("")
+  String getStrategyParams();
+
+  void setStrategyParams(String value);
+
+  @Description("Share of the silos asked to train in each round, in (0, 1]; a new sample each round")
+  @Default.Double(1.0)
+  double getFraction();
+
+  void setFraction(double value);
+
+  @Description("The fewest silos a round may aggregate")
+  @Default.Integer(1)
+  int getMinSilos();
+
+  void setMinSilos(int value);
+
+  @Description("Simulation only: how many silos are Byzantine and send attacked updates (see --attack)")
+  @Default.Integer(0)
+  int getByzantine();
+
+  void setByzantine(int value);
+
+  @Description("Simulation only: what the Byzantine silos do: sign-flip, scaled or label-flip")
+  @Default.String("sign-flip")
+  String getAttack();
+
+  void setAttack(String value);
 }
