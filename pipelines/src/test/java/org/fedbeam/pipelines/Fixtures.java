@@ -57,6 +57,18 @@ public final class Fixtures {
     return uri;
   }
 
+  /** An empty server state (FedAvg's) written under {@code dir}, for a round descriptor's state_in. */
+  public static String emptyState(Path dir) {
+    String uri = dir.resolve("state").resolve("empty.state").toString();
+    org.fedbeam.transforms.Artifacts.writeAtomically(uri, org.fedbeam.model.strategy.ServerState.EMPTY.encode());
+    return uri;
+  }
+
+  /** Where a round descriptor's state_out goes, under {@code dir}. */
+  public static String stateOut(Path dir, int round) {
+    return dir.resolve("state").resolve("round-" + round + ".state").toString();
+  }
+
   public static List<SiloTask> tasks(Map<String, String> silos, int round) {
     List<SiloTask> tasks = new ArrayList<>();
     long seed = 7;

@@ -23,7 +23,8 @@ import org.fedbeam.model.Stats;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.WeightedSum;
 import org.fedbeam.pipelines.cli.TrainJob;
-import org.fedbeam.pipelines.loop.FederatedDriver;
+import org.fedbeam.pipelines.loop.RoundLoop;
+import org.fedbeam.pipelines.loop.Simulation;
 import org.fedbeam.pipelines.loop.SimulationData;
 import org.fedbeam.pipelines.loop.TrainOptions;
 import org.fedbeam.pipelines.rounds.RoundRecords;
@@ -234,27 +235,27 @@ final class Bench {
     train.setPatience(options.getBenchRounds());
     train.setBaselines(false);
     SimulationData data = SimulationData.prepare(train, out);
-    FederatedDriver.Settings settings = TrainJob.settings(train, data.featureCount(), data.classes());
-    FederatedDriver.Result result;
+    RoundLoop.Settings settings = Simulation.settings(train, data.featureCount(), data.classes());
+    RoundLoop.Result result;
     int slots;
     try (Runners.Session session = Runners.prepare(train, train.getOutput(), train.getWebUiPort(), out)) {
       slots = train.as(org.apache.beam.runners.flink.FlinkPipelineOptions.class).getParallelism();
-      result = FederatedDriver.run(train, session.roundRunner(), data, settings, train.getOutput(), new PrintStream(out) {
+      result = Simulation.run(train, session.roundRunner(), data, settings, train.getOutput(), new PrintStream(out) {
         @Override
         public void println(String x) {
           super.println("  " + x);
         }
       });
     }
-    return new RoundFigures(result.median(FederatedDriver.RoundStats::overheadSeconds),
-        Stats.median(result.rounds().stream().limit(EARLY_ROUNDS).mapToDouble(FederatedDriver.RoundStats::overheadSeconds)
+    return new RoundFigures(result.median(RoundLoop.RoundStats::overheadSeconds),
+        Stats.median(result.rounds().stream().limit(EARLY_ROUNDS).mapToDouble(RoundLoop.RoundStats::overheadSeconds)
             .toArray()),
         result.median(s -> s.wallSeconds() - Math.max(s.slowestSiloSeconds(), summedTrainSeconds(s) / slots)),
-        result.median(FederatedDriver.RoundStats::wallSeconds), result.median(FederatedDriver.RoundStats::slowestSiloSeconds),
+        result.median(RoundLoop.RoundStats::wallSeconds), result.median(RoundLoop.RoundStats::slowestSiloSeconds),
         result.rounds().size());
   }
 
-  private static double summedTrainSeconds(FederatedDriver.RoundStats s) {
+  private static double summedTrainSeconds(RoundLoop.RoundStats s) {
     return s.participants().values().stream().mapToLong(m -> m.trainMillis()).sum() / 1000.0;
   }
 }

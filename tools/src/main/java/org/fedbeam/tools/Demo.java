@@ -337,14 +337,14 @@ public final class Demo {
   private static void simulationTwin(TrainOptions options, SimulationData data, JsonNode federated, ObjectNode result,
       PrintStream out) throws Exception {
     out.println("simulation mode, same silos, data, model and rounds, for comparison:");
-    org.fedbeam.pipelines.loop.FederatedDriver.Settings settings = org.fedbeam.pipelines.cli.TrainJob.settings(options,
+    org.fedbeam.pipelines.loop.RoundLoop.Settings settings = org.fedbeam.pipelines.loop.Simulation.settings(options,
         data.featureCount(), data.classes());
     String simOutput = Path.of(options.getOutput()).resolve("simulation").toString();
-    org.fedbeam.pipelines.loop.FederatedDriver.Result sim;
+    org.fedbeam.pipelines.loop.RoundLoop.Result sim;
     try (org.fedbeam.pipelines.runners.Runners.Session session = org.fedbeam.pipelines.runners.Runners.prepare(options, simOutput, "0", out)) {
-      sim = org.fedbeam.pipelines.loop.FederatedDriver.run(options, session.roundRunner(), data, settings, simOutput, out);
+      sim = org.fedbeam.pipelines.loop.Simulation.run(options, session.roundRunner(), data, settings, simOutput, out);
     }
-    double simWall = sim.median(org.fedbeam.pipelines.loop.FederatedDriver.RoundStats::wallSeconds);
+    double simWall = sim.median(org.fedbeam.pipelines.loop.RoundLoop.RoundStats::wallSeconds);
     double fedWall = federated.path("round_wall_s_median").asDouble();
     result.put("simulation_round_wall_s_median", simWall);
     result.put("deployment_added_s_per_round", fedWall - simWall);

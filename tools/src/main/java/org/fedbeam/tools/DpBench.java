@@ -7,7 +7,8 @@ import org.fedbeam.model.EvalReport;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.cli.TrainJob;
 import org.fedbeam.pipelines.loop.DpCalibration;
-import org.fedbeam.pipelines.loop.FederatedDriver;
+import org.fedbeam.pipelines.loop.RoundLoop;
+import org.fedbeam.pipelines.loop.Simulation;
 import org.fedbeam.pipelines.loop.SimulationData;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.pipelines.runners.Runners;
@@ -32,7 +33,7 @@ final class DpBench {
     String root = options.getOutput();
     options.setOutput(org.fedbeam.transforms.Artifacts.resolve(root, "data"));
     SimulationData data = SimulationData.prepare(options, out);
-    FederatedDriver.Settings base = TrainJob.settings(options, data.featureCount(), data.classes());
+    RoundLoop.Settings base = Simulation.settings(options, data.featureCount(), data.classes());
     out.println("silo sizes: " + data.siloSizes());
     ObjectNode result = RoundRecords.JSON.createObjectNode();
     result.put("dataset", data.source()).put("silos", data.silos().size()).put("partition", options.getPartition())
@@ -69,10 +70,10 @@ final class DpBench {
 
   /** One federated run; records its figures under {@code key}; returns its final test accuracy. */
   private static double accuracy(BenchOptions options, Runners.Session session, SimulationData data,
-      FederatedDriver.Settings base, String root, String key, Double epsilon, ObjectNode result, PrintStream out) throws Exception {
+      RoundLoop.Settings base, String root, String key, Double epsilon, ObjectNode result, PrintStream out) throws Exception {
     TrainConfig config = DpCalibration.calibrate(base.config(), data.siloSizes(), base.maxRounds(), epsilon,
         options.getDpDelta(), options.getDpClip());
-    FederatedDriver.Settings settings = base.withConfig(config);
+    RoundLoop.Settings settings = base.withConfig(config);
     out.printf("%s: %s%n", key, config.privacy() == null ? "no DP"
         : String.format("epsilon %s, noise multiplier %.4f, clip %s", epsilon, config.privacy().noiseMultiplier(),
             config.privacy().clip()));
@@ -80,8 +81,8 @@ final class DpBench {
     // The session translates the round pipeline once and replays it, reading the descriptor under one
     // output folder: every setting runs in root/run, which is then renamed after the setting (local folders).
     java.nio.file.Path run = java.nio.file.Path.of(root, "run");
-    FederatedDriver.Result fl = FederatedDriver.run(options, session.roundRunner(), data, settings, run.toString(),
-        indented(out), options.getDpDelta());
+    RoundLoop.Result fl = Simulation.run(options, session.roundRunner(), data, settings, run.toString(),
+        indented(out));
     EvalReport test = fl.rounds().get(fl.rounds().size() - 1).evaluation("test");
     result.put(key + "_accuracy", test.accuracy());
     result.put(key + "_s", (System.nanoTime() - t0) / 1e9);

@@ -44,6 +44,7 @@ import org.fedbeam.pipelines.protocol.Signed;
  *   "max_learning_rate": 0.1,                  defaults admit the demo's job (MLP 784-128-10,
  *   "max_momentum": 0.9,                       batch 64, learning rate 0.05, momentum 0.9,
  *   "max_weight_decay": 0.01,                  1 epoch)
+ *   "max_proximal_mu": 1.0,                    FedProx's mu (0 refuses FedProx)
  *   "max_epochs": 5,
  *   "max_hidden_layers": 2,
  *   "max_hidden_width": 256,

@@ -19,6 +19,7 @@ import org.fedbeam.pipelines.protocol.Rejected;
  *   "max_learning_rate": 0.1,       and > 0
  *   "max_momentum": 0.9,
  *   "max_weight_decay": 0.01,
+ *   "max_proximal_mu": 1.0,         FedProx's pull towards the global model (0 refuses FedProx)
  *   "max_epochs": 5,
  *   "max_hidden_layers": 2,         besides max_parameters: wide or deep models memorise rows
  *   "max_hidden_width": 256,
@@ -32,10 +33,10 @@ import org.fedbeam.pipelines.protocol.Rejected;
  */
 public record TrainingBounds(int minBatchSize, int maxBatchSize, double maxLearningRate, double maxMomentum,
     double maxWeightDecay, int maxEpochs, int maxHiddenLayers, int maxHiddenWidth, int maxRequestsPerJob,
-    int maxRequestsPerDay) {
+    int maxRequestsPerDay, double maxProximalMu) {
 
   /** The bounds when the policy sets none. */
-  public static final TrainingBounds DEFAULTS = new TrainingBounds(16, 1024, 0.1, 0.9, 0.01, 5, 2, 256, 100, 500);
+  public static final TrainingBounds DEFAULTS = new TrainingBounds(16, 1024, 0.1, 0.9, 0.01, 5, 2, 256, 100, 500, 1.0);
 
   public TrainingBounds {
     if (minBatchSize < 1 || maxBatchSize < minBatchSize) {
@@ -50,6 +51,9 @@ public record TrainingBounds(int minBatchSize, int maxBatchSize, double maxLearn
     }
     if (!(maxWeightDecay >= 0) || !Double.isFinite(maxWeightDecay)) {
       throw new IllegalArgumentException("max_weight_decay must be a finite number >= 0, was " + maxWeightDecay);
+    }
+    if (!(maxProximalMu >= 0) || !Double.isFinite(maxProximalMu)) {
+      throw new IllegalArgumentException("max_proximal_mu must be a finite number >= 0, was " + maxProximalMu);
     }
     if (maxEpochs < 1 || maxHiddenLayers < 0 || maxHiddenWidth < 1 || maxRequestsPerJob < 1 || maxRequestsPerDay < 1) {
       throw new IllegalArgumentException("max_epochs, max_hidden_width, max_requests_per_job and max_requests_per_day"
@@ -68,7 +72,8 @@ public record TrainingBounds(int minBatchSize, int maxBatchSize, double maxLearn
           integer(n, "max_epochs", d.maxEpochs, where), integer(n, "max_hidden_layers", d.maxHiddenLayers, where),
           integer(n, "max_hidden_width", d.maxHiddenWidth, where),
           integer(n, "max_requests_per_job", d.maxRequestsPerJob, where),
-          integer(n, "max_requests_per_day", d.maxRequestsPerDay, where));
+          integer(n, "max_requests_per_day", d.maxRequestsPerDay, where),
+          number(n, "max_proximal_mu", d.maxProximalMu, where));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(e.getMessage().startsWith(where) ? e.getMessage() : where + ": " + e.getMessage(), e);
     }
@@ -85,6 +90,8 @@ public record TrainingBounds(int minBatchSize, int maxBatchSize, double maxLearn
         "learning_rate " + c.learningRate() + " not in (0, max_learning_rate " + maxLearningRate + "]");
     outside(c.momentum() > maxMomentum, "momentum " + c.momentum() + " > max_momentum " + maxMomentum);
     outside(c.weightDecay() > maxWeightDecay, "weight_decay " + c.weightDecay() + " > max_weight_decay " + maxWeightDecay);
+    outside(c.proximalMu() > maxProximalMu,
+        "proximal_mu " + c.proximalMu() + " > max_proximal_mu " + maxProximalMu + " (FedProx)");
     outside(c.epochs() > maxEpochs, "epochs " + c.epochs() + " > max_epochs " + maxEpochs);
     java.util.List<Integer> hidden = spec.layers().subList(1, spec.layers().size() - 1);
     outside(hidden.size() > maxHiddenLayers, hidden.size() + " hidden layers > max_hidden_layers " + maxHiddenLayers);

@@ -52,9 +52,9 @@ public final class DpCalibration {
   }
 
   /** Each silo's epsilon at {@code delta} after the rounds it trained in (silo id -> epsilon), sorted by silo. */
-  public static Map<String, Double> spent(FederatedDriver.Result fl, TrainConfig config, double delta) {
+  public static Map<String, Double> spent(RoundLoop.Result fl, TrainConfig config, double delta) {
     Map<String, RdpAccountant> accountants = new TreeMap<>();
-    for (FederatedDriver.RoundStats round : fl.rounds()) {
+    for (RoundLoop.RoundStats round : fl.rounds()) {
       round.participants().forEach((silo, m) -> {
         RdpAccountant.Plan plan = config.dpPlan((int) m.sampleCount());
         accountants.computeIfAbsent(silo, s -> new RdpAccountant())

@@ -35,7 +35,7 @@ public final class MetricsCsv {
     this.delta = delta;
   }
 
-  void append(FederatedDriver.RoundStats s) {
+  void append(RoundLoop.RoundStats s) {
     EvalReport val = s.evaluation("validation");
     EvalReport test = s.evaluation("test");
     row(s.round(), "global", "", "aggregated", s.participants().values().stream().mapToLong(m -> m.sampleCount()).sum(),

@@ -11,16 +11,19 @@ import org.fedbeam.pipelines.rounds.RoundRecords;
 final class Provenance {
   private Provenance() {}
 
-  static ObjectNode initial(FederatedDriver.Settings s) {
+  static ObjectNode initial(RoundLoop.Settings s) {
     ObjectNode node = base(s);
     node.put("round", 0).putNull("parent");
     node.put("origin", "initialized from seed");
     return node;
   }
 
-  static ObjectNode ofRound(FederatedDriver.Settings s, FederatedDriver.RoundStats stats, String parentUri) {
+  static ObjectNode ofRound(RoundLoop.Settings s, RoundLoop.RoundStats stats, RoundLoop.Round round, String parentUri) {
     ObjectNode node = base(s);
     node.put("round", stats.round()).put("parent", parentUri);
+    node.put("server_state", round.stateOutUri());
+    // what the silos trained with this round (a strategy may change it per round, e.g. FedProx's mu)
+    node.set("round_config", org.fedbeam.transforms.ConfigJson.toJson(round.config()));
     var participants = node.putObject("participants");
     stats.participants().forEach((silo, m) -> participants.put(silo, m.sampleCount()));
     var skipped = node.putObject("left_out");
@@ -32,15 +35,18 @@ final class Provenance {
     RoundRecords.write(modelUri.replaceAll("\\.fbm$", ".json"), node);
   }
 
-  private static ObjectNode base(FederatedDriver.Settings s) {
+  private static ObjectNode base(RoundLoop.Settings s) {
     ObjectNode node = RoundRecords.JSON.createObjectNode();
     node.put("model", s.spec().describe());
-    node.put("strategy", "fedavg (sample-weighted mean; McMahan et al. 2017)");
+    ObjectNode strategy = node.putObject("strategy");
+    strategy.put("name", s.strategy().name());
+    ObjectNode parameters = strategy.putObject("parameters");
+    s.strategy().parameters().forEach(parameters::put);
+    strategy.put("aggregator", s.strategy().aggregator().name());
+    strategy.put("fraction", s.participation().fraction());
+    strategy.put("min_silos", s.participation().minSilos());
     node.put("seed", s.seed());
-    var hp = node.putObject("hyperparameters");
-    hp.put("local_epochs", s.config().epochs()).put("batch_size", s.config().batchSize())
-        .put("learning_rate", s.config().learningRate()).put("momentum", s.config().momentum())
-        .put("weight_decay", s.config().weightDecay());
+    node.set("hyperparameters", org.fedbeam.transforms.ConfigJson.toJson(s.config()));
     node.put("code_version", codeVersion());
     return node;
   }

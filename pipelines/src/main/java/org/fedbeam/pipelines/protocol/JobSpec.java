@@ -12,9 +12,13 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.fedbeam.model.ModelKind;
+import java.util.Set;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.model.strategy.Participation;
+import org.fedbeam.model.strategy.Strategies;
+import org.fedbeam.model.strategy.Strategy;
+import org.fedbeam.transforms.ConfigJson;
 
 /**
  * A federated job, as the orchestrator's JSON file states it. It names each silo only by its id,
@@ -38,9 +42,16 @@ import org.fedbeam.model.TrainConfig;
  *             {"id": "hospital-b", "exchange": "...", "samples": 800,
  *              "public_keys": [{"public_key": "MCow...", "not_after": "2025-07-01T00:00:00Z"},
  *                              {"public_key": "MCow...", "not_before": "2025-06-01T00:00:00Z"}]}],
- *   "evaluation": {"validation": "/srv/orchestrator/validation.fbds", "test": "/srv/orchestrator/test.fbds"}
+ *   "evaluation": {"validation": "/srv/orchestrator/validation.fbds", "test": "/srv/orchestrator/test.fbds"},
+ *   "strategy": {"name": "fedprox", "mu": 0.01},                   optional (default fedavg): a name, or an object
+ *                                                                   with the name and the strategy's parameters
+ *   "fraction": 1.0                                                 optional: the share of silos asked each round
  * }
  * </pre>
+ *
+ * <p>The file is read strictly: a field not listed here, or a value of the wrong type or out of
+ * range, is an error naming the field. {@code min_silos} (the quorum) defaults to the silos asked
+ * per round ({@code ceil(fraction x silos)}).
  *
  * <p>A silo's {@code samples} is the most weight one of its updates can have: an update claiming
  * more is invalid. Without it the orchestrator has nothing to check the claim against, so the
@@ -52,7 +63,13 @@ import org.fedbeam.model.TrainConfig;
 public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec spec, TrainConfig config, int rounds,
     int minSilos, long roundTimeoutMillis, long graceMillis, int maxAttempts, long seed, int patience, double tolerance,
     List<Silo> silos, Map<String, String> evaluation, long pollMillis, double maxUpdateNorm, long maxSamples,
-    double maxSiloShare) {
+    double maxSiloShare, Strategy strategy, Participation participation) {
+  /** Every field a job file may have; any other is an error naming it. */
+  static final Set<String> FIELDS = Set.of("job_id", "submitter_key", "output", "model", "train", "rounds", "min_silos",
+      "round_timeout_s", "grace_s", "max_attempts", "seed", "patience", "tolerance", "poll_ms", "max_update_norm",
+      "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction");
+  private static final Set<String> SILO_FIELDS = Set.of("id", "exchange", "public_key", "public_keys", "samples");
+  private static final Set<String> KEY_FIELDS = Set.of("public_key", "not_before", "not_after");
 
   /**
    * A silo as the orchestrator knows it.
@@ -91,6 +108,10 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
   }
 
   /** Reads and validates a job file; errors name the file and the field. */
+  /**
+   * Reads and checks a job file strictly: a field the job file does not have, a value of the wrong
+   * type or out of range is an error naming the file and the field.
+   */
   public static JobSpec read(Path file) {
     JsonNode n;
     try {
@@ -102,31 +123,22 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     if (n == null || !n.isObject()) {
       throw new IllegalArgumentException(where + " is not a JSON object");
     }
-    ModelSpec spec;
-    TrainConfig config;
-    try {
-      JsonNode model = n.path("model");
-      List<Integer> layers = new ArrayList<>();
-      model.path("layers").forEach(l -> layers.add(l.asInt()));
-      spec = new ModelSpec(ModelKind.valueOf(ConfigFields.text(model, "kind", where + " model").toUpperCase(java.util.Locale.ROOT)),
-          layers);
-      JsonNode t = n.path("train");
-      config = new TrainConfig(t.path("epochs").asInt(1), t.path("batch_size").asInt(64),
-          t.path("learning_rate").asDouble(0.05), t.path("momentum").asDouble(0.9), t.path("weight_decay").asDouble(0));
-      if (t.has("dp")) { // DP-SGD: {"clip": C, "noise_multiplier": sigma}; a silo may require it
-        config = config.withPrivacy(new org.fedbeam.model.DpSgd(t.path("dp").path("clip").asDouble(Double.NaN),
-            t.path("dp").path("noise_multiplier").asDouble(Double.NaN)));
-      }
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(where + ": model or train: " + e.getMessage(), e);
-    }
+    ConfigJson.onlyFields(n, FIELDS, where);
+    ModelSpec spec = ConfigJson.modelSpec(n.get("model"), where + ": model");
+    TrainConfig config = ConfigJson.trainConfig(n.get("train"), where + ": train");
     List<Silo> silos = new ArrayList<>();
     JsonNode list = n.get("silos");
     if (list == null || !list.isArray() || list.isEmpty()) {
       throw new IllegalArgumentException(where + ": silos is missing or empty");
     }
+    int index = 0;
     for (JsonNode s : list) {
-      String id = Messages.requireId(ConfigFields.text(s, "id", where + " silos"), where + ": silo id");
+      String at = where + ": silos[" + index++ + "]";
+      if (!s.isObject()) {
+        throw new IllegalArgumentException(at + " is not an object");
+      }
+      ConfigJson.onlyFields(s, SILO_FIELDS, at);
+      String id = Messages.requireId(ConfigFields.text(s, "id", at), at + ": id");
       if (silos.stream().anyMatch(x -> x.id().equals(id))) {
         throw new IllegalArgumentException(where + ": silo " + id + " is listed twice");
       }
@@ -134,27 +146,121 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
           declaredSamples(s, where + ": silo " + id)));
     }
     Map<String, String> evaluation = new LinkedHashMap<>();
-    n.path("evaluation").fields().forEachRemaining(f -> evaluation.put(f.getKey(), f.getValue().asText()));
-    int minSilos = n.path("min_silos").asInt(silos.size());
-    if (minSilos < 1 || minSilos > silos.size()) {
-      throw new IllegalArgumentException(where + ": min_silos must be between 1 and the " + silos.size() + " silos, was "
-          + minSilos);
+    JsonNode evalNode = n.get("evaluation");
+    if (evalNode != null) {
+      if (!evalNode.isObject()) {
+        throw new IllegalArgumentException(where + ": evaluation must be an object of name: data set URI");
+      }
+      evalNode.fields().forEachRemaining(f -> evaluation.put(f.getKey(),
+          ConfigFields.text(evalNode, f.getKey(), where + ": evaluation")));
     }
-    int rounds = n.path("rounds").asInt(0);
+    int rounds = whole(n, "rounds", -1, 1, Integer.MAX_VALUE, where);
     if (rounds < 1) {
-      throw new IllegalArgumentException(where + ": rounds must be an integer >= 1");
+      throw new IllegalArgumentException(where + ": rounds is missing; it must be an integer >= 1");
     }
-    double timeout = n.path("round_timeout_s").asDouble(300);
+    Strategy strategy = strategy(n.get("strategy"), where);
+    double fraction = number(n, "fraction", 1.0, where);
+    if (!(fraction > 0 && fraction <= 1)) {
+      throw new IllegalArgumentException(where + ": fraction must be in (0, 1], was " + n.get("fraction"));
+    }
+    int asked = new Participation(fraction, 1).perRound(silos.size());
+    int minSilos = whole(n, "min_silos", asked, 1, silos.size(), where);
+    Participation participation = new Participation(fraction, minSilos);
+    try {
+      participation.validate(silos.size());
+      strategy.validate(participation.perRound(silos.size()));
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+    }
+    double timeout = number(n, "round_timeout_s", 300, where);
     if (!(timeout > 0)) {
-      throw new IllegalArgumentException(where + ": round_timeout_s must be > 0");
+      throw new IllegalArgumentException(where + ": round_timeout_s must be > 0, was " + n.get("round_timeout_s"));
+    }
+    double grace = number(n, "grace_s", 5, where);
+    if (!(grace >= 0)) {
+      throw new IllegalArgumentException(where + ": grace_s must be >= 0, was " + n.get("grace_s"));
+    }
+    double tolerance = number(n, "tolerance", 0, where);
+    if (!(tolerance >= 0)) {
+      throw new IllegalArgumentException(where + ": tolerance must be >= 0, was " + n.get("tolerance"));
     }
     return new JobSpec(Messages.requireId(ConfigFields.text(n, "job_id", where), where + ": job_id"),
-        Path.of(ConfigFields.text(n, "submitter_key", where)), ConfigFields.text(n, "output", where), spec, config, rounds, minSilos,
-        (long) (timeout * 1000), (long) (n.path("grace_s").asDouble(5) * 1000), Math.max(1, n.path("max_attempts").asInt(3)),
-        n.path("seed").asLong(42), Math.max(1, n.path("patience").asInt(rounds)), n.path("tolerance").asDouble(0),
-        List.copyOf(silos), Map.copyOf(evaluation), Math.max(5, n.path("poll_ms").asLong(100)),
-        positive(n.path("max_update_norm").asDouble(1000.0), where + ": max_update_norm"),
-        (long) positive(n.path("max_samples").asDouble(1e9), where + ": max_samples"), maxSiloShare(n, where));
+        Path.of(ConfigFields.text(n, "submitter_key", where)), ConfigFields.text(n, "output", where), spec, config, rounds,
+        minSilos, (long) (timeout * 1000), (long) (grace * 1000), whole(n, "max_attempts", 3, 1, 1000, where),
+        longValue(n, "seed", 42, where), whole(n, "patience", rounds, 1, Integer.MAX_VALUE, where), tolerance,
+        List.copyOf(silos), Map.copyOf(evaluation), whole(n, "poll_ms", 100, 5, 60_000, where),
+        positive(number(n, "max_update_norm", 1000.0, where), where + ": max_update_norm"),
+        (long) positive(number(n, "max_samples", 1e9, where), where + ": max_samples"), maxSiloShare(n, where),
+        strategy, participation);
+  }
+
+  /**
+   * The job's strategy: {@code "strategy": "fedavg"} or {@code {"name": "fedadam", "server_lr": 0.01, ...}};
+   * FedAvg when absent.
+   */
+  private static Strategy strategy(JsonNode node, String where) {
+    if (node == null) {
+      return Strategies.create(Strategies.DEFAULT, Map.of());
+    }
+    String at = where + ": strategy";
+    try {
+      if (node.isTextual()) {
+        return Strategies.create(node.asText(), Map.of());
+      }
+      if (!node.isObject()) {
+        throw new IllegalArgumentException("must be a name or an object with a name and parameters, was " + node);
+      }
+      String name = ConfigFields.text(node, "name", at);
+      Map<String, Double> params = new LinkedHashMap<>();
+      var fields = node.fields();
+      while (fields.hasNext()) {
+        var f = fields.next();
+        if (f.getKey().equals("name")) {
+          continue;
+        }
+        if (!f.getValue().isNumber()) {
+          throw new IllegalArgumentException(f.getKey() + " must be a number, was " + f.getValue());
+        }
+        params.put(f.getKey(), f.getValue().asDouble());
+      }
+      return Strategies.create(name, params);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(e.getMessage().startsWith(at) ? e.getMessage() : at + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static int whole(JsonNode n, String field, int fallback, int min, int max, String where) {
+    JsonNode v = n.get(field);
+    if (v == null) {
+      return fallback;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
+      throw new IllegalArgumentException(where + ": " + field + " must be a whole number in [" + min + ", " + max
+          + "], was " + v);
+    }
+    return v.asInt();
+  }
+
+  private static long longValue(JsonNode n, String field, long fallback, String where) {
+    JsonNode v = n.get(field);
+    if (v == null) {
+      return fallback;
+    }
+    if (!v.isIntegralNumber() || !v.canConvertToLong()) {
+      throw new IllegalArgumentException(where + ": " + field + " must be a whole number, was " + v);
+    }
+    return v.asLong();
+  }
+
+  private static double number(JsonNode n, String field, double fallback, String where) {
+    JsonNode v = n.get(field);
+    if (v == null) {
+      return fallback;
+    }
+    if (!v.isNumber() || !Double.isFinite(v.asDouble())) {
+      throw new IllegalArgumentException(where + ": " + field + " must be a number, was " + v);
+    }
+    return v.asDouble();
   }
 
   /** A silo's keys: {@code public_key} (no limits) and/or {@code public_keys} (each with its validity). */
@@ -170,6 +276,7 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
         if (!k.isObject()) {
           throw new IllegalArgumentException(at + " is not an object");
         }
+        ConfigJson.onlyFields(k, KEY_FIELDS, at);
         SiloKey key = new SiloKey(Keys.publicKey(ConfigFields.text(k, "public_key", at), at + " public_key"),
             instant(k, "not_before", at), instant(k, "not_after", at));
         if (key.notBefore() != null && key.notAfter() != null && key.notAfter().isBefore(key.notBefore())) {

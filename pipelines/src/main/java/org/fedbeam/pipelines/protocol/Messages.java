@@ -13,6 +13,7 @@ import java.util.regex.Pattern;
 import org.fedbeam.model.ModelKind;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.transforms.ConfigJson;
 
 /**
  * The three messages between the orchestrator and a silo, each the signed body of a
@@ -63,20 +64,8 @@ public final class Messages {
       ObjectNode n = header(jobId, round, nonce, silo, modelSha256);
       n.put("attempt", attempt);
       n.set("pipeline", pipeline.toJson());
-      ObjectNode model = n.putObject("model");
-      model.put("kind", spec.kind().name().toLowerCase(java.util.Locale.ROOT));
-      ArrayNode layers = model.putArray("layers");
-      spec.layers().forEach(layers::add);
-      ObjectNode train = n.putObject("train");
-      train.put("epochs", config.epochs());
-      train.put("batch_size", config.batchSize());
-      train.put("learning_rate", config.learningRate());
-      train.put("momentum", config.momentum());
-      train.put("weight_decay", config.weightDecay());
-      if (config.privacy() != null) {
-        train.putObject("dp").put("clip", config.privacy().clip())
-            .put("noise_multiplier", config.privacy().noiseMultiplier());
-      }
+      n.set("model", ConfigJson.toJson(spec));
+      n.set("train", ConfigJson.toJson(config));
       n.put("seed", seed);
       n.put("deadline_ms", deadlineMillis);
       return n;
@@ -89,27 +78,8 @@ public final class Messages {
       ModelSpec spec;
       TrainConfig config;
       try {
-        String kind = text(model, "kind", "request model");
-        List<Integer> layers = new ArrayList<>();
-        JsonNode l = model.get("layers");
-        if (l == null || !l.isArray()) {
-          throw new Rejected("malformed message", "request model: layers missing");
-        }
-        for (JsonNode width : l) {
-          if (!width.canConvertToInt()) {
-            throw new Rejected("malformed message", "request model: layer width " + width + " is not an integer");
-          }
-          layers.add(width.asInt());
-        }
-        spec = new ModelSpec(ModelKind.valueOf(kind.toUpperCase(java.util.Locale.ROOT)), layers);
-        config = new TrainConfig(integer(train, "epochs", "request train"), integer(train, "batch_size", "request train"),
-            number(train, "learning_rate", "request train"), number(train, "momentum", "request train"),
-            number(train, "weight_decay", "request train"));
-        if (train.has("dp")) {
-          JsonNode dp = object(train, "dp", "request train");
-          config = config.withPrivacy(new org.fedbeam.model.DpSgd(number(dp, "clip", "request train dp"),
-              number(dp, "noise_multiplier", "request train dp")));
-        }
+        spec = ConfigJson.modelSpec(model, "request model");
+        config = ConfigJson.trainConfig(train, "request train");
       } catch (IllegalArgumentException e) {
         throw new Rejected("malformed message", "request model or training settings: " + e.getMessage());
       }

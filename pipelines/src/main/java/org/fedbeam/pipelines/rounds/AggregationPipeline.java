@@ -15,6 +15,7 @@ import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.SiloUpdate;
 import org.fedbeam.model.SystemMetadata;
+import org.fedbeam.model.strategy.Strategy;
 import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.pipelines.rounds.RoundPipeline.WriteEvaluationFn;
 import org.fedbeam.pipelines.rounds.RoundPipeline.WriteGlobalModelFn;
@@ -27,7 +28,7 @@ import org.fedbeam.transforms.FedBeamCoders;
  * The orchestrator's pipeline of the federated mode, run on its own Flink once a round's quorum is in:
  *
  * <pre>
- *   RoundDescriptor -> ReadUpdates -> AggregateUpdates -> WriteGlobalModel -> EvaluateModel -> WriteEvaluation
+ *   RoundDescriptor -> ReadUpdates -> AggregateUpdates -> WriteGlobalModel (server step) -> EvaluateModel -> WriteEvaluation
  * </pre>
  *
  * It reuses the simulation's {@link AggregateUpdates} and {@link EvaluateModel}. Its inputs are
@@ -43,12 +44,16 @@ public final class AggregationPipeline {
       long trainMillis) implements Serializable {}
 
   /** One round's inputs, read by the pipeline at run time, so the pipeline is the same every round. */
-  public record AggregationRound(int round, String modelUri, String roundDir, List<UpdateRef> updates)
+  public record AggregationRound(int round, String globalModelUri, String modelUri, String roundDir, String stateInUri,
+      String stateOutUri, List<UpdateRef> updates)
       implements org.fedbeam.pipelines.rounds.RoundOutput {
     public void write(String uri) {
       com.fasterxml.jackson.databind.node.ObjectNode n = Signed.JSON.createObjectNode();
       n.put("round", round);
+      n.put("global_model", globalModelUri);
       n.put("model", modelUri);
+      n.put("state_in", stateInUri);
+      n.put("state_out", stateOutUri);
       n.put("round_dir", roundDir);
       com.fasterxml.jackson.databind.node.ArrayNode list = n.putArray("updates");
       for (UpdateRef u : updates) {
@@ -70,7 +75,8 @@ public final class AggregationPipeline {
           updates.add(new UpdateRef(u.get("silo").asText(), u.get("round").asInt(), u.get("uri").asText(),
               u.get("sha256").asText(), u.get("samples").asLong(), u.get("train_loss").asDouble(), u.get("train_ms").asLong()));
         }
-        return new AggregationRound(n.get("round").asInt(), n.get("model").asText(), n.get("round_dir").asText(), updates);
+        return new AggregationRound(n.get("round").asInt(), n.get("global_model").asText(), n.get("model").asText(),
+            n.get("round_dir").asText(), n.get("state_in").asText(), n.get("state_out").asText(), updates);
       } catch (java.io.IOException | RuntimeException e) {
         throw new IllegalStateException("cannot read the aggregation descriptor " + uri + ": " + e.getMessage(), e);
       }
@@ -83,14 +89,15 @@ public final class AggregationPipeline {
    * Adds the aggregation to {@code p}. It reads each round's inputs from the {@link AggregationRound}
    * at {@code roundUri}, so the orchestrator's runner may translate it once.
    */
-  public static void build(Pipeline p, ModelSpec spec, String roundUri, Map<String, String> evaluationSets) {
+  public static void build(Pipeline p, ModelSpec spec, Strategy strategy, String roundUri,
+      Map<String, String> evaluationSets) {
     FedBeamCoders.registerAll(p.getCoderRegistry());
     PCollection<Parameters> model = p
         .apply("RoundDescriptor", Create.of(roundUri))
         .apply("ReadUpdates", ParDo.of(new ReadUpdatesFn(spec)))
         .setCoder(FedBeamCoders.SiloUpdateCoder.of())
-        .apply("AggregateUpdates", AggregateUpdates.of(spec))
-        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(roundUri, AggregationRound::read)))
+        .apply("AggregateUpdates", AggregateUpdates.of(spec, strategy.aggregator()))
+        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(roundUri, AggregationRound::read, strategy)))
         .setCoder(FedBeamCoders.ParametersCoder.of());
     if (!evaluationSets.isEmpty()) {
       model.apply("EvaluateModel", EvaluateModel.on(evaluationSets))

@@ -10,7 +10,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.fedbeam.model.TrainConfig;
+import org.fedbeam.model.attack.Attack;
 import org.fedbeam.pipelines.runners.SiloPlacement;
+import org.fedbeam.transforms.ConfigJson;
 import org.fedbeam.transforms.SiloTask;
 
 /**
@@ -28,11 +30,16 @@ import org.fedbeam.transforms.SiloTask;
  * @param roundDir where the round's records go
  * @param tasks one task per silo, all of this round
  * @param shardBytes each silo's shard size in bytes
+ * @param stateInUri the strategy's server state before the round
+ * @param stateOutUri where the server state after the round goes
  */
 public record RoundDescriptor(int round, String globalModelUri, String modelUri, String roundDir, List<SiloTask> tasks,
-    Map<String, Long> shardBytes) implements RoundOutput {
+    Map<String, Long> shardBytes, String stateInUri, String stateOutUri) implements RoundOutput {
   public RoundDescriptor {
     shardBytes = Map.copyOf(shardBytes);
+    if (stateInUri == null || stateOutUri == null) {
+      throw new IllegalArgumentException("round " + round + " needs the server state's URIs");
+    }
     if (round < 1) {
       throw new IllegalArgumentException("round must be >= 1, was " + round);
     }
@@ -68,6 +75,8 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
     json.put("global_model", globalModelUri);
     json.put("model_out", modelUri);
     json.put("round_dir", roundDir);
+    json.put("state_in", stateInUri);
+    json.put("state_out", stateOutUri);
     ArrayNode list = json.putArray("tasks");
     for (SiloTask task : tasks) {
       ObjectNode t = list.addObject();
@@ -75,15 +84,9 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
       t.put("data", task.dataUri());
       t.put("shard_bytes", shardBytes.get(task.siloId()));
       t.put("seed", task.seed());
-      TrainConfig c = task.config();
-      t.put("epochs", c.epochs());
-      t.put("batch_size", c.batchSize());
-      t.put("learning_rate", c.learningRate());
-      t.put("momentum", c.momentum());
-      t.put("weight_decay", c.weightDecay());
-      if (c.privacy() != null) {
-        t.put("dp_clip", c.privacy().clip());
-        t.put("dp_noise_multiplier", c.privacy().noiseMultiplier());
+      t.set("train", ConfigJson.toJson(task.config()));
+      if (task.attack() != null) {
+        t.put("attack", task.attack().id());
       }
     }
     RoundRecords.write(uri, json);
@@ -105,14 +108,13 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
         throw new IllegalArgumentException("\"tasks\" is missing or not a list");
       }
       for (JsonNode t : list) {
-        TrainConfig config = new TrainConfig(integer(t, "epochs"), integer(t, "batch_size"), number(t, "learning_rate"),
-            number(t, "momentum"), number(t, "weight_decay"),
-            t.has("dp_clip") ? new org.fedbeam.model.DpSgd(number(t, "dp_clip"), number(t, "dp_noise_multiplier")) : null);
+        TrainConfig config = ConfigJson.trainConfig(t.get("train"), "\"train\" of silo " + text(t, "silo"));
+        Attack attack = t.has("attack") ? Attack.parse(text(t, "attack")) : null;
         JsonNode seed = t.get("seed");
         if (seed == null || !seed.canConvertToLong() || !seed.isIntegralNumber()) {
           throw new IllegalArgumentException("\"seed\" of silo " + text(t, "silo") + " is missing or not an integer");
         }
-        tasks.add(new SiloTask(text(t, "silo"), text(t, "data"), round, seed.asLong(), config));
+        tasks.add(new SiloTask(text(t, "silo"), text(t, "data"), round, seed.asLong(), config, attack));
         JsonNode bytes = t.get("shard_bytes");
         if (bytes == null || !bytes.isIntegralNumber() || !bytes.canConvertToLong()) {
           throw new IllegalArgumentException("\"shard_bytes\" of silo " + text(t, "silo") + " is missing or not an integer");
@@ -120,7 +122,7 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
         shardBytes.put(text(t, "silo"), bytes.asLong());
       }
       return new RoundDescriptor(round, text(json, "global_model"), text(json, "model_out"), text(json, "round_dir"), tasks,
-          shardBytes);
+          shardBytes, text(json, "state_in"), text(json, "state_out"));
     } catch (IllegalArgumentException e) {
       throw new IllegalStateException("round descriptor " + uri + ": " + e.getMessage(), e);
     }
@@ -140,13 +142,5 @@ public record RoundDescriptor(int round, String globalModelUri, String modelUri,
       throw new IllegalArgumentException("\"" + field + "\" is missing or not an integer");
     }
     return value.asInt();
-  }
-
-  private static double number(JsonNode node, String field) {
-    JsonNode value = node.get(field);
-    if (value == null || !value.isNumber()) {
-      throw new IllegalArgumentException("\"" + field + "\" is missing or not a number");
-    }
-    return value.asDouble();
   }
 }

@@ -19,6 +19,8 @@ import org.apache.beam.sdk.values.PCollectionView;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.model.strategy.ServerState;
+import org.fedbeam.model.strategy.Strategy;
 import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.AggregateResult;
 import org.fedbeam.transforms.AggregateUpdates;
@@ -33,7 +35,7 @@ import org.fedbeam.transforms.TrainLocally;
  *
  * <pre>
  *   RoundDescriptor -> ReadGlobalModel -> AsSideInput ----------------------------.
- *   ListSilos (keyed by worker) -> SpreadSilos -> TrainLocally(global model as side input) -> AggregateUpdates -> WriteGlobalModel
+ *   ListSilos (keyed by worker) -> SpreadSilos -> TrainLocally(global model as side input) -> AggregateUpdates -> WriteGlobalModel (server step)
  *                                                                                   -> EvaluateModel -> WriteEvaluation
  *                                   \-> (silos with no data) RecordSkipped
  * </pre>
@@ -58,10 +60,14 @@ public final class RoundPipeline {
    * @param spec the model's shape
    * @param evaluationSets evaluation data sets held by the orchestrator, name -> shard URI
    * @param workers how many workers train silos in parallel (the runner's parallelism)
+   * @param strategy the run's strategy: its aggregator and its server step
    */
-  public record Plan(String descriptorUri, ModelSpec spec, Map<String, String> evaluationSets, int workers)
-      implements Serializable {
+  public record Plan(String descriptorUri, ModelSpec spec, Map<String, String> evaluationSets, int workers,
+      Strategy strategy) implements Serializable {
     public Plan {
+      if (strategy == null) {
+        throw new IllegalArgumentException("a round pipeline needs a strategy");
+      }
       if (workers < 1) {
         throw new IllegalArgumentException("workers must be >= 1, was " + workers);
       }
@@ -84,9 +90,10 @@ public final class RoundPipeline {
         .apply("DropWorkerKeys", Values.create())
         .apply("TrainLocally", TrainLocally.from(global));
     PCollection<AggregateResult> aggregate = trained.get(TrainLocally.UPDATES)
-        .apply("AggregateUpdates", AggregateUpdates.of(plan.spec()));
+        .apply("AggregateUpdates", AggregateUpdates.of(plan.spec(), plan.strategy().aggregator()));
     PCollection<Parameters> model = aggregate
-        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(plan.descriptorUri(), RoundDescriptor::read)))
+        .apply("WriteGlobalModel", ParDo.of(new WriteGlobalModelFn(plan.descriptorUri(), RoundDescriptor::read,
+            plan.strategy())))
         .setCoder(FedBeamCoders.ParametersCoder.of());
     if (!plan.evaluationSets().isEmpty()) {
       // training is over when the new model is evaluated: its forward passes may use every worker's core
@@ -118,17 +125,22 @@ public final class RoundPipeline {
   }
 
   /**
-   * Writes the new global model and the aggregate record where the round's descriptor says, then
-   * passes the model on. Shared by the simulation's round pipeline and the orchestrator's.
+   * Takes the strategy's server step from the round's aggregate and writes its outcome where the
+   * round's descriptor says: first the server state, then the new global model (atomically: a
+   * model's presence means its round is complete), then the aggregate record; passes the model on.
+   * A failed aggregation (e.g. Krum without enough updates) writes nothing and fails the round,
+   * saying why. Shared by the simulation's round pipeline and the orchestrator's.
    */
   public static final class WriteGlobalModelFn extends DoFn<AggregateResult, Parameters> {
     private final String descriptorUri;
     private final RoundOutput.Reader descriptor;
+    private final Strategy strategy;
     private final Counter bytesWritten = Metrics.counter("fedbeam", "globalModelBytesWritten");
 
-    public WriteGlobalModelFn(String descriptorUri, RoundOutput.Reader descriptor) {
+    public WriteGlobalModelFn(String descriptorUri, RoundOutput.Reader descriptor, Strategy strategy) {
       this.descriptorUri = descriptorUri;
       this.descriptor = descriptor;
+      this.strategy = strategy;
     }
 
     @ProcessElement
@@ -138,11 +150,18 @@ public final class RoundPipeline {
         throw new IllegalStateException("the updates aggregated are for round " + result.round() + " (silos "
             + result.participants().keySet() + "), this is round " + round.round() + "; nothing was written");
       }
-      byte[] model = ModelFormat.encode(result.model());
+      if (!result.succeeded()) {
+        throw new IllegalStateException(result.failure() + "; nothing was written");
+      }
+      Parameters global = ModelFormat.decode(Artifacts.read(round.globalModelUri(), "global model"), round.globalModelUri());
+      ServerState state = ServerState.decode(Artifacts.read(round.stateInUri(), "server state"), round.stateInUri());
+      Strategy.Step step = strategy.serverStep(round.round(), global, result.model(), state);
+      Artifacts.writeAtomically(round.stateOutUri(), step.state().encode());
+      byte[] model = ModelFormat.encode(step.model());
       Artifacts.writeAtomically(round.modelUri(), model);
       bytesWritten.inc(model.length);
       RoundRecords.writeAggregate(round.roundDir(), result);
-      out.output(result.model());
+      out.output(step.model());
     }
   }
 

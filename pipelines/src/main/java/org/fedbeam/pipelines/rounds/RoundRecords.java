@@ -78,18 +78,23 @@ public final class RoundRecords {
             e.getValue().get("train_ms").asLong())));
     Map<String, EvalReport> evaluations = new TreeMap<>();
     for (String name : evalNames) {
-      JsonNode e = readJson(Artifacts.resolve(roundDir, "eval-" + name + ".json"), "round " + round + " evaluation on " + name);
-      int k = e.get("confusion").size();
-      long[][] confusion = new long[k][k];
-      for (int i = 0; i < k; i++) {
-        for (int j = 0; j < k; j++) {
-          confusion[i][j] = e.get("confusion").get(i).get(j).asLong();
-        }
-      }
-      evaluations.put(name, new EvalReport(e.get("samples").asInt(), e.get("accuracy").asDouble(),
-          e.get("log_loss").asDouble(), e.get("macro_f1").asDouble(), confusion));
+      evaluations.put(name, readEvaluation(roundDir, name));
     }
     return new Outcome(round, aggregate.get("total_samples").asLong(), participants, evaluations, readSkipped(roundDir));
+  }
+
+  /** The evaluation on {@code name} a round pipeline left in {@code roundDir}. */
+  public static EvalReport readEvaluation(String roundDir, String name) {
+    JsonNode e = readJson(Artifacts.resolve(roundDir, "eval-" + name + ".json"), "evaluation on " + name + " in " + roundDir);
+    int k = e.get("confusion").size();
+    long[][] confusion = new long[k][k];
+    for (int i = 0; i < k; i++) {
+      for (int j = 0; j < k; j++) {
+        confusion[i][j] = e.get("confusion").get(i).get(j).asLong();
+      }
+    }
+    return new EvalReport(e.get("samples").asInt(), e.get("accuracy").asDouble(), e.get("log_loss").asDouble(),
+        e.get("macro_f1").asDouble(), confusion);
   }
 
   /** The silos a round left out, by id, with the reason; empty if none. */

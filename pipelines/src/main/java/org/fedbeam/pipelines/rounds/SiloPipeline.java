@@ -26,6 +26,7 @@ import org.fedbeam.pipelines.digest.PipelineDigest;
 import org.fedbeam.pipelines.protocol.Messages;
 import org.fedbeam.pipelines.protocol.Signed;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.ConfigJson;
 import org.fedbeam.transforms.FedBeamCoders;
 import org.fedbeam.transforms.GuardEgress;
 import org.fedbeam.transforms.SiloData;
@@ -104,17 +105,8 @@ public final class SiloPipeline {
       n.put("seed", seed);
       n.put("global_model", globalModelUri);
       n.put("staging", stagingDir);
-      n.put("kind", spec.kind().name());
-      spec.layers().forEach(n.withArray("layers")::add);
-      n.put("epochs", config.epochs());
-      n.put("batch_size", config.batchSize());
-      n.put("learning_rate", config.learningRate());
-      n.put("momentum", config.momentum());
-      n.put("weight_decay", config.weightDecay());
-      if (config.privacy() != null) {
-        n.put("dp_clip", config.privacy().clip());
-        n.put("dp_noise_multiplier", config.privacy().noiseMultiplier());
-      }
+      n.set("model", ConfigJson.toJson(spec));
+      n.set("train", ConfigJson.toJson(config));
       if (!Double.isNaN(epsilonSpent)) {
         n.put("epsilon_spent", epsilonSpent);
       }
@@ -128,14 +120,9 @@ public final class SiloPipeline {
     public static SiloRound read(String uri) {
       try {
         com.fasterxml.jackson.databind.JsonNode n = Signed.JSON.readTree(Artifacts.read(uri, "silo round descriptor"));
-        List<Integer> layers = new java.util.ArrayList<>();
-        n.get("layers").forEach(l -> layers.add(l.asInt()));
-        org.fedbeam.model.DpSgd dp = n.has("dp_clip")
-            ? new org.fedbeam.model.DpSgd(n.get("dp_clip").asDouble(), n.get("dp_noise_multiplier").asDouble()) : null;
         return new SiloRound(n.get("round").asInt(), n.get("seed").asLong(), n.get("global_model").asText(),
-            n.get("staging").asText(), new ModelSpec(org.fedbeam.model.ModelKind.valueOf(n.get("kind").asText()), layers),
-            new TrainConfig(n.get("epochs").asInt(), n.get("batch_size").asInt(), n.get("learning_rate").asDouble(),
-                n.get("momentum").asDouble(), n.get("weight_decay").asDouble(), dp),
+            n.get("staging").asText(), ConfigJson.modelSpec(n.get("model"), "silo round model"),
+            ConfigJson.trainConfig(n.get("train"), "silo round train"),
             n.has("epsilon_spent") ? n.get("epsilon_spent").asDouble() : Double.NaN);
       } catch (IOException | RuntimeException e) {
         throw new IllegalStateException("cannot read the silo round descriptor " + uri + ": " + e.getMessage(), e);

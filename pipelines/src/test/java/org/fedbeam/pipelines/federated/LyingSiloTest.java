@@ -145,7 +145,7 @@ class LyingSiloTest {
     signedAnswer(ex, slot, sha, global, rotated);
     assertThat(overlap.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0).status(), equalTo("accepted"));
     assertThat(after.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0).status(), equalTo("accepted"));
-    Orchestrator.Answer early = before.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0);
+    ExchangeRounds.Answer early = before.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0);
     assertThat(early.status(), equalTo("invalid"));
     assertThat(early.reason(), allOf(containsString("signed by a key of alpha that is not valid now"),
         containsString("valid from 2030-05-31T22:00:00Z")));
@@ -153,7 +153,7 @@ class LyingSiloTest {
     signedAnswer(ex, slot, sha, global, old);
     assertThat(before.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0).status(), equalTo("accepted"));
     assertThat(overlap.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0).status(), equalTo("accepted"));
-    Orchestrator.Answer expired = after.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0);
+    ExchangeRounds.Answer expired = after.verify(alpha, ex, slot, nonce(), world.initialModel(), sha, 0);
     assertThat(expired.status(), equalTo("invalid"));
     assertThat(expired.reason(), allOf(containsString("signed by a key of alpha that is not valid now"),
         containsString("key id " + old.keyId() + ", expired at 2030-07-01T00:00:00Z")));

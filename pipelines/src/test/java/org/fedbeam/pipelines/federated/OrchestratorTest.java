@@ -171,7 +171,7 @@ class OrchestratorTest {
           Artifacts.sha256Hex(global), attack.getKey());
       Artifacts.writeAtomically(ex.updateWeights(slot), global);
       Artifacts.writeAtomically(ex.answer(slot), Signed.seal(Messages.UPDATE, report.toJson(), world.siloKeys.get("alpha")));
-      Orchestrator.Answer a = orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0);
+      ExchangeRounds.Answer a = orchestrator.verify(alpha, ex, slot, nonce(1), world.initialModel(), sha, 0);
       assertThat(a.status(), equalTo("invalid"));
       assertThat(a.reason(), allOf(containsString("update metadata out of bounds"), containsString(attack.getValue())));
       // nothing was copied for aggregation

@@ -141,10 +141,12 @@ class PipelineMetricsTest {
     }
     String roundUri = dir.resolve("orchestrator/aggregation.json").toString();
     Path model = dir.resolve("orchestrator/models/round-0001.fbm");
-    new AggregationPipeline.AggregationRound(1, model.toString(), dir.resolve("orchestrator/rounds/1").toString(), updates)
-        .write(roundUri);
+    String global = dir.resolve("orchestrator/models/round-0000.fbm").toString();
+    Artifacts.writeAtomically(global, ModelFormat.encode(new DenseNetwork(Fixtures.SPEC).initialize(7)));
+    new AggregationPipeline.AggregationRound(1, global, model.toString(), dir.resolve("orchestrator/rounds/1").toString(),
+        Fixtures.emptyState(dir), Fixtures.stateOut(dir, 1), updates).write(roundUri);
     Pipeline p = Pipeline.create(options("aggregation"));
-    AggregationPipeline.build(p, Fixtures.SPEC, roundUri, Map.of());
+    AggregationPipeline.build(p, Fixtures.SPEC, org.fedbeam.model.strategy.FedAvg.INSTANCE, roundUri, Map.of());
 
     RoundRunner.runWithBeam(1, p);
 

@@ -33,7 +33,8 @@ class SiloSeedsTest {
     TrainOptions options = options();
 
     for (int round = 1; round <= 3; round++) {
-      List<SiloTask> tasks = FederatedDriver.tasks(data(), settings(), SiloSeeds.from(options, silos(), 42), round);
+      List<SiloTask> tasks = SimulationRounds.tasks(data(), SiloSeeds.from(options, silos(), 42), SiloAttacks.NONE, round,
+          List.copyOf(data().silos().keySet()), Fixtures.CONFIG);
       assertThat(tasks.get(0).seed(), equalTo(Seeds.derive(42, "local-train", round, 0)));
       assertThat(tasks.get(1).seed(), equalTo(Seeds.derive(42, "local-train", round, 1)));
     }
@@ -45,7 +46,8 @@ class SiloSeedsTest {
         "--jobId=demo-7");
 
     for (int round = 1; round <= 3; round++) {
-      List<SiloTask> tasks = FederatedDriver.tasks(data(), settings(), SiloSeeds.from(options, silos(), 42), round);
+      List<SiloTask> tasks = SimulationRounds.tasks(data(), SiloSeeds.from(options, silos(), 42), SiloAttacks.NONE, round,
+          List.copyOf(data().silos().keySet()), Fixtures.CONFIG);
       assertThat(tasks.get(0).siloId(), equalTo("silo-00"));
       assertThat(tasks.get(0).seed(), equalTo(Seeds.fromSecret(SECRET_A, "demo-7", round)));
       assertThat(tasks.get(1).seed(), equalTo(Seeds.fromSecret(SECRET_B, "demo-7", round)));
@@ -89,10 +91,6 @@ class SiloSeedsTest {
     silos.put("silo-00", "/data/silo-00.fbds");
     silos.put("silo-01", "/data/silo-01.fbds");
     return new SimulationData(silos, Map.of(), 6, 3, Map.of("silo-00", 10, "silo-01", 12), "test");
-  }
-
-  private static FederatedDriver.Settings settings() {
-    return new FederatedDriver.Settings(Fixtures.SPEC, Fixtures.CONFIG, 3, 3, 0, 42);
   }
 
   private static TrainOptions options(String... args) {

@@ -21,7 +21,8 @@ import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.loop.FederatedDriver;
+import org.fedbeam.pipelines.loop.SimulationRounds;
+import org.fedbeam.model.strategy.FedAvg;
 import org.fedbeam.pipelines.runners.EmbeddedFlink;
 import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.transforms.Artifacts;
@@ -102,14 +103,14 @@ class RoundPipelineTest {
     String test = Fixtures.writeEval(dir, "test", 50);
     Parameters global = new DenseNetwork(Fixtures.SPEC).initialize(1);
     String descriptor = RoundDescriptor.uri(dir.toString());
-    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2);
+    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2, FedAvg.INSTANCE);
     RoundRunner replaying = flink.roundRunner();
     java.util.function.Supplier<Pipeline> flinkPipeline = () -> {
       Pipeline p = Pipeline.create(embeddedFlink());
       RoundPipeline.build(p, plan);
       return p;
     };
-    Map<String, Long> bytes = FederatedDriver.shardBytes(silos);
+    Map<String, Long> bytes = SimulationRounds.shardBytes(silos);
     String model0 = dir.resolve("models").resolve("round-0000.fbm").toString();
     Artifacts.writeAtomically(model0, ModelFormat.encode(global));
 
@@ -118,13 +119,14 @@ class RoundPipelineTest {
     for (int round = 1; round <= 2; round++) {
       String out = dir.resolve("models").resolve("round-000" + round + ".fbm").toString();
       new RoundDescriptor(round, previous, out, dir.resolve("rounds").resolve("flink-" + round).toString(),
-          Fixtures.tasks(silos, round), bytes).write(descriptor);
+          Fixtures.tasks(silos, round), bytes, Fixtures.emptyState(dir), Fixtures.stateOut(dir, round)).write(descriptor);
       replaying.run(round, flinkPipeline);
       previous = out;
     }
     String direct = dir.resolve("models").resolve("direct-0002.fbm").toString();
     new RoundDescriptor(2, dir.resolve("models").resolve("round-0001.fbm").toString(), direct,
-        dir.resolve("rounds").resolve("direct-2").toString(), Fixtures.tasks(silos, 2), bytes).write(descriptor);
+        dir.resolve("rounds").resolve("direct-2").toString(), Fixtures.tasks(silos, 2), bytes, Fixtures.emptyState(dir),
+        Fixtures.stateOut(dir, 2)).write(descriptor);
     RoundRunner.beam().run(2, () -> {
       Pipeline p = Pipeline.create(direct());
       RoundPipeline.build(p, plan);
@@ -142,7 +144,7 @@ class RoundPipelineTest {
     Artifacts.writeAtomically(broken, shard);
     String out3 = dir.resolve("models").resolve("round-0003.fbm").toString();
     new RoundDescriptor(3, previous, out3, dir.resolve("rounds").resolve("flink-3").toString(),
-        Fixtures.tasks(silos, 3), bytes).write(descriptor);
+        Fixtures.tasks(silos, 3), bytes, Fixtures.emptyState(dir), Fixtures.stateOut(dir, 3)).write(descriptor);
 
     Exception e = assertThrows(Exception.class, () -> replaying.run(3, flinkPipeline));
 
@@ -180,10 +182,11 @@ class RoundPipelineTest {
     String descriptor = RoundDescriptor.uri(dir.toString());
     Map<String, String> silos = new java.util.HashMap<>();
     tasks.forEach(t -> silos.put(t.siloId(), t.dataUri()));
-    Map<String, Long> bytes = FederatedDriver.shardBytes(silos);
-    new RoundDescriptor(ROUND, globalUri, modelUri(), roundDir, tasks, bytes).write(descriptor);
+    Map<String, Long> bytes = SimulationRounds.shardBytes(silos);
+    new RoundDescriptor(ROUND, globalUri, modelUri(), roundDir, tasks, bytes, Fixtures.emptyState(dir),
+        Fixtures.stateOut(dir, ROUND)).write(descriptor);
     Pipeline pipeline = Pipeline.create(options);
-    RoundPipeline.build(pipeline, new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2));
+    RoundPipeline.build(pipeline, new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2, FedAvg.INSTANCE));
     PipelineResult.State state = pipeline.run().waitUntilFinish();
     assertThat(state, equalTo(PipelineResult.State.DONE));
     return RoundRecords.read(ROUND, roundDir, List.of("test"));

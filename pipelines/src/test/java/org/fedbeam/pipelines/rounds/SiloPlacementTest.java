@@ -74,7 +74,7 @@ class SiloPlacementTest {
         new SiloTask("silo-c", "/c", 4, 13, new TrainConfig(2, 8, 0.1, 0.0, 1e-4)));
     Map<String, Long> bytes = Map.of("silo-a", 10L, "silo-b", 30L, "silo-c", 20L);
     String uri = RoundDescriptor.uri(dir.toString());
-    RoundDescriptor written = new RoundDescriptor(4, "/m/3.fbm", "/m/4.fbm", "/r/4", tasks, bytes);
+    RoundDescriptor written = new RoundDescriptor(4, "/m/3.fbm", "/m/4.fbm", "/r/4", tasks, bytes, "/s/3.state", "/s/4.state");
     written.write(uri);
 
     assertThat(RoundDescriptor.read(uri), equalTo(written));
@@ -89,8 +89,9 @@ class SiloPlacementTest {
   void aDescriptorWithAMissingFieldNamesTheFileAndTheField() {
     String uri = dir.resolve("rounds").resolve("current-round.json").toString();
     Artifacts.writeAtomically(uri, ("{\"round\": 2, \"global_model\": \"/m\", \"model_out\": \"/o\", \"round_dir\": \"/r\","
-        + " \"tasks\": [{\"silo\": \"silo-a\", \"data\": \"/a\", \"epochs\": 1, \"batch_size\": 8,"
-        + " \"learning_rate\": 0.1, \"momentum\": 0, \"weight_decay\": 0, \"shard_bytes\": 5}]}").getBytes());
+        + " \"state_in\": \"/s/1\", \"state_out\": \"/s/2\", \"tasks\": [{\"silo\": \"silo-a\", \"data\": \"/a\","
+        + " \"train\": {\"epochs\": 1, \"batch_size\": 8, \"learning_rate\": 0.1, \"momentum\": 0, \"weight_decay\": 0},"
+        + " \"shard_bytes\": 5}]}").getBytes());
 
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> RoundDescriptor.read(uri));
 
@@ -103,7 +104,7 @@ class SiloPlacementTest {
     List<SiloTask> twice = List.of(new SiloTask("silo-a", "/a", 1, 1, CONFIG), new SiloTask("silo-a", "/a2", 1, 2, CONFIG));
 
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new RoundDescriptor(1, "/m", "/o", "/r", twice, Map.of("silo-a", 1L)));
+        () -> new RoundDescriptor(1, "/m", "/o", "/r", twice, Map.of("silo-a", 1L), "/s/0", "/s/1"));
 
     assertThat(e.getMessage(), containsString("silo silo-a has two tasks"));
   }

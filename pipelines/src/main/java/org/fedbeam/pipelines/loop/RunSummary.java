@@ -1,0 +1,82 @@
+package org.fedbeam.pipelines.loop;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.TreeSet;
+import org.fedbeam.model.EvalReport;
+import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.ConfigJson;
+
+/**
+ * The run summary's keys that both modes share ({@code OUTPUT/run-summary.json}): the outcome
+ * ({@code fl_accuracy}, {@code final_model}, its SHA-256, {@code converged} and why), the run's
+ * figures (round wall and overhead medians, training throughput), the strategy and its
+ * parameters, the hyperparameters, and one entry per round in {@code rounds}. Each mode adds its
+ * own keys: the simulation its baselines, the orchestrator its answer counts.
+ */
+public final class RunSummary {
+  private RunSummary() {}
+
+  /** The shared keys of a finished run. */
+  public static ObjectNode of(RoundLoop.Settings settings, RoundLoop.Result result, RoundLoop.Executor executor,
+      double totalSeconds) {
+    ObjectNode s = RoundRecords.JSON.createObjectNode();
+    s.put("mode", executor.mode());
+    RoundLoop.RoundStats last = result.last();
+    EvalReport test = last.evaluation("test");
+    if (test != null) {
+      s.put("fl_accuracy", test.accuracy());
+      s.put("fl_test_log_loss", test.logLoss());
+      s.put("fl_test_macro_f1", test.macroF1());
+    } else {
+      s.putNull("fl_accuracy").putNull("fl_test_log_loss").putNull("fl_test_macro_f1");
+    }
+    s.put("rounds_completed", result.rounds().size());
+    s.put("converged", result.converged());
+    if (result.stopReason() != null) {
+      s.put("stop_reason", result.stopReason());
+    } else {
+      s.putNull("stop_reason");
+    }
+    s.put("round_wall_s_median", result.median(RoundLoop.RoundStats::wallSeconds));
+    s.put("round_overhead_s_median", result.median(RoundLoop.RoundStats::overheadSeconds));
+    long samples = result.rounds().stream().flatMap(r -> r.participants().values().stream())
+        .mapToLong(m -> m.sampleCount()).sum() * settings.config().epochs();
+    s.put("train_samples_per_s", samples / result.rounds().stream().mapToDouble(RoundLoop.RoundStats::wallSeconds).sum());
+    s.put("final_model", result.finalModelUri());
+    s.put("final_model_sha256", Artifacts.sha256Hex(Artifacts.read(result.finalModelUri(), "final model")));
+    s.put("silos", executor.silos().size());
+    ArrayNode leftOut = s.putArray("silos_left_out");
+    TreeSet<String> left = new TreeSet<>();
+    result.rounds().forEach(r -> left.addAll(r.skipped().keySet()));
+    left.forEach(leftOut::add);
+    s.put("model", settings.spec().describe());
+    s.put("seed", settings.seed());
+    ObjectNode strategy = s.putObject("strategy");
+    strategy.put("name", settings.strategy().name());
+    ObjectNode parameters = strategy.putObject("parameters");
+    settings.strategy().parameters().forEach(parameters::put);
+    strategy.put("aggregator", settings.strategy().aggregator().name());
+    strategy.put("fraction", settings.participation().fraction());
+    strategy.put("min_silos", settings.participation().minSilos());
+    ObjectNode hp = s.putObject("hyperparameters");
+    hp.setAll(ConfigJson.toJson(settings.config()));
+    hp.put("max_rounds", settings.maxRounds());
+    ArrayNode rounds = s.putArray("rounds");
+    for (RoundLoop.RoundStats r : result.rounds()) {
+      ObjectNode entry = rounds.addObject();
+      entry.put("round", r.round());
+      entry.put("wall_s", r.wallSeconds());
+      ObjectNode participants = entry.putObject("participants");
+      r.participants().forEach((silo, m) -> participants.put(silo, m.sampleCount()));
+      ObjectNode skipped = entry.putObject("left_out");
+      r.skipped().forEach(skipped::put);
+      r.evaluations().forEach((name, e) -> entry.putObject(name).put("accuracy", e.accuracy()).put("log_loss", e.logLoss()));
+      executor.describeRound(r.round(), entry);
+    }
+    executor.summarize(s);
+    s.put("total_s", totalSeconds);
+    return s;
+  }
+}
