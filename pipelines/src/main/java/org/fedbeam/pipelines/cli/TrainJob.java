@@ -25,7 +25,7 @@ import org.fedbeam.transforms.Artifacts;
 /**
  * {@code fedbeam train}: prepare the silos' data, run federated rounds to convergence, train the
  * baselines, and write {@code run-summary.json}. The last line on {@code out} is {@code SUMMARY}
- * followed by the same JSON on one line.
+ * followed by the same JSON on one line, without the per-round entries.
  */
 public final class TrainJob {
   private TrainJob() {}
@@ -78,7 +78,9 @@ public final class TrainJob {
     }
     byte[] pretty = RoundRecords.JSON.writeValueAsBytes(summary);
     Artifacts.writeAtomically(Artifacts.resolve(options.getOutput(), "run-summary.json"), pretty);
-    out.println("SUMMARY " + RoundRecords.oneLine(summary));
+    ObjectNode line = summary.deepCopy();
+    line.remove("rounds"); // per round in OUTPUT/run-summary.json and metrics.csv
+    out.println("SUMMARY " + RoundRecords.oneLine(line));
     return summary;
   }
 
