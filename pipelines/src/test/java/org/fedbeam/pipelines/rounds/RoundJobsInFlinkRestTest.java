@@ -144,7 +144,7 @@ class RoundJobsInFlinkRestTest {
       // the same in the Accumulators tab of the vertex that holds WriteEvaluation
       String vid = null;
       for (JsonNode v : details.path("vertices")) {
-        if (v.path("name").asText().contains("WriteEvaluation")) {
+        if (v.path("name").asText().contains("FlatMap at WriteEvaluation/")) {
           vid = v.path("id").asText();
         }
       }
