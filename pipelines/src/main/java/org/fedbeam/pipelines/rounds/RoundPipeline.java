@@ -165,7 +165,7 @@ public final class RoundPipeline {
     }
   }
 
-  /** Writes each evaluation of the new model to the round's records. */
+  /** Writes each evaluation of the new model to the round's records, and reports it ({@link EvaluationMetrics}). */
   public static final class WriteEvaluationFn extends DoFn<ModelEvaluation, Void> {
     private final String descriptorUri;
     private final RoundOutput.Reader descriptor;
@@ -178,6 +178,7 @@ public final class RoundPipeline {
     @ProcessElement
     public void process(@Element ModelEvaluation evaluation) {
       RoundRecords.writeEvaluation(descriptor.read(descriptorUri).roundDir(), evaluation);
+      EvaluationMetrics.report(evaluation);
     }
   }
 

@@ -53,7 +53,8 @@ import org.fedbeam.pipelines.rounds.RoundPipeline;
  * operator client certificate is made next to the keys.
  *
  * <p>It keeps a serialized copy of the last job graph submitted through it, so that a pipeline
- * that is the same every round can be translated once and its job run again ({@link #roundRunner()}).
+ * that is the same every round can be translated once and its job run again ({@link #roundRunner(String)}),
+ * under a name per round ({@link JobNames}).
  */
 public final class EmbeddedFlink implements AutoCloseable {
   static final String EXECUTOR_NAME = "fedbeam-context";
@@ -189,9 +190,20 @@ public final class EmbeddedFlink implements AutoCloseable {
    * goes through Beam's FlinkRunner as usual, and the job graph it submitted is run again, under a
    * new job id, for every later round. Only for a pipeline that is the same every round, reading
    * what changes at run time (see {@link RoundPipeline}); the options must select this cluster.
+   * Every job keeps the name of the first (the pipeline options' job name): see {@link
+   * #roundRunner(String)} for a name per round.
    */
   public RoundRunner roundRunner() {
-    return replaying(loader, "the embedded Flink cluster", (graph, round) -> {
+    return roundRunner(null);
+  }
+
+  /**
+   * As {@link #roundRunner()}, each round's job named {@link JobNames#of(String, int)
+   * fedbeam-RUN-round-NNNN} ({@code fedbeam-RUN-warm-up} for round 0), so the web UI tells the rounds
+   * apart; {@code runName} null keeps the pipeline options' job name for every round.
+   */
+  public RoundRunner roundRunner(String runName) {
+    return replaying(loader, "the embedded Flink cluster", runName, (graph, round) -> {
       try {
         cluster.executeJobBlocking(graph);
       } catch (JobExecutionException e) {
@@ -210,9 +222,14 @@ public final class EmbeddedFlink implements AutoCloseable {
 
   /**
    * A round runner that translates once: the first round goes through Beam's FlinkRunner, whose
-   * job graph {@code loader} keeps; every later round runs a copy of it with {@code again}.
+   * job graph {@code loader} keeps; every later round runs a copy of it with {@code again}. With a
+   * {@code runName}, each round's job is named {@link JobNames#of(String, int)}: the first through the
+   * pipeline options' job name (put back after the round), the copies directly.
    */
-  static RoundRunner replaying(SingleExecutorLoader loader, String where, JobGraphRunner again) {
+  static RoundRunner replaying(SingleExecutorLoader loader, String where, String runName, JobGraphRunner again) {
+    if (runName != null) {
+      JobNames.checkRun(runName);
+    }
     return new RoundRunner() {
       private byte[] jobGraph;
 
@@ -220,7 +237,7 @@ public final class EmbeddedFlink implements AutoCloseable {
       public void run(int round, java.util.function.Supplier<org.apache.beam.sdk.Pipeline> pipeline) {
         if (jobGraph == null) {
           Object before = loader.last().get();
-          RoundRunner.runWithBeam(round, pipeline.get());
+          (runName == null ? RoundRunner.beam() : RoundRunner.beam(runName)).run(round, pipeline);
           byte[] submitted = loader.last().get();
           if (submitted == null || submitted == before) {
             throw new IllegalStateException("round " + round + " did not run on " + where
@@ -229,7 +246,8 @@ public final class EmbeddedFlink implements AutoCloseable {
           jobGraph = submitted;
           return;
         }
-        again.run(copy(jobGraph, round), round);
+        JobGraph graph = copy(jobGraph, round);
+        again.run(runName == null ? graph : JobNames.rename(graph, JobNames.of(runName, round)), round);
       }
     };
   }
@@ -306,7 +324,8 @@ public final class EmbeddedFlink implements AutoCloseable {
       Configuration conf = new Configuration(jobConf);
       conf.set(PipelineOptions.JARS, List.of());
       conf.set(PipelineOptions.CLASSPATHS, List.of());
-      JobGraph jobGraph = PipelineExecutorUtils.getJobGraph(pipeline, conf, classLoader);
+      // the operators Beam leaves unnamed take their step's name, so that the web UI shows FedBeam's steps
+      JobGraph jobGraph = PipelineExecutorUtils.getJobGraph(PlanNames.apply(pipeline), conf, classLoader);
       last.set(InstantiationUtil.serializeObject(jobGraph));
       return submitter.submit(jobGraph, classLoader);
     }

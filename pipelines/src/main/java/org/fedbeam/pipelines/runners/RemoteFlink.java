@@ -97,9 +97,11 @@ public final class RemoteFlink implements AutoCloseable {
    * Runs round pipelines on the cluster, translating the run's pipeline once: the first round goes
    * through Beam's FlinkRunner, and the job graph it submitted is submitted again under a new job
    * id for every later round, and waited for. Only for a pipeline that is the same every round.
+   * With a {@code runName}, each round's job is named {@link JobNames#of(String, int)
+   * fedbeam-RUN-round-NNNN}; null keeps the pipeline options' job name for every round.
    */
-  public RoundRunner roundRunner() {
-    return EmbeddedFlink.replaying(loader, "the Flink cluster at " + master, (graph, round) -> {
+  public RoundRunner roundRunner(String runName) {
+    return EmbeddedFlink.replaying(loader, "the Flink cluster at " + master, runName, (graph, round) -> {
       try (RestClusterClient<StandaloneClusterId> client = client(conf)) {
         JobID id = client.submitJob(graph).get();
         JobResult result = client.requestJobResult(id).get();

@@ -8,7 +8,9 @@ import org.fedbeam.pipelines.rounds.RoundPipeline;
 /**
  * Runs a run's round pipeline once per round and returns when the round has finished. The
  * pipeline is the same for every round of a run (see {@link RoundPipeline}), so a runner may
- * translate it once ({@link EmbeddedFlink#roundRunner()}).
+ * translate it once ({@link EmbeddedFlink#roundRunner(String)}). A runner made with a run name names
+ * each round's job {@code fedbeam-RUN-round-NNNN} ({@link JobNames}), so the Flink web UI tells the
+ * rounds apart.
  */
 public interface RoundRunner {
   /**
@@ -21,6 +23,29 @@ public interface RoundRunner {
   /** Builds the pipeline and runs it with the runner its options select, every round. */
   static RoundRunner beam() {
     return (round, pipeline) -> runWithBeam(round, pipeline.get());
+  }
+
+  /**
+   * As {@link #beam()}, each round's job named {@link JobNames#of(String, int) fedbeam-RUN-round-NNNN}
+   * (the pipeline options' job name is set for the run of the round, and put back after it); null is
+   * {@link #beam()}.
+   */
+  static RoundRunner beam(String runName) {
+    if (runName == null) {
+      return beam();
+    }
+    JobNames.checkRun(runName);
+    return (round, supplier) -> {
+      Pipeline pipeline = supplier.get();
+      org.apache.beam.sdk.options.PipelineOptions options = pipeline.getOptions();
+      String before = options.getJobName();
+      options.setJobName(JobNames.of(runName, round));
+      try {
+        runWithBeam(round, pipeline);
+      } finally {
+        options.setJobName(before);
+      }
+    };
   }
 
   /** Runs {@code pipeline} and waits for it. */

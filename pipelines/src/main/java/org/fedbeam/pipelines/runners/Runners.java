@@ -30,8 +30,29 @@ public final class Runners {
 
     String describe();
 
-    /** How to run the rounds: translated once on the embedded cluster, rebuilt every round elsewhere. */
-    RoundRunner roundRunner();
+    /**
+     * How to run the rounds: translated once on the embedded cluster, rebuilt every round elsewhere; each
+     * round's job named after the run ({@link #runName()}, see {@link #roundRunner(String)}).
+     */
+    default RoundRunner roundRunner() {
+      return roundRunner(runName());
+    }
+
+    /**
+     * As {@link #roundRunner()}, each round's Flink job named {@code fedbeam-RUN-round-NNNN} with {@code
+     * RUN = runName} ({@code fedbeam-RUN-warm-up} for round 0; see {@link JobNames}). The orchestrator
+     * passes its job id, a silo agent its job id and silo.
+     *
+     * @throws IllegalArgumentException naming the run name if it is not a valid one ({@link JobNames#checkRun})
+     */
+    RoundRunner roundRunner(String runName);
+
+    /**
+     * The run's name in its jobs' names: the pipeline options' {@code --jobName} when one was set
+     * (FedBeam's own, e.g. {@code fedbeam-aggregate-JOB} gives {@code aggregate-JOB}), else the name of
+     * the run's output folder.
+     */
+    String runName();
 
     /** A client of the Flink cluster's REST API that holds the client certificate, or null (no Flink cluster). */
     FlinkRest rest();
@@ -60,7 +81,7 @@ public final class Runners {
       boolean webUi, PrintStream out) throws Exception {
     if (!FlinkRunner.class.equals(options.getRunner())) {
       String name = options.getRunner().getSimpleName();
-      return session(null, name, null, RoundRunner.beam(), null);
+      return session(null, name, null, RoundRunner::beam, null, runName(options, output));
     }
     FlinkPipelineOptions flink = options.as(FlinkPipelineOptions.class);
     // every element type FedBeam emits is immutable, so chained operators may share instances
@@ -77,10 +98,10 @@ public final class Runners {
           flink.setFlinkConfDir(tls.clientConfDir().toString());
         }
         out.println("Flink cluster at " + master + ": uploading " + staged + " with every job (--filesToStage)");
-        return session(null, "FlinkRunner at " + master + ", staging " + staged + " every job", null, RoundRunner.beam(),
-            rest);
+        return session(null, "FlinkRunner at " + master + ", staging " + staged + " every job", null, RoundRunner::beam,
+            rest, runName(options, output));
       }
-      return remote(flink, master, rest, tls, output, out);
+      return remote(flink, master, rest, tls, output, runName(options, output), out);
     }
     if ("[local]".equals(master) && flink.getFlinkConfDir() == null) {
       // Beam's own mini cluster per pipeline: the same loopback binding and TLS, from a configuration folder
@@ -95,7 +116,7 @@ public final class Runners {
       flink.setFlinkConfDir(tls.confDir("local-conf", settings).toString());
     }
     if (!"[auto]".equals(master)) {
-      return session(null, "FlinkRunner at " + master, null, RoundRunner.beam(), null);
+      return session(null, "FlinkRunner at " + master, null, RoundRunner::beam, null, runName(options, output));
     }
     int slots = flink.getParallelism() > 0 ? flink.getParallelism() : Runtime.getRuntime().availableProcessors();
     Path work = isLocal(output) ? Path.of(output).resolve("flink-tmp") : Files.createTempDirectory("fedbeam-flink");
@@ -113,7 +134,7 @@ public final class Runners {
           + " in " + tlsDir + ")");
     }
     return session(webUi ? ui : null, "FlinkRunner on an embedded cluster (" + slots + " slots)", cluster,
-        cluster.roundRunner(), cluster.rest());
+        cluster::roundRunner, cluster.rest(), runName(options, output));
   }
 
   /** The TLS folder of the standalone cluster at {@code master}: {@code --flinkTlsDir}, else found by its port. */
@@ -134,7 +155,7 @@ public final class Runners {
    * count unless {@code --parallelism} is set.
    */
   private static Session remote(FlinkPipelineOptions flink, String master, FlinkRest rest, ClusterTls tls, String output,
-      PrintStream out) throws Exception {
+      String runName, PrintStream out) throws Exception {
     String restUrl = rest.restUrl();
     int slots = flink.getParallelism() > 0 ? flink.getParallelism()
         : rest.get("/overview").map(o -> o.path("slots-total").asInt()).filter(n -> n > 0)
@@ -148,7 +169,7 @@ public final class Runners {
     flink.setParallelism(slots);
     out.println("Flink cluster at " + restUrl + ": " + slots + " slot(s), web UI " + restUrl);
     return session(restUrl, "FlinkRunner on the cluster at " + master + " (" + slots + " slots)", cluster,
-        cluster.roundRunner(), rest);
+        cluster::roundRunner, rest, runName);
   }
 
   /** Whether a {@code --flinkMaster} names a standalone cluster's REST endpoint ({@code HOST:PORT}). */
@@ -160,8 +181,20 @@ public final class Runners {
     return !uri.matches("^[a-zA-Z][a-zA-Z0-9+.-]*://.*") || uri.startsWith("file://");
   }
 
-  private static Session session(String ui, String description, AutoCloseable resource, RoundRunner rounds,
-      FlinkRest rest) {
+  /**
+   * The run name of {@link Session#runName()}: {@code --jobName} when one was given (Beam's generated
+   * default, {@code APPNAME-USER-MMddHHmmss-HEX}, is not one), else the output folder's name.
+   */
+  static String runName(org.apache.beam.sdk.options.PipelineOptions options, String output) {
+    String jobName = options.getJobName();
+    if (jobName == null || jobName.matches("[a-z][a-z0-9]*-[a-z0-9]*-\\d{10}-[0-9a-f]{1,8}")) {
+      return JobNames.runNameOfOutput(output);
+    }
+    return JobNames.runNameOf(jobName, JobNames.runNameOfOutput(output));
+  }
+
+  private static Session session(String ui, String description, AutoCloseable resource,
+      java.util.function.Function<String, RoundRunner> rounds, FlinkRest rest, String runName) {
     return new Session() {
       @Override
       public FlinkRest rest() {
@@ -169,8 +202,13 @@ public final class Runners {
       }
 
       @Override
-      public RoundRunner roundRunner() {
-        return rounds;
+      public RoundRunner roundRunner(String name) {
+        return rounds.apply(name);
+      }
+
+      @Override
+      public String runName() {
+        return runName;
       }
 
       @Override
