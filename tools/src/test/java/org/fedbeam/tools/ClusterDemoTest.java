@@ -123,6 +123,8 @@ class ClusterDemoTest {
     }
   }
 
+  private static final String AGGREGATION_JOB = "fedbeam-demo-[0-9]+-(round-[0-9]{4}|warm-up)";
+
   @Test
   void theAggregationRanOnTheOrchestratorsClusterOnly() {
     List<String> ids = ids(ORCHESTRATOR);
@@ -130,13 +132,14 @@ class ClusterDemoTest {
     for (String id : ids) {
       JsonNode job = job(ORCHESTRATOR, id);
       assertThat(job.path("state").asText(), equalTo("FINISHED"));
-      assertThat(job.path("name").asText(), startsWith("fedbeam-aggregate-"));
+      // the orchestrator names its jobs after the job id and the round: fedbeam-demo-NNN-round-0001, -warm-up
+      assertThat(job.path("name").asText(), org.hamcrest.Matchers.matchesPattern(AGGREGATION_JOB));
       assertThat(vertexNames(job), hasItems(containsString("AggregateUpdates"), containsString("WriteGlobalModel")));
     }
     List<String> onSilos = new ArrayList<>();
     for (String silo : SILOS) {
       for (String id : ids(silo)) {
-        if (job(silo, id).path("name").asText().startsWith("fedbeam-aggregate-")) {
+        if (job(silo, id).path("name").asText().matches(AGGREGATION_JOB)) {
           onSilos.add(silo + "/" + id);
         }
       }

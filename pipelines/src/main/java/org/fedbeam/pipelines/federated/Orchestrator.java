@@ -52,8 +52,6 @@ public final class Orchestrator {
     this.job = job;
     this.identity = Keys.load(job.submitterKey());
     this.options = options;
-    // how its jobs are listed in the Flink web UI and REST API
-    options.setJobName("fedbeam-aggregate-" + job.jobId());
     this.out = out;
     this.exchange = new ExchangeRounds(job, identity, options, out, clock, sleeper);
   }
@@ -87,7 +85,8 @@ public final class Orchestrator {
       if (session.webUi() != null) {
         out.println("orchestrator Flink web UI " + session.webUi());
       }
-      result = RoundLoop.run(settings, exchange.using(session.roundRunner()), job.output(), out, 1e-5);
+      // each round's aggregation job is listed in the Flink web UI as fedbeam-JOB-round-NNNN
+      result = RoundLoop.run(settings, exchange.using(session.roundRunner(job.jobId())), job.output(), out, 1e-5);
     }
     ObjectNode summary = RunSummary.of(settings, result, exchange, (System.nanoTime() - started) / 1e9);
     RoundRecords.write(Artifacts.resolve(job.output(), "run-summary.json"), summary);
