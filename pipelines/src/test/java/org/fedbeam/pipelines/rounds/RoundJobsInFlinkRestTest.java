@@ -23,7 +23,7 @@ import org.fedbeam.model.DenseNetwork;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.pipelines.Fixtures;
-import org.fedbeam.pipelines.loop.FederatedDriver;
+import org.fedbeam.pipelines.loop.SimulationRounds;
 import org.fedbeam.pipelines.runners.EmbeddedFlink;
 import org.fedbeam.pipelines.runners.FlinkRest;
 import org.fedbeam.pipelines.runners.RoundRunner;
@@ -69,7 +69,8 @@ class RoundJobsInFlinkRestTest {
     String test = Fixtures.writeEval(dir, "test", 50);
     Parameters global = new DenseNetwork(Fixtures.SPEC).initialize(1);
     String descriptor = RoundDescriptor.uri(dir.toString());
-    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2);
+    RoundPipeline.Plan plan = new RoundPipeline.Plan(descriptor, global.spec(), Map.of("test", test), 2,
+        org.fedbeam.model.strategy.FedAvg.INSTANCE);
     FlinkPipelineOptions options = PipelineOptionsFactory.fromArgs("--runner=FlinkRunner").as(FlinkPipelineOptions.class);
     options.setFilesToStage(List.of(flink.stagingJar().toString()));
     options.setParallelism(flink.slots());
@@ -80,19 +81,21 @@ class RoundJobsInFlinkRestTest {
       RoundPipeline.build(p, plan);
       return p;
     };
-    Map<String, Long> bytes = FederatedDriver.shardBytes(silos);
+    Map<String, Long> bytes = SimulationRounds.shardBytes(silos);
     String model0 = dir.resolve("models").resolve("round-0000.fbm").toString();
     Artifacts.writeAtomically(model0, ModelFormat.encode(global));
     RoundRunner runner = flink.roundRunner(RUN);
 
     // a warm-up on scratch output (translated through Beam), then rounds 1 and 2 (its job graph replayed)
     new RoundDescriptor(1, model0, dir.resolve("scratch").resolve("model.fbm").toString(),
-        dir.resolve("scratch").toString(), Fixtures.tasks(silos, 1), bytes).write(descriptor);
+        dir.resolve("scratch").toString(), Fixtures.tasks(silos, 1), bytes, Fixtures.emptyState(dir),
+        Fixtures.stateOut(dir, 0)).write(descriptor);
     runner.run(0, pipeline);
     String previous = model0;
     for (int round = 1; round <= 2; round++) {
       String out = dir.resolve("models").resolve("round-000" + round + ".fbm").toString();
-      new RoundDescriptor(round, previous, out, roundDir(round), Fixtures.tasks(silos, round), bytes).write(descriptor);
+      new RoundDescriptor(round, previous, out, roundDir(round), Fixtures.tasks(silos, round), bytes,
+          Fixtures.emptyState(dir), Fixtures.stateOut(dir, round)).write(descriptor);
       runner.run(round, pipeline);
       previous = out;
     }
