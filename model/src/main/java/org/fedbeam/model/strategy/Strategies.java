@@ -36,8 +36,8 @@ public final class Strategies {
   private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
 
   static {
-    register(new Entry("fedavg", "federated averaging: the sample-weighted mean of the updates (McMahan et al. 2017)",
-        List.of(), values -> FedAvg.INSTANCE));
+    register(new Entry("fedavg", "federated averaging: the sample-weighted mean of the updates (McMahan et al. 2017),"
+        + " each silo's share optionally capped", List.of(FedAvg.MAX_SILO_SHARE), v -> FedAvg.of(v.get("max_silo_share"))));
     register(new Entry(FedAvgM.NAME, "FedAvg with server momentum (Hsu et al. 2019)",
         List.of(FedAvgM.SERVER_LR, FedAvgM.SERVER_MOMENTUM),
         v -> new FedAvgM(v.get("server_lr"), v.get("server_momentum"))));
