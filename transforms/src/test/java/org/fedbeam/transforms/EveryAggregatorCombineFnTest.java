@@ -36,6 +36,9 @@ class EveryAggregatorCombineFnTest {
       Strategy strategy = Strategies.create(entry.name(), Map.of());
       distinct.putIfAbsent(strategy.aggregator().name() + strategy.parameters(), strategy.aggregator());
     }
+    // parameters that choose another aggregator than the default's
+    Aggregator<?> capped = Strategies.create("fedavg", Map.of("max_silo_share", 0.3)).aggregator();
+    distinct.putIfAbsent(capped.name(), capped);
     return distinct.values().stream();
   }
 
