@@ -293,7 +293,7 @@ final class ExchangeRounds implements RoundLoop.Executor {
       exchange.write(exchange.globalModel(slot), globalBytes);
       // the signed request is written last: it tells the silo the model is complete
       exchange.write(exchange.request(slot), Signed.seal(Messages.REQUEST, request.toJson(), identity));
-      published.put(silo.id(), System.nanoTime());
+      published.put(silo.id(), clock.millis()); // latencies on the same clock as the deadline and grace
     }
     Map<String, Answer> answers = new LinkedHashMap<>();
     Long quorumAt = null;
@@ -307,7 +307,7 @@ final class ExchangeRounds implements RoundLoop.Executor {
         Exchange exchange = new Exchange(silo.exchange());
         Exchange.Slot slot = new Exchange.Slot(job.jobId(), round, attempt);
         if (exchange.hasAnswer(slot)) {
-          double latency = (System.nanoTime() - published.get(silo.id())) / 1e9;
+          double latency = (clock.millis() - published.get(silo.id())) / 1e3;
           answers.put(silo.id(), verify(silo, exchange, slot, nonces.get(silo.id()), global, modelSha, latency));
         }
       }
