@@ -17,7 +17,6 @@ import java.util.List;
 import java.util.SplittableRandom;
 import org.fedbeam.model.strategy.ServerState;
 import org.fedbeam.pipelines.rounds.RoundRecords;
-import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -144,6 +143,5 @@ class StrategyTrainJobTest {
           kinds[k], random.nextGaussian() + 3 * (k == 1 ? 1 : 0), random.nextGaussian() + 3 * (k == 2 ? 1 : 0)));
     }
     Files.writeString(file, text);
-    Artifacts.resolve(file.toString(), ".");
   }
 }
