@@ -154,9 +154,11 @@ public final class Flags {
   /** {@code unknown flag --lernrate for train; did you mean --lr?} (the hint only when a flag is close). */
   public static String unknown(String command, String written, Collection<Option> own, Collection<Option> others) {
     String typed = kebab(written.replaceFirst("^--(no-)?", ""));
+    // the command's own flags win a tie with Beam's and Flink's
     String best = closest(typed, own.stream().map(Option::name).toList());
-    if (best == null) {
-      best = closest(typed, others.stream().map(Option::name).toList());
+    String other = closest(typed, others.stream().map(Option::name).toList());
+    if (other != null && (best == null || score(typed, other) < score(typed, best))) {
+      best = other;
     }
     return "unknown flag " + written + " for " + command
         + (best == null ? "; 'fedbeam " + command + " --help' lists the flags" : "; did you mean --" + best + "?");
@@ -167,23 +169,31 @@ public final class Flags {
     String best = null;
     double bestScore = 0.5001; // at most half the letters different
     for (String c : candidates) {
-      List<String> forms = new ArrayList<>(List.of(c));
-      ALIASES.forEach((alias, flag) -> {
-        if (flag.equals(c)) {
-          forms.add(alias);
-        }
-      });
-      for (String form : forms) {
-        String a = typed.replace("-", "").toLowerCase(Locale.ROOT);
-        String b = form.replace("-", "").toLowerCase(Locale.ROOT);
-        double score = (double) distance(a, b) / Math.max(a.length(), b.length());
-        if (score < bestScore) {
-          bestScore = score;
-          best = c;
-        }
+      double score = score(typed, c);
+      if (score < bestScore) {
+        bestScore = score;
+        best = c;
       }
     }
     return best;
+  }
+
+  /** How far {@code typed} is from {@code flag} or one of its aliases: the share of letters that differ. */
+  private static double score(String typed, String flag) {
+    double best = share(typed, flag);
+    for (Map.Entry<String, String> alias : ALIASES.entrySet()) {
+      if (alias.getValue().equals(flag)) {
+        best = Math.min(best, share(typed, alias.getKey()));
+      }
+    }
+    return best;
+  }
+
+  /** The share of letters that differ between two names, hyphens and case aside (0 the same, 1 nothing alike). */
+  private static double share(String x, String y) {
+    String a = x.replace("-", "").toLowerCase(Locale.ROOT);
+    String b = y.replace("-", "").toLowerCase(Locale.ROOT);
+    return (double) distance(a, b) / Math.max(1, Math.max(a.length(), b.length()));
   }
 
   /** Edit distance with adjacent transpositions (optimal string alignment). */
@@ -210,7 +220,8 @@ public final class Flags {
   private static final Pattern MISSING = Pattern.compile("Missing required value for \\[(--\\w+),");
   private static final Pattern NO_PROPERTY = Pattern.compile("missing a property named '(\\w+)'");
   private static final Pattern RUNNER = Pattern.compile("Unknown 'runner' specified '([^']*)', supported pipeline runners \\[([^]]*)]");
-  private static final Pattern BAD_VALUE = Pattern.compile("from String \"([^\"]*)\": (?:not one of the values accepted for Enum class: \\[([^]]*)]|.*)");
+  private static final Pattern BAD_VALUE = Pattern.compile("value of type `([^`]*)` from String \"([^\"]*)\""
+      + "(?:: not one of the values accepted for Enum class: \\[([^]]*)])?");
   private static final Pattern CLASS_NAME = Pattern.compile("\\b(?:class |interface )?(?:[a-z_][a-z0-9_]*\\.)+[A-Z][\\w$]*");
 
   /**
@@ -234,8 +245,13 @@ public final class Flags {
     }
     x = BAD_VALUE.matcher(m);
     if (x.find()) {
-      return x.group(2) != null ? "a flag's value must be one of " + x.group(2) + ", was '" + x.group(1) + "'"
-          : "a flag's value is not valid: '" + x.group(1) + "' ('fedbeam " + command + " --help' lists the flags)";
+      String type = x.group(1).replaceFirst(".*\\.", "").toLowerCase(Locale.ROOT);
+      String expected = x.group(3) != null ? "one of " + x.group(3)
+          : List.of("int", "integer", "long", "short", "byte").contains(type) ? "a whole number"
+          : List.of("double", "float").contains(type) ? "a number"
+          : type.equals("boolean") ? "true or false" : "of another form";
+      return "a flag's value must be " + expected + ", was '" + x.group(2) + "' ('fedbeam " + command
+          + " --help' lists the flags)";
     }
     String plain = CLASS_NAME.matcher(m.lines().findFirst().orElse("")).replaceAll(r -> {
       String s = r.group();
