@@ -7,7 +7,8 @@ import java.util.Properties;
 /**
  * The build's version and commit, for {@code fedbeam --version}: {@code fedbeam 0.1.0-SNAPSHOT
  * (commit 1a2b3c4, 2026-12-01)}. The build writes them into {@code version.properties} beside this
- * class; a build from a source tree without git history says {@code commit unknown}.
+ * class (pipelines/pom.xml, from {@code git log}); a build from a source tree without git history
+ * writes the version only, and the line says {@code commit unknown}.
  */
 public final class Version {
   private Version() {}
