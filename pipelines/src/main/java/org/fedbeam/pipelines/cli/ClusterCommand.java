@@ -7,7 +7,6 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import org.fedbeam.pipelines.runners.ClusterTls;
 import org.fedbeam.pipelines.runners.StandaloneCluster;
 
@@ -17,13 +16,53 @@ import org.fedbeam.pipelines.runners.StandaloneCluster;
  * (default {@code ~/.fedbeam/clusters}).
  */
 public final class ClusterCommand {
-  public static final String USAGE = "usage: fedbeam cluster up --name NAME [--role orchestrator|silo] [--clusters-dir DIR]\n"
-      + "       fedbeam cluster down --name NAME [--clusters-dir DIR]\n"
-      + "       fedbeam cluster status [--json] [--clusters-dir DIR]\n"
-      + "       fedbeam cluster tls --dir DIR --name NAME [--hosts HOST,HOST...]   a cluster's keys, unless DIR has them\n"
-      + "       fedbeam cluster tls-conf --dir DIR    the Flink settings (mutual TLS) for the keys in DIR";
+  private static final Option CLUSTERS_DIR = Option.text("clusters-dir", "DIR", "Where clusters live, one folder each")
+      .withDefault("~/.fedbeam/clusters");
+  private static final Option NAME = Option.required("name", "NAME", "The cluster's name: 1-40 lower-case letters,"
+      + " digits or '-'");
+
+  /**
+   * One form of the command.
+   *
+   * @param usage its usage line
+   * @param options its flags
+   */
+  record Verb(String usage, List<Option> options) {}
+
+  /** Every form of the command and its flags; the parser and {@code --help} both read this table. */
+  static final Map<String, Verb> VERBS = new LinkedHashMap<>();
+
+  static {
+    VERBS.put("up", new Verb("fedbeam cluster up --name NAME [--role orchestrator|silo]   starts a standalone Flink"
+        + " session cluster (a JobManager and a TaskManager) on this machine", List.of(NAME,
+        Option.text("role", "orchestrator|silo", "Which flink-conf/ template the cluster uses").withDefault(
+            "orchestrator for the name 'orchestrator', else silo"), CLUSTERS_DIR)));
+    VERBS.put("down", new Verb("fedbeam cluster down --name NAME   stops the cluster's JobManager and TaskManager by"
+        + " process id", List.of(NAME, CLUSTERS_DIR)));
+    VERBS.put("status", new Verb("fedbeam cluster status [--json]   the clusters, their web UIs, process ids and"
+        + " running jobs", List.of(Option.flag("json", "One JSON object, for tools"), CLUSTERS_DIR)));
+    VERBS.put("tls", new Verb("fedbeam cluster tls --dir DIR --name NAME [--hosts HOST,...]   a cluster's TLS keys,"
+        + " unless DIR has them (for a cluster FedBeam does not start, e.g. docker-compose.yml)", List.of(
+        Option.required("dir", "DIR", "Folder for the keys"), NAME,
+        Option.text("hosts", "HOST[,HOST...]", "Host names added to the certificate (127.0.0.1 and localhost always are)"))));
+    VERBS.put("tls-conf", new Verb("fedbeam cluster tls-conf --dir DIR   the Flink settings (mutual TLS) for the keys in"
+        + " DIR, to append to flink-conf.yaml", List.of(Option.required("dir", "DIR", "Folder holding the keys"))));
+  }
+
+  /** Every form's usage line. */
+  public static final String USAGE = "usage: " + String.join("\n       ", VERBS.values().stream()
+      .map(v -> v.usage().replaceFirst("   .*", "")).toList());
 
   private ClusterCommand() {}
+
+  /** {@code cluster --help}: every form with its flags; {@code cluster VERB --help}: that form's. */
+  public static void help(String verb, PrintStream out) {
+    List<String> verbs = VERBS.containsKey(verb) ? List.of(verb) : List.copyOf(VERBS.keySet());
+    out.println("usage: " + String.join("\n       ", verbs.stream().map(v -> VERBS.get(v).usage()).toList()));
+    for (String v : verbs) {
+      Help.print(out, new Help.Section("cluster " + v, VERBS.get(v).options()));
+    }
+  }
 
   /** Runs the command; returns the exit code (0 done, 1 a cluster did not stop or is missing). */
   public static int run(List<String> args, PrintStream out) throws Exception {
@@ -31,19 +70,18 @@ public final class ClusterCommand {
       throw new IllegalArgumentException(USAGE);
     }
     String verb = args.get(0);
-    Map<String, String> flags = flags(args.subList(1, args.size()), switch (verb) {
-      case "up" -> Set.of("name", "role", "clustersDir");
-      case "down" -> Set.of("name", "clustersDir");
-      case "status" -> Set.of("json", "clustersDir");
-      case "tls" -> Set.of("dir", "name", "hosts");
-      case "tls-conf" -> Set.of("dir");
-      default -> throw new IllegalArgumentException("unknown cluster command '" + verb + "'\n" + USAGE);
-    });
+    Verb form = VERBS.get(verb);
+    if (form == null) {
+      String close = Flags.closest(verb, List.copyOf(VERBS.keySet()));
+      throw new IllegalArgumentException("unknown cluster command '" + verb + "'" + (close == null ? "" : "; did you mean "
+          + close + "?") + "\n" + USAGE);
+    }
+    Map<String, String> flags = Flags.values("cluster " + verb, args.subList(1, args.size()), form.options());
     if (verb.startsWith("tls")) {
       tls(verb, flags, out);
       return 0;
     }
-    Path dir = flags.containsKey("clustersDir") ? Path.of(flags.get("clustersDir")) : StandaloneCluster.defaultClustersDir();
+    Path dir = flags.containsKey("clusters-dir") ? Path.of(flags.get("clusters-dir")) : StandaloneCluster.defaultClustersDir();
     switch (verb) {
       case "up" -> {
         String name = required(flags, "name");
@@ -103,19 +141,5 @@ public final class ClusterCommand {
       throw new IllegalArgumentException("--" + name + " is required\n" + USAGE);
     }
     return v;
-  }
-
-  private static Map<String, String> flags(List<String> args, Set<String> allowed) {
-    Map<String, String> out = new LinkedHashMap<>();
-    for (String a : org.fedbeam.pipelines.cli.FedBeam.toBeamArgs(args)) {
-      String body = a.substring(2);
-      int eq = body.indexOf('=');
-      String key = eq < 0 ? body : body.substring(0, eq);
-      if (!allowed.contains(key)) {
-        throw new IllegalArgumentException("unknown flag --" + key + " for this cluster command\n" + USAGE);
-      }
-      out.put(key, eq < 0 ? "true" : body.substring(eq + 1));
-    }
-    return out;
   }
 }

@@ -4,19 +4,28 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Map;
 import org.apache.beam.runners.flink.FlinkRunner;
+import org.apache.beam.sdk.options.PipelineOptions;
 import org.apache.beam.sdk.options.PipelineOptionsFactory;
+import org.fedbeam.pipelines.federated.AgentOptions;
+import org.fedbeam.pipelines.federated.OrchestrateOptions;
 import org.fedbeam.pipelines.loop.TrainOptions;
 import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.pipelines.rounds.SiloPipeline;
 import org.fedbeam.transforms.Errors;
 
 /**
- * The command line: {@code fedbeam train [flags]} and {@code fedbeam bench [flags]}.
+ * The command line: {@code fedbeam COMMAND [flags]} ({@code train}, {@code agent}, {@code orchestrate},
+ * {@code keys}, {@code audit}, {@code pipeline}, {@code cluster}), {@code fedbeam COMMAND --help} and
+ * {@code fedbeam --version}.
  *
  * <p>Flags may be written the friendly way ({@code --batch-size 64}, {@code --no-baselines}) or the
- * Beam way ({@code --batchSize=64}, {@code --baselines=false}); they are parsed and validated by
- * Beam's {@link PipelineOptionsFactory} against each command's options interface. The runner is
- * Flink on an embedded cluster unless {@code --runner} or {@code --flinkMaster} says otherwise.
+ * Beam way ({@code --batchSize=64}, {@code --baselines=false}). They are checked first against the
+ * command's options interface ({@link Flags}: unknown, repeated, or of the wrong kind, each an error
+ * naming the flag and the value), then parsed and validated by Beam's {@link PipelineOptionsFactory},
+ * whose messages are translated too. The runner is Flink on an embedded cluster unless {@code --runner}
+ * or {@code --flink-master} says otherwise. Exit codes: 0 done, 1 failed, 2 bad usage.
  */
 public final class FedBeam {
   private FedBeam() {}
@@ -25,84 +34,70 @@ public final class FedBeam {
     System.exit(run(args, System.out, System.err));
   }
 
+  static final String TRAIN_USAGE = "usage: fedbeam train --output DIR [flags]   a federated training simulation with baselines";
+  static final String AGENT_USAGE = "usage: fedbeam agent --policy POLICY.json [flags]   a silo agent (until SIGTERM; --once answers"
+      + " what waits)";
+  static final String ORCHESTRATE_USAGE = "usage: fedbeam orchestrate --job JOB.json [flags]   runs a federated job across"
+      + " silo agents";
+  static final List<Option> KEYS_NEW = List.of(Option.required("out", "DIR", "Folder for the new Ed25519 key pair"
+      + " (private.pem, public.pem)"));
+  static final List<Option> KEYS_ROTATE = List.of(Option.required("key", "DIR", "The key pair's folder: a new pair is"
+      + " made there and the old one kept in DIR/previous/"));
+  static final List<Option> AUDIT_VERIFY = List.of(Option.required("log", "PATH", "The audit log (a silo's"
+      + " state/audit.jsonl); its rotated files are checked too"));
+  static final List<Option> PIPELINE = List.of(Option.flag("list", "Also list what the digest covers (classes and"
+      + " library packages)"));
+
   /** Runs a command; returns the process exit code (0 ok, 1 failed, 2 bad usage). */
   public static int run(String[] args, PrintStream out, PrintStream err) {
-    if (args.length == 0 || List.of("-h", "--help", "help").contains(args[0])) {
-      usage(out);
-      return args.length == 0 ? 2 : 0;
+    if (args.length == 0) {
+      usage(err);
+      return 2;
     }
     String command = args[0];
+    if (List.of("-h", "--help", "help", "--help-all").contains(command)) {
+      usage(out);
+      return 0;
+    }
+    if (List.of("--version", "version").contains(command)) {
+      out.println(Version.line());
+      return 0;
+    }
     List<String> rest = Arrays.asList(args).subList(1, args.length);
     try {
+      if (rest.contains("--help") || rest.contains("-h") || rest.contains("--help-all")) {
+        return help(command, rest, out, err);
+      }
       switch (command) {
-        case "train" -> {
-          if (rest.contains("--help")) {
-            PipelineOptionsFactory.printHelp(out, TrainOptions.class);
-            return 0;
-          }
-          TrainJob.run(parse(rest, TrainOptions.class), out);
-        }
+        case "train" -> TrainJob.run(parse("train", rest, TrainOptions.class), out);
         case "keys" -> {
-          if (rest.size() >= 1 && rest.get(0).equals("rotate")) {
-            return rotateKeys(rest.subList(1, rest.size()), out, err);
-          }
-          if (rest.size() < 1 || !rest.get(0).equals("new")) {
-            err.println("usage: fedbeam keys new --out DIR | fedbeam keys rotate --key DIR");
-            return 2;
-          }
-          List<String> flags = toBeamArgs(rest.subList(1, rest.size()));
-          String dir = flags.stream().filter(f -> f.startsWith("--out=")).map(f -> f.substring(6)).findFirst()
-              .orElseThrow(() -> new IllegalArgumentException("keys new needs --out DIR"));
-          var identity = org.fedbeam.pipelines.protocol.Keys.create(java.nio.file.Path.of(dir));
-          out.println("key pair written to " + dir + " (private.pem, public.pem)");
-          out.println("key id     " + identity.keyId());
-          out.println("public key " + identity.publicKeyBase64());
+          return keys(rest, out, err);
         }
         case "audit" -> {
           return verifyAudit(rest, out, err);
         }
         case "pipeline" -> {
-          if (!rest.isEmpty() && !rest.equals(List.of("--list"))) {
-            err.println("usage: fedbeam pipeline [--list]");
-            return 2;
-          }
-          out.println(org.fedbeam.pipelines.rounds.SiloPipeline.NAME + " version "
-              + org.fedbeam.pipelines.rounds.SiloPipeline.VERSION + " sha256 "
-              + org.fedbeam.pipelines.rounds.SiloPipeline.definitionSha256());
-          if (rest.contains("--list")) {
-            org.fedbeam.pipelines.digest.DigestListing.print(org.fedbeam.pipelines.rounds.SiloPipeline.definition(), out);
+          Map<String, String> flags = Flags.values("pipeline", rest, PIPELINE);
+          out.println(SiloPipeline.NAME + " version " + SiloPipeline.VERSION + " sha256 " + SiloPipeline.definitionSha256());
+          if (flags.containsKey("list") && !"false".equals(flags.get("list"))) {
+            org.fedbeam.pipelines.digest.DigestListing.print(SiloPipeline.definition(), out);
           }
         }
-        case "agent" -> {
-          if (rest.contains("--help")) {
-            PipelineOptionsFactory.printHelp(out, org.fedbeam.pipelines.federated.AgentOptions.class);
-            return 0;
-          }
-          org.fedbeam.pipelines.federated.SiloAgent.run(parse(rest, org.fedbeam.pipelines.federated.AgentOptions.class), out);
-        }
+        case "agent" -> org.fedbeam.pipelines.federated.SiloAgent.run(parse("agent", rest, AgentOptions.class), out);
         case "orchestrate" -> {
-          if (rest.contains("--help")) {
-            PipelineOptionsFactory.printHelp(out, org.fedbeam.pipelines.federated.OrchestrateOptions.class);
-            return 0;
-          }
           var summary = org.fedbeam.pipelines.federated.Orchestrator.run(
-              parse(rest, org.fedbeam.pipelines.federated.OrchestrateOptions.class), out);
+              parse("orchestrate", rest, OrchestrateOptions.class), out);
           summary.remove("rounds"); // per round and per silo in OUTPUT/run-summary.json
           out.println("SUMMARY " + RoundRecords.oneLine(summary));
         }
         case "cluster" -> {
-          return org.fedbeam.pipelines.cli.ClusterCommand.run(rest, out);
+          return ClusterCommand.run(rest, out);
         }
         case "bench", "demo" -> {
-          // tools/ (fedbeam-tools) runs these; bin/fedbeam's main class org.fedbeam.tools.FedBeamTools
-          err.println("error: '" + command + "' is in the fedbeam-tools module: run it with bin/fedbeam"
-              + " (main class org.fedbeam.tools.FedBeamTools)");
-          return 2;
+          return toolsOnly(command, err);
         }
         default -> {
-          err.println("error: unknown command '" + command + "'");
-          usage(err);
-          return 2;
+          return unknownCommand(command, err);
         }
       }
       return 0;
@@ -115,14 +110,82 @@ public final class FedBeam {
     }
   }
 
+  /** {@code fedbeam COMMAND --help} (or {@code --help-all}): the command's flags, its own first. */
+  static int help(String command, List<String> rest, PrintStream out, PrintStream err) {
+    boolean all = rest.contains("--help-all");
+    switch (command) {
+      case "train" -> Help.options(out, "train", TRAIN_USAGE, TrainOptions.class, all);
+      case "agent" -> Help.options(out, "agent", AGENT_USAGE, AgentOptions.class, all);
+      case "orchestrate" -> Help.options(out, "orchestrate", ORCHESTRATE_USAGE, OrchestrateOptions.class, all);
+      case "keys" -> {
+        out.println("usage: fedbeam keys new --out DIR      an Ed25519 key pair for a submitter or a silo");
+        out.println("       fedbeam keys rotate --key DIR   a new key pair in DIR, the old one kept in DIR/previous/");
+        Help.print(out, new Help.Section("keys new", KEYS_NEW));
+        Help.print(out, new Help.Section("keys rotate", KEYS_ROTATE));
+      }
+      case "audit" -> {
+        out.println("usage: fedbeam audit verify --log PATH   checks an audit log's hash chain (and its rotated files);"
+            + " exit code 0 if it holds, 1 if it is broken");
+        Help.print(out, new Help.Section("audit verify", AUDIT_VERIFY));
+      }
+      case "pipeline" -> {
+        out.println("usage: fedbeam pipeline [--list]   the silo pipeline's name, version and SHA-256 (the value a"
+            + " silo policy approves)");
+        Help.print(out, new Help.Section("pipeline", PIPELINE));
+      }
+      case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
+      case "bench", "demo" -> {
+        return toolsOnly(command, err);
+      }
+      default -> {
+        return unknownCommand(command, err);
+      }
+    }
+    return 0;
+  }
+
+  private static int unknownCommand(String command, PrintStream err) {
+    String close = Flags.closest(command, COMMANDS);
+    err.println("error: unknown command '" + command + "'" + (close == null ? "" : "; did you mean " + close + "?"));
+    usage(err);
+    return 2;
+  }
+
+  private static int toolsOnly(String command, PrintStream err) {
+    // tools/ (fedbeam-tools) runs these; bin/fedbeam's main class org.fedbeam.tools.FedBeamTools
+    err.println("error: '" + command + "' is in the fedbeam-tools module: run it with bin/fedbeam"
+        + " (main class org.fedbeam.tools.FedBeamTools)");
+    return 2;
+  }
+
+  /** Every command, for "did you mean". */
+  static final List<String> COMMANDS = List.of("train", "bench", "keys", "audit", "pipeline", "agent", "orchestrate",
+      "demo", "cluster", "version", "help");
+
+  /** {@code fedbeam keys new --out DIR} and {@code fedbeam keys rotate --key DIR}. */
+  static int keys(List<String> rest, PrintStream out, PrintStream err) throws java.io.IOException {
+    if (!rest.isEmpty() && rest.get(0).equals("rotate")) {
+      return rotateKeys(rest.subList(1, rest.size()), out, err);
+    }
+    if (rest.isEmpty() || !rest.get(0).equals("new")) {
+      err.println("usage: fedbeam keys new --out DIR | fedbeam keys rotate --key DIR");
+      return 2;
+    }
+    String dir = Flags.values("keys new", rest.subList(1, rest.size()), KEYS_NEW).get("out");
+    var identity = org.fedbeam.pipelines.protocol.Keys.create(java.nio.file.Path.of(dir));
+    out.println("key pair written to " + dir + " (private.pem, public.pem)");
+    out.println("key id     " + identity.keyId());
+    out.println("public key " + identity.publicKeyBase64());
+    return 0;
+  }
+
   /** {@code fedbeam audit verify --log PATH}: 0 if the log's chain holds, 1 if it is broken, 2 on bad usage. */
   static int verifyAudit(List<String> args, PrintStream out, PrintStream err) {
-    List<String> flags = toBeamArgs(args.isEmpty() ? args : args.subList(1, args.size()));
-    String log = flags.stream().filter(f -> f.startsWith("--log=")).map(f -> f.substring(6)).findFirst().orElse(null);
-    if (args.isEmpty() || !args.get(0).equals("verify") || log == null) {
+    if (args.isEmpty() || !args.get(0).equals("verify")) {
       err.println("usage: fedbeam audit verify --log PATH");
       return 2;
     }
+    String log = Flags.values("audit verify", args.subList(1, args.size()), AUDIT_VERIFY).get("log");
     var v = org.fedbeam.pipelines.federated.Audit.verify(log);
     if (v.ok()) {
       out.printf("OK %d lines in %d file(s); head sha256 %s%n", v.lines(), v.files(), v.head());
@@ -134,12 +197,7 @@ public final class FedBeam {
 
   /** {@code fedbeam keys rotate --key DIR}: a new key pair in DIR, the old one kept in DIR/previous/. */
   static int rotateKeys(List<String> args, PrintStream out, PrintStream err) throws java.io.IOException {
-    String dir = toBeamArgs(args).stream().filter(f -> f.startsWith("--key=")).map(f -> f.substring(6)).findFirst()
-        .orElse(null);
-    if (dir == null) {
-      err.println("usage: fedbeam keys rotate --key DIR");
-      return 2;
-    }
+    String dir = Flags.values("keys rotate", args, KEYS_ROTATE).get("key");
     var r = org.fedbeam.pipelines.protocol.Keys.rotate(java.nio.file.Path.of(dir));
     out.println("key pair in " + dir + " rotated; the previous pair is in " + dir + "/previous");
     out.println("previous key id     " + r.previous().keyId());
@@ -149,17 +207,39 @@ public final class FedBeam {
     return 0;
   }
 
+  /** {@link #parse(String, List, Class)} for a command named after its options interface. */
+  public static <T extends PipelineOptions> T parse(List<String> args, Class<T> type) {
+    return parse(type.getSimpleName().replace("Options", "").toLowerCase(java.util.Locale.ROOT), args, type);
+  }
+
   /**
-   * {@code args} (friendly or Beam flags) parsed and validated as {@code type}; the runner is Flink
-   * unless {@code --runner} says otherwise, and Beam's file systems know the options at once.
+   * {@code args} (friendly or Beam flags) checked and parsed as {@code type}: each flag known (else the
+   * closest is suggested), given once, with a value of its kind, the required ones present; the
+   * strategies' parameter flags folded into {@code --strategyParams}; the runner is Flink unless
+   * {@code --runner} says otherwise, and Beam's file systems know the options at once.
+   *
+   * @param command the command, for messages
+   * @throws IllegalArgumentException naming the flag and the value, never a Java class
    */
-  public static <T extends org.apache.beam.sdk.options.PipelineOptions> T parse(List<String> args, Class<T> type) {
-    List<String> beam = toBeamArgs(args);
-    if (beam.stream().noneMatch(a -> a.startsWith("--runner="))) {
+  public static <T extends PipelineOptions> T parse(String command, List<String> args, Class<T> type) {
+    List<Flags.Arg> parsed = Flags.parse(args);
+    List<Option> own = new ArrayList<>(OptionFlags.own(type));
+    if (own.stream().anyMatch(o -> o.property().equals(StrategyFlags.PARAMS))) {
+      parsed = StrategyFlags.collect(parsed, own);
+      own.addAll(StrategyFlags.options(own));
+    }
+    Flags.check(command, parsed, own, OptionFlags.others(type));
+    List<String> beam = new ArrayList<>(parsed.stream().map(Flags.Arg::beam).toList());
+    if (parsed.stream().noneMatch(a -> a.name().equals("runner"))) {
       beam.add("--runner=" + FlinkRunner.class.getSimpleName());
     }
     PipelineOptionsFactory.register(type);
-    T options = PipelineOptionsFactory.fromArgs(beam.toArray(String[]::new)).withValidation().as(type);
+    T options;
+    try {
+      options = PipelineOptionsFactory.fromArgs(beam.toArray(String[]::new)).withValidation().as(type);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException(Flags.translate(command, e.getMessage()));
+    }
     // Beam registers file systems for the options only when a pipeline is created; a command that
     // reads or writes azfs:// before its first pipeline (the agent, the orchestrator) needs them now.
     org.apache.beam.sdk.io.FileSystems.setDefaultPipelineOptions(options);
@@ -168,57 +248,25 @@ public final class FedBeam {
 
   /** {@code --batch-size 64} -> {@code --batchSize=64}; {@code --no-baselines} -> {@code --baselines=false}. */
   public static List<String> toBeamArgs(List<String> args) {
-    List<String> out = new ArrayList<>();
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      if (!arg.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument '" + arg + "': flags start with --");
-      }
-      String body = arg.substring(2);
-      int eq = body.indexOf('=');
-      String name = eq < 0 ? body : body.substring(0, eq);
-      String value = eq < 0 ? null : body.substring(eq + 1);
-      if (value == null && name.startsWith("no-")) {
-        out.add("--" + camel(name.substring(3)) + "=false");
-        continue;
-      }
-      if (value == null && i + 1 < args.size() && !args.get(i + 1).startsWith("--")) {
-        value = args.get(++i);
-      }
-      out.add("--" + camel(name) + (value == null ? "" : "=" + value));
-    }
-    return out;
-  }
-
-  static String camel(String kebab) {
-    StringBuilder sb = new StringBuilder();
-    boolean upper = false;
-    for (char c : kebab.toCharArray()) {
-      if (c == '-') {
-        upper = true;
-      } else {
-        sb.append(upper ? Character.toUpperCase(c) : c);
-        upper = false;
-      }
-    }
-    return sb.toString();
+    return new ArrayList<>(Flags.parse(args).stream().map(Flags.Arg::beam).toList());
   }
 
   /** What {@code fedbeam --help} prints: every command, {@code bench} and {@code demo} (fedbeam-tools) included. */
   public static void usage(PrintStream out) {
-    out.println("usage: fedbeam train --output DIR [--silos 10 --alpha 0.5 --partition dirichlet --seed 42");
-    out.println("                     --model mlp --hidden 128 --epochs 1 --rounds 50 --lr 0.05 --batch-size 64");
-    out.println("                     --dataset fashion-mnist|FILE.csv --label-column label --no-baselines]");
-    out.println("       fedbeam bench [--output DIR]");
-    out.println("       fedbeam keys new --out DIR               an Ed25519 key pair for a submitter or a silo");
-    out.println("       fedbeam keys rotate --key DIR            a new key pair in DIR, the old one kept in DIR/previous/");
-    out.println("       fedbeam audit verify --log PATH          checks an audit log's hash chain (and its rotated files)");
-    out.println("       fedbeam pipeline [--list]                the silo pipeline's name, version and digest (for policies); --list: what it covers");
-    out.println("       fedbeam agent --policy POLICY.json       a silo agent (until SIGTERM; --once answers what waits)");
-    out.println("       fedbeam orchestrate --job JOB.json       runs a federated job across silo agents");
-    out.println("       fedbeam demo federated --silos 3 --rounds 3 --output DIR [--clusters]");
-    out.println("       fedbeam cluster up|down --name NAME      a standalone Flink session cluster on this machine");
-    out.println("       fedbeam cluster status [--json]          the clusters, their web UIs and process ids");
-    out.println("       fedbeam COMMAND --help   lists every flag of a command");
+    out.println("usage: fedbeam COMMAND [flags]");
+    out.println();
+    out.println("  fedbeam train --output DIR [flags]      federated training on Fashion-MNIST or a CSV file, with baselines");
+    out.println("  fedbeam bench [--output DIR]            performance figures; the last line is BENCH {json}");
+    out.println("  fedbeam demo federated --output DIR     silo agents and an orchestrator as processes on this machine");
+    out.println("  fedbeam agent --policy POLICY.json      a silo agent (until SIGTERM; --once answers what waits)");
+    out.println("  fedbeam orchestrate --job JOB.json      runs a federated job across silo agents");
+    out.println("  fedbeam keys new --out DIR              an Ed25519 key pair for a submitter or a silo");
+    out.println("  fedbeam keys rotate --key DIR           a new key pair in DIR, the old one kept in DIR/previous/");
+    out.println("  fedbeam audit verify --log PATH         checks an audit log's hash chain (and its rotated files)");
+    out.println("  fedbeam pipeline [--list]               the silo pipeline's name, version and digest (for policies)");
+    out.println("  fedbeam cluster up|down|status|tls|tls-conf   standalone Flink session clusters on this machine");
+    out.println();
+    out.println("  fedbeam COMMAND --help       the command's flags, with their defaults (--help-all adds Beam's and Flink's)");
+    out.println("  fedbeam --version            the version and the commit it was built from");
   }
 }

@@ -122,7 +122,7 @@ public interface TrainOptions extends PipelineOptions, FlinkTlsOptions {
 
   void setWeightDecay(double value);
 
-  @Description("Stop when the validation loss has improved by less than tolerance for this many rounds in a row"
+  @Description("Stop when the validation loss has improved by less than --tolerance for this many rounds in a row"
       + " (FedAvg's validation loss is noisy under label skew, so this is not small)")
   @Default.Integer(10)
   int getPatience();
@@ -166,13 +166,13 @@ public interface TrainOptions extends PipelineOptions, FlinkTlsOptions {
 
   void setWebUiPort(String value);
 
-  @Description("JSON file {silo: Base64 secret}: each silo's training seed per round is then drawn from its secret"
-      + " (Seeds.fromSecret(secret, jobId, round)), as a silo agent draws it; needs --jobId. Unset: from --seed")
+  @Description("JSON file {silo: Base64 secret}: each silo's training seed per round is then drawn from its secret,"
+      + " the job id and the round, as a silo agent draws it; needs --job-id. Unset: from --seed")
   String getSiloSecrets();
 
   void setSiloSecrets(String value);
 
-  @Description("The job id the silos' secrets are combined with (see --siloSecrets)")
+  @Description("The job id the silos' secrets are combined with (see --silo-secrets)")
   String getJobId();
 
   void setJobId(String value);
@@ -184,8 +184,8 @@ public interface TrainOptions extends PipelineOptions, FlinkTlsOptions {
 
   void setStrategy(String value);
 
-  @Description("The strategy's parameters as name=value pairs separated by commas (the launcher fills it from"
-      + " flags such as --server-lr 0.01 --mu 0.1)")
+  @Description("The strategy's parameters as name=value pairs separated by commas, e.g. server_lr=0.01,beta1=0.9;"
+      + " the command line also fills it from flags such as --server-lr 0.01 --mu 0.1")
   @Default.String("")
   String getStrategyParams();
 

@@ -8,7 +8,7 @@ import org.apache.beam.sdk.options.PipelineOptions;
  * FedBeam cluster answers only mutual TLS (see {@link org.fedbeam.pipelines.runners.ClusterTls}).
  */
 public interface FlinkTlsOptions extends PipelineOptions {
-  @Description("The TLS folder of the Flink cluster named by --flinkMaster=HOST:PORT (CLUSTERS_DIR/NAME/tls, made by"
+  @Description("The TLS folder of the Flink cluster named by --flink-master HOST:PORT (CLUSTERS_DIR/NAME/tls, made by"
       + " 'fedbeam cluster up'); by default the cluster with that REST port in ~/.fedbeam/clusters")
   String getFlinkTlsDir();
 
