@@ -18,10 +18,17 @@ public record AggregateResult(int round, Parameters model, long totalSamples,
     java.util.TreeMap<String, SystemMetadata> sorted = new java.util.TreeMap<>();
     sorted.putAll(participants);
     participants = java.util.Collections.unmodifiableSortedMap(sorted);
+    if (failure != null && failure.length() > MAX_FAILURE) {
+      // the coder writes it as modified UTF-8 (at most 64 KB); the start says what went wrong
+      failure = failure.substring(0, MAX_FAILURE) + "... (" + (failure.length() - MAX_FAILURE) + " more characters)";
+    }
     if ((model == null) == (failure == null)) {
       throw new IllegalArgumentException("an aggregate result has either a model or a failure, not both or neither");
     }
   }
+
+  /** The longest failure text kept, in characters. */
+  static final int MAX_FAILURE = 4000;
 
   /** A successful aggregation. */
   public AggregateResult(int round, Parameters model, long totalSamples, SortedMap<String, SystemMetadata> participants) {

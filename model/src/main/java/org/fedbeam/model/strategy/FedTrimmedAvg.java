@@ -38,4 +38,18 @@ public record FedTrimmedAvg(double beta) implements Strategy {
   public Aggregator<?> aggregator() {
     return new TrimmedMean(beta);
   }
+
+  /**
+   * Refuses a beta that trims nothing from a round of {@code silosPerRound} updates (a plain
+   * unweighted mean under a robust name).
+   */
+  @Override
+  public void validate(int silosPerRound) {
+    if (beta > 0 && Math.floor(beta * silosPerRound) < 1) {
+      throw new IllegalArgumentException(String.format(java.util.Locale.ROOT, "strategy %s: beta %s trims floor(%s x %d)"
+          + " = 0 updates at each end of %d silos per round; it needs beta >= %s or more silos", NAME,
+          StrategyParam.number(beta), StrategyParam.number(beta), silosPerRound, silosPerRound,
+          StrategyParam.number(1.0 / silosPerRound)));
+    }
+  }
 }

@@ -46,6 +46,11 @@ public record Krum(int byzantine) implements Strategy {
   }
 
   @Override
+  public int minimumUpdates() {
+    return KrumSelection.minimumUpdates(byzantine);
+  }
+
+  @Override
   public boolean accept(int round, int accepted, int failures) {
     return accepted >= KrumSelection.minimumUpdates(byzantine);
   }

@@ -57,6 +57,11 @@ public record MultiKrum(int byzantine, int selected) implements Strategy {
   }
 
   @Override
+  public int minimumUpdates() {
+    return Math.max(KrumSelection.minimumUpdates(byzantine), selected + byzantine);
+  }
+
+  @Override
   public boolean accept(int round, int accepted, int failures) {
     return accepted >= KrumSelection.minimumUpdates(byzantine) && accepted - byzantine >= selected;
   }

@@ -29,6 +29,15 @@ public interface Strategy extends java.io.Serializable {
    */
   default void validate(int silosPerRound) {}
 
+  /**
+   * The fewest updates a round needs for this strategy's aggregator to give a result (Krum:
+   * {@code 2f + 3}); the round loop's quorum is never below it, so a short round is retried or
+   * fails as a quorum failure instead of in the aggregation.
+   */
+  default int minimumUpdates() {
+    return 1;
+  }
+
   /** The local training config of round {@code round} (FedProx adds its proximal term). */
   default TrainConfig configureRound(int round, TrainConfig base) {
     return base;

@@ -95,7 +95,13 @@ public final class TrainJob {
     if (!(o.getAlpha() > 0)) {
       throw new IllegalArgumentException("--alpha must be > 0, was " + o.getAlpha());
     }
-    RoundLoop.validate(settings, o.getSilos());
+    try {
+      RoundLoop.validate(settings, o.getSilos());
+    } catch (IllegalArgumentException e) {
+      // the participation's words are the job file's; here they are flags
+      throw new IllegalArgumentException(e.getMessage().replace("min_silos", "--min-silos")
+          .replaceFirst("^fraction ", "--fraction ").replace("the job has only", "--silos is"), e);
+    }
     List<String> silos = new java.util.ArrayList<>();
     for (int i = 0; i < o.getSilos(); i++) {
       silos.add("silo-" + i);

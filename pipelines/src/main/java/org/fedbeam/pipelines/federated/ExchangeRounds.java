@@ -122,7 +122,8 @@ final class ExchangeRounds implements RoundLoop.Executor {
   public RoundLoop.RoundOutcome run(RoundLoop.Round round) throws Exception {
     byte[] globalBytes = Artifacts.read(round.globalModelUri(), "global model");
     List<JobSpec.Silo> asked = job.silos().stream().filter(s -> round.silos().contains(s.id())).toList();
-    int quorum = Math.min(job.minSilos(), asked.size());
+    // never below what the strategy's aggregator needs (Krum: 2f + 3): a shorter round is retried
+    int quorum = Math.min(Math.max(job.minSilos(), strategy.minimumUpdates()), asked.size());
     List<Answer> answers = null;
     List<AggregationPipeline.UpdateRef> valid = new ArrayList<>();
     ObjectNode record = Signed.JSON.createObjectNode();

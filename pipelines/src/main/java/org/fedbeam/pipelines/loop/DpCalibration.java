@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.Map;
 import java.util.TreeMap;
 import org.fedbeam.model.DpSgd;
+import org.fedbeam.model.strategy.DpSgdMechanism;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.privacy.RdpAccountant;
 
@@ -32,7 +33,7 @@ public final class DpCalibration {
     if (sigma == 0) {
       throw new IllegalArgumentException("dp-epsilon needs at least one silo with training rows");
     }
-    return config.withPrivacy(new DpSgd(clip, sigma));
+    return new DpSgdMechanism(new DpSgd(clip, sigma)).configure(config);
   }
 
   /** Refuses a DP budget or clip out of range, naming the flag. */

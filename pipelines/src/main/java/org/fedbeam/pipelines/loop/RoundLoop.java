@@ -130,7 +130,10 @@ public final class RoundLoop {
 
   private RoundLoop() {}
 
-  /** Checks what can be checked before round 1: the participation against the federation, the strategy against it. */
+  /**
+   * Checks what can be checked before round 1: the participation against the federation, the
+   * strategy against the silos each round asks.
+   */
   public static void validate(Settings settings, int silos) {
     settings.participation().validate(silos);
     settings.strategy().validate(settings.participation().perRound(silos));
@@ -166,13 +169,19 @@ public final class RoundLoop {
       if (!Artifacts.exists(spec.modelUri())) {
         throw new IllegalStateException("round " + round + " produced no global model (left out: " + outcome.leftOut() + ")");
       }
+      String refused = null;
       if (outcome.participants().size() < settings.participation().minSilos()) {
-        throw new IllegalStateException("round " + round + " aggregated " + outcome.participants().size()
-            + " update(s), fewer than min_silos " + settings.participation().minSilos() + " (left out: " + outcome.leftOut() + ")");
+        refused = "round " + round + " aggregated " + outcome.participants().size() + " update(s), fewer than min_silos "
+            + settings.participation().minSilos() + " (left out: " + outcome.leftOut() + ")";
+      } else if (!strategy.accept(round, outcome.participants().size(), outcome.leftOut().size())) {
+        refused = "strategy " + strategy.name() + " does not accept round " + round + " with "
+            + outcome.participants().size() + " update(s) and " + outcome.leftOut().size() + " failure(s)";
       }
-      if (!strategy.accept(round, outcome.participants().size(), outcome.leftOut().size())) {
-        throw new IllegalStateException("strategy " + strategy.name() + " does not accept round " + round + " with "
-            + outcome.participants().size() + " update(s) and " + outcome.leftOut().size() + " failure(s)");
+      if (refused != null) {
+        // the round does not count: no model of it may stay behind to be taken for a complete round
+        Artifacts.deleteIfExists(spec.modelUri());
+        Artifacts.deleteIfExists(spec.stateOutUri());
+        throw new IllegalStateException(refused + "; its model was removed");
       }
       RoundStats stats = stats(round, wall, outcome, spec.modelUri());
       rounds.add(stats);

@@ -126,6 +126,11 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     ConfigJson.onlyFields(n, FIELDS, where);
     ModelSpec spec = ConfigJson.modelSpec(n.get("model"), where + ": model");
     TrainConfig config = ConfigJson.trainConfig(n.get("train"), where + ": train");
+    if (config.proximalMu() > 0) {
+      // a strategy's local part belongs to the strategy, so the summary and provenance say what ran
+      throw new IllegalArgumentException(where + ": train.proximal_mu is set by the strategy: use \"strategy\":"
+          + " {\"name\": \"fedprox\", \"mu\": " + config.proximalMu() + "}");
+    }
     List<Silo> silos = new ArrayList<>();
     JsonNode list = n.get("silos");
     if (list == null || !list.isArray() || list.isEmpty()) {
@@ -169,6 +174,12 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     try {
       participation.validate(silos.size());
       strategy.validate(participation.perRound(silos.size()));
+      if (minSilos < strategy.minimumUpdates()) {
+        // a round may close with min_silos updates: the aggregator must be able to use that many
+        throw new IllegalArgumentException("min_silos " + minSilos + " is below the " + strategy.minimumUpdates()
+            + " updates strategy " + strategy.name() + " needs in a round " + strategy.parameters()
+            + "; a round closing with fewer could not be aggregated");
+      }
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
     }
@@ -189,7 +200,8 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
         minSilos, (long) (timeout * 1000), (long) (grace * 1000), whole(n, "max_attempts", 3, 1, 1000, where),
         longValue(n, "seed", 42, where), whole(n, "patience", rounds, 1, Integer.MAX_VALUE, where), tolerance,
         List.copyOf(silos), Map.copyOf(evaluation), whole(n, "poll_ms", 100, 5, 60_000, where),
-        positive(number(n, "max_update_norm", 1000.0, where), where + ": max_update_norm"),
+        atMost(positive(number(n, "max_update_norm", 1000.0, where), where + ": max_update_norm"), 1e6,
+            where + ": max_update_norm"),
         (long) positive(number(n, "max_samples", 1e9, where), where + ": max_samples"), maxSiloShare(n, where),
         strategy, participation);
   }
@@ -329,6 +341,13 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       throw new IllegalArgumentException(where + ": max_silo_share must be a number in (0, 1], was " + v);
     }
     return v.asDouble();
+  }
+
+  private static double atMost(double v, double max, String what) {
+    if (v > max) {
+      throw new IllegalArgumentException(what + " must be at most " + max + ", was " + v);
+    }
+    return v;
   }
 
   private static double positive(double v, String what) {

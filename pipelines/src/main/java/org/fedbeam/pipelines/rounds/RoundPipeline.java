@@ -156,12 +156,31 @@ public final class RoundPipeline {
       Parameters global = ModelFormat.decode(Artifacts.read(round.globalModelUri(), "global model"), round.globalModelUri());
       ServerState state = ServerState.decode(Artifacts.read(round.stateInUri(), "server state"), round.stateInUri());
       Strategy.Step step = strategy.serverStep(round.round(), global, result.model(), state);
+      requireFinite(step, round.round());
       Artifacts.writeAtomically(round.stateOutUri(), step.state().encode());
       byte[] model = ModelFormat.encode(step.model());
       Artifacts.writeAtomically(round.modelUri(), model);
       bytesWritten.inc(model.length);
       RoundRecords.writeAggregate(round.roundDir(), result);
       out.output(step.model());
+    }
+
+    /** Refuses a server step that overflowed: no model or state with a non-finite value is ever written. */
+    private void requireFinite(Strategy.Step step, int round) {
+      int bad = step.model().firstNonFinite();
+      if (bad >= 0) {
+        throw new IllegalStateException("strategy " + strategy.name() + "'s server step in round " + round
+            + " gave a non-finite value at index " + bad + " of the model; nothing was written");
+      }
+      for (String name : step.state().names()) {
+        float[] v = step.state().vector(name);
+        for (int i = 0; i < v.length; i++) {
+          if (!Float.isFinite(v[i])) {
+            throw new IllegalStateException("strategy " + strategy.name() + "'s server step in round " + round
+                + " gave a non-finite value at index " + i + " of its state " + name + "; nothing was written");
+          }
+        }
+      }
     }
   }
 

@@ -11,6 +11,10 @@ import org.fedbeam.pipelines.rounds.RoundPipeline;
  * translate it once ({@link EmbeddedFlink#roundRunner(String)}). A runner made with a run name names
  * each round's job {@code fedbeam-RUN-round-NNNN} ({@link JobNames}), so the Flink web UI tells the
  * rounds apart.
+ *
+ * <p>A replaying runner runs the job graph of the first pipeline it was given, whatever later
+ * suppliers would build: one runner serves one run (one strategy, one model, one plan). A caller that
+ * runs several settings whose pipelines differ (another strategy) takes a new session for each.
  */
 public interface RoundRunner {
   /**

@@ -105,7 +105,7 @@ class JobFileStrictTest {
     assertRejected(j -> j.putObject("strategy").put("name", "fedadam").put("server_rate", 0.1),
         "strategy fedadam has no parameter 'server_rate'", "server_lr");
     assertRejected(j -> j.putObject("strategy").put("name", "fedavg").put("mu", 0.1),
-        "strategy fedavg has no parameter 'mu'; it takes none");
+        "strategy fedavg has no parameter 'mu'; its parameters: max_silo_share");
   }
 
   @Test
@@ -120,6 +120,25 @@ class JobFileStrictTest {
       j.put("fraction", 0.4);
     });
     assertRejectedBeforeRoundOne(big, sampled, "byzantine 1 needs at least 5 silos per round, the job has 2");
+  }
+
+  @Test
+  void aQuorumBelowWhatKrumNeedsIsRejectedSoOneSilentSiloCannotFailTheAggregation() throws Exception {
+    World big = new World(dir.resolve("quorum"), List.of("s1", "s2", "s3", "s4", "s5"));
+    Path job = big.job("krum-quorum", 1, 3, 30, j -> j.putObject("strategy").put("name", "krum").put("byzantine", 1));
+
+    assertRejectedBeforeRoundOne(big, job, "min_silos 3 is below the 5 updates strategy krum needs in a round");
+  }
+
+  @Test
+  void fedProxsMuBelongsToTheStrategyNotToTrain() throws Exception {
+    assertRejected(j -> ((ObjectNode) j.get("train")).put("proximal_mu", 5),
+        "train.proximal_mu is set by the strategy", "\"name\": \"fedprox\", \"mu\": 5.0");
+  }
+
+  @Test
+  void anUpdateNormBoundBeyondAnyModelIsRejected() throws Exception {
+    assertRejected(j -> j.put("max_update_norm", 1e30), "max_update_norm must be at most 1000000.0, was 1.0E30");
   }
 
   @Test
