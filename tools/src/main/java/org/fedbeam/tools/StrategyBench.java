@@ -12,7 +12,6 @@ import java.util.Map;
 import java.util.Set;
 import org.fedbeam.pipelines.loop.SimulationData;
 import org.fedbeam.pipelines.rounds.RoundRecords;
-import org.fedbeam.pipelines.runners.Runners;
 import org.fedbeam.transforms.Artifacts;
 
 /**
@@ -73,8 +72,8 @@ final class StrategyBench {
     double byzantineAlpha = options.getAlpha();
     int rounds = options.getBenchRounds();
     StrategyRuns runs;
-    try (Runners.Session session = Runners.prepare(options, root.toString(), options.getWebUiPort(), out)) {
-      runs = new StrategyRuns(options, session, root, out);
+    runs = new StrategyRuns(options, root, out);
+    try (runs) {
       ObjectNode job = runs.store().putObject("job");
       job.put("dataset", options.getDataset()).put("silos", options.getSilos()).put("rounds", rounds)
           .put("pilot_rounds", options.getPilotRounds()).put("patience", options.getPatience())

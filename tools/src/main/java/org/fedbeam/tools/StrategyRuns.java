@@ -26,18 +26,23 @@ import org.fedbeam.pipelines.runners.Runners;
  * second invocation with the same {@code --output} skips the runs it already holds. Each run trains
  * in {@code OUTPUT/run} on one embedded Flink session; its {@code metrics.csv} is kept as {@code
  * OUTPUT/runs/KEY.csv} and the rest (models, round records) is deleted.
+ *
+ * <p>A session's round runner translates the round pipeline once and replays that job graph for
+ * every later round it runs, whatever pipeline it is handed; the strategy (its aggregator and server
+ * step) is part of that pipeline. So runs share a session only while the strategy and its parameters
+ * stay the same: another strategy gets a new embedded Flink session.
  */
-final class StrategyRuns {
+final class StrategyRuns implements AutoCloseable {
   private final BenchOptions options;
-  private final Runners.Session session;
+  private Runners.Session session;
+  private String sessionStrategy;
   private final Path root;
   private final Path file;
   private final ObjectNode store;
   private final PrintStream out;
 
-  StrategyRuns(BenchOptions options, Runners.Session session, Path root, PrintStream out) throws IOException {
+  StrategyRuns(BenchOptions options, Path root, PrintStream out) throws IOException {
     this.options = options;
-    this.session = session;
     this.root = root;
     this.out = out;
     this.file = root.resolve("strategies.json");
@@ -90,7 +95,7 @@ final class StrategyRuns {
     SimulationRounds executor;
     try {
       options.setOutput(run.toString());
-      executor = Simulation.executor(options, session.roundRunner(), data, settings);
+      executor = Simulation.executor(options, runner(spec.strategy() + "[" + spec.params() + "]"), data, settings);
       fl = RoundLoop.run(settings, executor, run.toString(), StrategyBench.indented(out), options.getDpDelta());
     } finally {
       options.setOutput(saved);
@@ -117,6 +122,24 @@ final class StrategyRuns {
         record.get("best_validation_round").asInt(), record.get("test_at_best_validation").asDouble(),
         record.get("rounds_run").asInt(), record.get("seconds").asDouble());
     return record;
+  }
+
+  /** The round runner of a session whose translated pipeline is that of {@code strategy} (name and parameters). */
+  private org.fedbeam.pipelines.runners.RoundRunner runner(String strategy) throws Exception {
+    if (session == null || !strategy.equals(sessionStrategy)) {
+      close();
+      session = Runners.prepare(options, root.toString(), options.getWebUiPort(), StrategyBench.indented(out));
+      sessionStrategy = strategy;
+    }
+    return session.roundRunner();
+  }
+
+  @Override
+  public void close() throws Exception {
+    if (session != null) {
+      session.close();
+      session = null;
+    }
   }
 
   /** Final and best-validation figures and the per-round curves of a finished run. */

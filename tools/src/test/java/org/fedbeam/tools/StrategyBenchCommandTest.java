@@ -44,7 +44,7 @@ class StrategyBenchCommandTest {
     Path svgDir = dir.resolve("svg");
     String[] args = {"bench", "--strategies", "--strategy-sweep", "accuracy,byzantine", "--output", output.toString(),
         "--dataset", csv.toString(), "--silos", "5", "--seeds", "1", "--alphas", "0.5", "--bench-rounds", "2",
-        "--bench-strategies", "fedavg,fedprox,krum", "--attacks", "label-flip", "--hidden", "8", "--batch-size", "16",
+        "--bench-strategies", "fedavg,fedavgm,fedprox,krum", "--attacks", "label-flip", "--hidden", "8", "--batch-size", "16",
         "--svg-dir", svgDir.toString(), "--web-ui-port", "0"};
 
     Run first = run(args);
@@ -52,7 +52,7 @@ class StrategyBenchCommandTest {
     assertThat(first.err, first.code, equalTo(0));
     JsonNode bench = first.bench();
     JsonNode alpha = bench.get("accuracy").get("alpha_0.5");
-    assertThat(fieldNames(alpha.get("strategies")), equalTo(List.of("fedavg", "fedprox")));
+    assertThat(fieldNames(alpha.get("strategies")), equalTo(List.of("fedavg", "fedavgm", "fedprox")));
     for (JsonNode s : alpha.get("strategies")) {
       assertThat(s.get("seeds").toString(), equalTo("[42]"));
       double acc = s.get("final_test_accuracy").get(0).asDouble();
@@ -76,9 +76,15 @@ class StrategyBenchCommandTest {
     assertThat(attacked.get("byzantine_silos").size(), equalTo(1));
     assertThat(attacked.get("byzantine_silos").get(0).asText(), startsWith("silo-0"));
     assertThat(attacked.get("final_test_log_loss").asDouble(), not(equalTo(clean.get("final_test_log_loss").asDouble())));
-    assertThat(runs.get("byzantine/a0.5/s42/krum[byzantine=1]/r2/byz1-label-flip").get("attack").asText(),
-        equalTo("label-flip"));
+    assertThat(runs.get("byzantine/a0.5/s42/krum[byzantine=1]/r2/byz1-label-flip").get("byzantine_silos"),
+        equalTo(attacked.get("byzantine_silos")));
     assertThat(clean.has("attack"), equalTo(false));
+    // each run trains with its own strategy, not with the pipeline an earlier run translated: FedAvgM's server
+    // momentum and Krum's choice of one update both give another model than FedAvg's on the same rounds
+    JsonNode momentum = runs.get("accuracy/a0.5/s42/fedavgm[server_lr=1,server_momentum=0.9]/r2");
+    assertThat(momentum.get("final_test_log_loss").asDouble(), not(equalTo(clean.get("final_test_log_loss").asDouble())));
+    JsonNode krum = runs.get("byzantine/a0.5/s42/krum[byzantine=1]/r2/byz1-label-flip");
+    assertThat(krum.get("final_test_log_loss").asDouble(), not(equalTo(attacked.get("final_test_log_loss").asDouble())));
     assertThat(clean.get("test_accuracy").size(), equalTo(clean.get("rounds_run").asInt()));
     assertThat(Files.exists(output.resolve(clean.get("metrics_csv").asText())), equalTo(true));
     JsonNode byz = bench.get("byzantine").get("attacks").get("label-flip");
@@ -93,7 +99,7 @@ class StrategyBenchCommandTest {
         drawn.add(((Element) lines.item(i)).getAttribute("data-strategy"));
         assertThat(((Element) lines.item(i)).getAttribute("points").split(" ").length, equalTo(2)); // 2 rounds
       }
-      assertThat(drawn, equalTo(List.of("fedavg", "fedprox")));
+      assertThat(drawn, equalTo(List.of("fedavg", "fedavgm", "fedprox")));
       assertThat(classCount(accuracy, "line", "centralized"), equalTo(1));
       Document bars = parse(folder.resolve("strategies-byzantine.svg"));
       assertThat(classCount(bars, "rect", "bar"), equalTo(2));
