@@ -100,9 +100,22 @@ final class StrategyPlots {
     int groups = Math.max(1, attacks.size());
     int width = MARGIN * 2 + groups * (strategies.size() * 22 + 40) + 120;
     StringBuilder svg = header(Math.max(width, 360), PANEL_H + 2 * MARGIN,
-        "1 of 10 silos Byzantine: final test accuracy (dashed: clean FedAvg)");
-    double lo = 0;
-    double hi = 1;
+        "1 of 10 silos Byzantine: final test accuracy, axis from its lowest tick (dashed: clean FedAvg)");
+    double min = 1;
+    double max = 0;
+    for (JsonNode a : attacks) {
+      for (JsonNode s : a) {
+        min = Math.min(min, s.get("final_test_accuracy").asDouble());
+        max = Math.max(max, s.get("final_test_accuracy").asDouble());
+      }
+    }
+    if (summary.has("clean_fedavg")) {
+      min = Math.min(min, summary.get("clean_fedavg").get("final_test_accuracy").asDouble());
+      max = Math.max(max, summary.get("clean_fedavg").get("final_test_accuracy").asDouble());
+    }
+    // the axis starts near the lowest bar: the gaps of interest are a few hundredths
+    double lo = Math.max(0, Math.floor((Math.min(min, max) - 0.02) * 20) / 20);
+    double hi = Math.min(1, Math.ceil((Math.max(min, max) + 0.01) * 20) / 20);
     Axes axes = new Axes(MARGIN, MARGIN, width - 2 * MARGIN - 120, PANEL_H, 0, 1, lo, hi);
     axes.draw(svg, "", "attack", "test accuracy");
     int g = 0;
