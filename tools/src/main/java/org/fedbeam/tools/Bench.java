@@ -61,6 +61,9 @@ final class Bench {
     if (options.getDp()) {
       return DpBench.run(options, out);
     }
+    if (options.getStrategies()) {
+      return StrategyBench.run(options, out);
+    }
     ObjectNode result = RoundRecords.JSON.createObjectNode();
     out.println("bench 1/4: aggregation and triad bandwidth");
     // a pair of measurements takes about 0.1 s: take three times as many as for the slower figures

@@ -48,4 +48,54 @@ public interface BenchOptions extends TrainOptions {
   int getClusterRounds();
 
   void setClusterRounds(int value);
+
+  @Description("Benchmark the strategies instead (docs/strategies.md): a pilot that picks each strategy's parameters on"
+      + " validation accuracy, the accuracy sweep against the centralized baseline, the Byzantine sweep")
+  @Default.Boolean(false)
+  boolean getStrategies();
+
+  void setStrategies(boolean value);
+
+  @Description("With --strategies: which parts run, comma-separated: pilot, accuracy, byzantine, all, or report (no run:"
+      + " the report of what --output holds)")
+  @Default.String("all")
+  String getStrategySweep();
+
+  void setStrategySweep(String value);
+
+  @Description("With --strategies: seeds per (alpha, strategy), from --seed up (the partition and the model's init"
+      + " follow the seed)")
+  @Default.Integer(3)
+  int getSeeds();
+
+  void setSeeds(int value);
+
+  @Description("With --strategies: the Dirichlet alphas of the accuracy sweep, in the order they run")
+  @Default.String("0.5,0.1")
+  String getAlphas();
+
+  void setAlphas(String value);
+
+  @Description("With --strategies: the pilot's rounds (its parameter grid is chosen on validation accuracy)")
+  @Default.Integer(20)
+  int getPilotRounds();
+
+  void setPilotRounds(int value);
+
+  @Description("With --strategies: only these strategies (comma-separated; empty: each sweep's own list)")
+  @Default.String("")
+  String getBenchStrategies();
+
+  void setBenchStrategies(String value);
+
+  @Description("With --strategies: the attacks of the Byzantine sweep")
+  @Default.String("sign-flip,scaled,label-flip")
+  String getAttacks();
+
+  void setAttacks(String value);
+
+  @Description("With --strategies: also write the SVG plots to this folder (e.g. docs)")
+  String getSvgDir();
+
+  void setSvgDir(String value);
 }
