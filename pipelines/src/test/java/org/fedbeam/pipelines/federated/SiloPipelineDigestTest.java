@@ -106,7 +106,9 @@ class SiloPipelineDigestTest {
   @Test
   void aChangeOffTheSiloPathKeepsTheDigest() throws Exception {
     String cli = "org/fedbeam/pipelines/cli/FedBeam.class";
-    byte[] patched = JarCopies.patchString(JarCopies.entry(JOB_JAR, cli), "key pair written to ", "KEY PAIR written to ");
+    // a string constant of the command line (FedBeam.TRAIN_USAGE), off the silo's path
+    String usage = "usage: fedbeam train --output DIR [flags]   a federated training simulation with baselines";
+    byte[] patched = JarCopies.patchString(JarCopies.entry(JOB_JAR, cli), usage, usage.toUpperCase(java.util.Locale.ROOT));
     Path jar = JarCopies.replace(JOB_JAR, dir.resolve("cli.jar"), Map.of(cli, patched));
 
     assertThat(SiloPipeline.definitionSha256In(jar), equalTo(SiloPipeline.definitionSha256()));
