@@ -1,9 +1,5 @@
 package org.fedbeam.model.strategy;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-import org.fedbeam.model.Parameters;
-
 /**
  * FedYogi (Reddi et al. 2021, "Adaptive Federated Optimization", Algorithm 2; Flower's {@code FedYogi}): the
  * round's weighted mean {@code a} gives the pseudo-gradient {@code d = a - x}, and the server takes
@@ -15,57 +11,24 @@ import org.fedbeam.model.Parameters;
  * coordinate that barely moved takes a full step of {@code server_lr} in the direction of its
  * rounding noise. State: the vectors {@code m} and {@code v}. Holds in memory one running weighted
  * sum and the two moments (3 x parameters).
- *
- * @param serverLr eta, in (0, 10]
- * @param beta1 the first moment's decay, in [0, 1)
- * @param beta2 the second moment's decay, in [0, 1)
- * @param tau the adaptivity, in (0, 1]
  */
-public record FedYogi(double serverLr, double beta1, double beta2, double tau) implements Strategy {
+public final class FedYogi extends MomentServerOptimizer {
   private static final long serialVersionUID = 1L;
   /** The registry name. */
   public static final String NAME = "fedyogi";
 
-  public FedYogi {
-    AdaptiveServerStep.SERVER_LR.check(NAME, serverLr);
-    AdaptiveServerStep.BETA1.check(NAME, beta1);
-    AdaptiveServerStep.BETA2.check(NAME, beta2);
-    AdaptiveServerStep.TAU.check(NAME, tau);
+  /**
+   * @param serverLr eta, in (0, 10]
+   * @param beta1 the first moment's decay, in [0, 1)
+   * @param beta2 the second moment's decay, in [0, 1)
+   * @param tau the adaptivity, in (0, 1]
+   */
+  public FedYogi(double serverLr, double beta1, double beta2, double tau) {
+    super(NAME, AdaptiveServerStep.Rule.YOGI, serverLr, beta1, beta2, tau);
   }
 
   /** The parameters, in the order --help lists them. */
   public static java.util.List<StrategyParam> params() {
-    return java.util.List.of(AdaptiveServerStep.SERVER_LR, AdaptiveServerStep.BETA1, AdaptiveServerStep.BETA2,
-        AdaptiveServerStep.TAU);
-  }
-
-  @Override
-  public String name() {
-    return NAME;
-  }
-
-  @Override
-  public Map<String, Double> parameters() {
-    Map<String, Double> p = new LinkedHashMap<>();
-    p.put(AdaptiveServerStep.SERVER_LR.name(), serverLr);
-    p.put(AdaptiveServerStep.BETA1.name(), beta1);
-    p.put(AdaptiveServerStep.BETA2.name(), beta2);
-    p.put(AdaptiveServerStep.TAU.name(), tau);
-    return p;
-  }
-
-  @Override
-  public ServerState initialState(Parameters initial) {
-    return AdaptiveServerStep.initial(AdaptiveServerStep.Rule.YOGI, initial.size());
-  }
-
-  @Override
-  public Step serverStep(int round, Parameters global, Parameters aggregate, ServerState state) {
-    return AdaptiveServerStep.step(NAME, AdaptiveServerStep.Rule.YOGI, serverLr, beta1, beta2, tau, global, aggregate, state);
-  }
-
-  @Override
-  public String memory() {
-    return "one running weighted sum and the server moments m and v (3 x parameters)";
+    return MomentServerOptimizer.params();
   }
 }

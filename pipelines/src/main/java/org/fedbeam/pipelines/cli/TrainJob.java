@@ -51,7 +51,7 @@ public final class TrainJob {
         settings.config().epochs(), settings.maxRounds(), settings.strategy().name(),
         settings.strategy().parameters().isEmpty() ? "" : " " + settings.strategy().parameters());
     RoundLoop.Result fl;
-    RoundLoop.Executor executor;
+    SimulationRounds executor;
     String runner;
     String webUi;
     try (Runners.Session session = Runners.prepare(options, options.getOutput(), options.getWebUiPort(), out)) {
@@ -59,7 +59,7 @@ public final class TrainJob {
       webUi = session.webUi();
       executor = Simulation.executor(options, session.roundRunner(), data, settings);
       if (options.getByzantine() > 0) {
-        out.println("Byzantine silos (" + options.getAttack() + "): " + ((SimulationRounds) executor).attacks().all().keySet());
+        out.println("Byzantine silos (" + options.getAttack() + "): " + executor.attacks().all().keySet());
       }
       fl = RoundLoop.run(settings, executor, options.getOutput(), out, options.getDpDelta());
     }
@@ -71,7 +71,7 @@ public final class TrainJob {
           Runtime.getRuntime().availableProcessors());
     }
     ObjectNode summary = RunSummary.of(settings, fl, executor, 0);
-    addSimulationKeys(summary, options, data, settings, fl, baselines, runner, webUi);
+    addSimulationKeys(summary, options, data, settings, fl, executor.attacks(), baselines, runner, webUi);
     summary.put("total_s", (System.nanoTime() - t0) / 1e9);
     for (String line : table(summary)) {
       out.println(line);
@@ -110,7 +110,7 @@ public final class TrainJob {
   }
 
   private static void addSimulationKeys(ObjectNode s, TrainOptions o, SimulationData data, RoundLoop.Settings settings,
-      RoundLoop.Result fl, Baselines.Result baselines, String runner, String webUi) {
+      RoundLoop.Result fl, SiloAttacks attacks, Baselines.Result baselines, String runner, String webUi) {
     EvalReport test = fl.last().evaluation("test");
     if (baselines != null) {
       s.put("centralized_accuracy", baselines.centralized().accuracy());
@@ -130,8 +130,7 @@ public final class TrainJob {
       var byzantine = s.putObject("byzantine");
       byzantine.put("attack", o.getAttack());
       var silos = byzantine.putArray("silos");
-      SiloAttacks.choose(o.getByzantine(), o.getAttack(), List.copyOf(data.silos().keySet()), settings.seed()).all()
-          .keySet().forEach(silos::add);
+      attacks.all().keySet().forEach(silos::add);
     }
     s.put("runner", runner);
     if (webUi != null) {

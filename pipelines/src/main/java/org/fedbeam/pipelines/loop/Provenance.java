@@ -38,17 +38,23 @@ final class Provenance {
   private static ObjectNode base(RoundLoop.Settings s) {
     ObjectNode node = RoundRecords.JSON.createObjectNode();
     node.put("model", s.spec().describe());
-    ObjectNode strategy = node.putObject("strategy");
+    node.set("strategy", strategy(s));
+    node.put("seed", s.seed());
+    node.set("hyperparameters", org.fedbeam.transforms.ConfigJson.toJson(s.config()));
+    node.put("code_version", codeVersion());
+    return node;
+  }
+
+  /** The strategy as every record states it: name, parameters, aggregator, fraction and min_silos. */
+  static ObjectNode strategy(RoundLoop.Settings s) {
+    ObjectNode strategy = RoundRecords.JSON.createObjectNode();
     strategy.put("name", s.strategy().name());
     ObjectNode parameters = strategy.putObject("parameters");
     s.strategy().parameters().forEach(parameters::put);
     strategy.put("aggregator", s.strategy().aggregator().name());
     strategy.put("fraction", s.participation().fraction());
     strategy.put("min_silos", s.participation().minSilos());
-    node.put("seed", s.seed());
-    node.set("hyperparameters", org.fedbeam.transforms.ConfigJson.toJson(s.config()));
-    node.put("code_version", codeVersion());
-    return node;
+    return strategy;
   }
 
   static String codeVersion() {

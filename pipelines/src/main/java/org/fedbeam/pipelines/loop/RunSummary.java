@@ -53,13 +53,7 @@ public final class RunSummary {
     left.forEach(leftOut::add);
     s.put("model", settings.spec().describe());
     s.put("seed", settings.seed());
-    ObjectNode strategy = s.putObject("strategy");
-    strategy.put("name", settings.strategy().name());
-    ObjectNode parameters = strategy.putObject("parameters");
-    settings.strategy().parameters().forEach(parameters::put);
-    strategy.put("aggregator", settings.strategy().aggregator().name());
-    strategy.put("fraction", settings.participation().fraction());
-    strategy.put("min_silos", settings.participation().minSilos());
+    s.set("strategy", Provenance.strategy(settings));
     ObjectNode hp = s.putObject("hyperparameters");
     hp.setAll(ConfigJson.toJson(settings.config()));
     hp.put("max_rounds", settings.maxRounds());

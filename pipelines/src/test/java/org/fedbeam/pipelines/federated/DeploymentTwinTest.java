@@ -46,7 +46,6 @@ class DeploymentTwinTest {
   @TempDir
   Path dir;
   private World world;
-  private final List<Thread> serving = new java.util.ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -55,10 +54,6 @@ class DeploymentTwinTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    world.agents.forEach(SiloAgent::stop);
-    for (Thread t : serving) {
-      t.join(30_000);
-    }
     world.close();
   }
 
@@ -188,16 +183,6 @@ class DeploymentTwinTest {
   }
 
   private void serve(String silo) throws Exception {
-    SiloAgent agent = world.agent(silo);
-    Thread t = new Thread(() -> {
-      try {
-        agent.serve();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "agent-" + silo);
-    t.setDaemon(true);
-    t.start();
-    serving.add(t);
+    world.serve(silo);
   }
 }

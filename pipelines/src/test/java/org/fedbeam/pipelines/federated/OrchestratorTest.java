@@ -35,7 +35,6 @@ class OrchestratorTest {
   @TempDir
   Path dir;
   private World world;
-  private final List<Thread> serving = new java.util.ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -44,10 +43,6 @@ class OrchestratorTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    world.agents.forEach(SiloAgent::stop);
-    for (Thread t : serving) {
-      t.join(30_000);
-    }
     world.close();
   }
 
@@ -245,16 +240,6 @@ class OrchestratorTest {
   }
 
   private void serve(String silo) throws Exception {
-    SiloAgent agent = world.agent(silo);
-    Thread t = new Thread(() -> {
-      try {
-        agent.serve();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "agent-" + silo);
-    t.setDaemon(true);
-    t.start();
-    serving.add(t);
+    world.serve(silo);
   }
 }

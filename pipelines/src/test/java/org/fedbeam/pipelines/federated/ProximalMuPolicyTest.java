@@ -40,7 +40,6 @@ class ProximalMuPolicyTest {
   @TempDir
   Path dir;
   private World world;
-  private final List<Thread> serving = new java.util.ArrayList<>();
 
   @BeforeEach
   void setUp() throws Exception {
@@ -49,10 +48,6 @@ class ProximalMuPolicyTest {
 
   @AfterEach
   void tearDown() throws Exception {
-    world.agents.forEach(SiloAgent::stop);
-    for (Thread t : serving) {
-      t.join(30_000);
-    }
     world.close();
   }
 
@@ -170,16 +165,6 @@ class ProximalMuPolicyTest {
   }
 
   private void serve(String silo) throws Exception {
-    SiloAgent agent = world.agent(silo);
-    Thread t = new Thread(() -> {
-      try {
-        agent.serve();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }, "agent-" + silo);
-    t.setDaemon(true);
-    t.start();
-    serving.add(t);
+    world.serve(silo);
   }
 }

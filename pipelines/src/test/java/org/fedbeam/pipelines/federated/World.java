@@ -39,6 +39,7 @@ final class World {
   final Map<String, String> exchanges = new LinkedHashMap<>();
   final Map<String, String> data = new LinkedHashMap<>();
   final List<SiloAgent> agents = new ArrayList<>();
+  private final List<Thread> serving = new ArrayList<>();
 
   World(Path dir, List<String> silos) throws IOException {
     this.dir = dir;
@@ -233,7 +234,27 @@ final class World {
     return checked;
   }
 
+  /** Runs silo {@code silo}'s agent in a thread of its own until {@link #close()}. */
+  void serve(String silo) throws Exception {
+    SiloAgent agent = agent(silo);
+    Thread t = new Thread(() -> {
+      try {
+        agent.serve();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }, "agent-" + silo);
+    t.setDaemon(true);
+    t.start();
+    serving.add(t);
+  }
+
+  /** Stops every agent, waits for the serving threads, then closes the agents. */
   void close() throws Exception {
+    agents.forEach(SiloAgent::stop);
+    for (Thread t : serving) {
+      t.join(30_000);
+    }
     for (SiloAgent a : agents) {
       a.close();
     }
