@@ -14,7 +14,7 @@ final class Provenance {
   static ObjectNode initial(RoundLoop.Settings s) {
     ObjectNode node = base(s);
     node.put("round", 0).putNull("parent");
-    node.put("origin", "initialized from seed");
+    node.put("origin", s.initialModel() == null ? "initialized from seed" : "pretrained: " + s.initialOrigin());
     return node;
   }
 

@@ -43,9 +43,11 @@ public final class RoundLoop {
    * @param maxRounds the most rounds to run
    * @param stopRule when to stop early
    * @param seed the run's seed: the initial model, the silos sampled each round
+   * @param initialModel the model round 1 starts from (a pretrained model), or null to initialize one from the seed
+   * @param initialOrigin where {@code initialModel} came from, for the provenance (null with no initial model)
    */
   public record Settings(ModelSpec spec, TrainConfig config, Strategy strategy, Participation participation,
-      int maxRounds, StopRule stopRule, long seed) {
+      int maxRounds, StopRule stopRule, long seed, Parameters initialModel, String initialOrigin) {
     public Settings {
       if (spec == null || config == null || strategy == null || participation == null || stopRule == null) {
         throw new IllegalArgumentException("settings need a model, a config, a strategy, a participation and a stop rule");
@@ -53,11 +55,32 @@ public final class RoundLoop {
       if (maxRounds < 1) {
         throw new IllegalArgumentException("rounds must be >= 1, was " + maxRounds);
       }
+      if (initialModel != null && !initialModel.spec().equals(spec)) {
+        throw new IllegalArgumentException("the initial model " + (initialOrigin == null ? "" : initialOrigin + " ")
+            + "is " + initialModel.spec().describe() + ", the run's model is " + spec.describe());
+      }
+    }
+
+    /** Settings that start from a model initialized from {@code seed}. */
+    public Settings(ModelSpec spec, TrainConfig config, Strategy strategy, Participation participation, int maxRounds,
+        StopRule stopRule, long seed) {
+      this(spec, config, strategy, participation, maxRounds, stopRule, seed, null, null);
     }
 
     /** The same settings with another base config (e.g. with DP-SGD calibrated). */
     public Settings withConfig(TrainConfig newConfig) {
-      return new Settings(spec, newConfig, strategy, participation, maxRounds, stopRule, seed);
+      return new Settings(spec, newConfig, strategy, participation, maxRounds, stopRule, seed, initialModel,
+          initialOrigin);
+    }
+
+    /** The same settings starting from {@code model} (a pretrained model), which came from {@code origin}. */
+    public Settings withInitialModel(Parameters model, String origin) {
+      return new Settings(spec, config, strategy, participation, maxRounds, stopRule, seed, model, origin);
+    }
+
+    /** The model round 1 starts from. */
+    public Parameters startingModel() {
+      return initialModel != null ? initialModel : spec.learner().initialize(seed);
     }
   }
 
@@ -126,6 +149,21 @@ public final class RoundLoop {
     public RoundStats last() {
       return rounds.get(rounds.size() - 1);
     }
+
+    /**
+     * The round whose model scored the highest validation accuracy (the earliest of equals); the
+     * last round when no round was evaluated on a validation set.
+     */
+    public RoundStats best() {
+      RoundStats best = null;
+      for (RoundStats r : rounds) {
+        EvalReport v = r.evaluation("validation");
+        if (v != null && (best == null || v.accuracy() > best.evaluation("validation").accuracy())) {
+          best = r;
+        }
+      }
+      return best == null ? last() : best;
+    }
   }
 
   private RoundLoop() {}
@@ -148,7 +186,7 @@ public final class RoundLoop {
     List<String> silos = executor.silos();
     validate(settings, silos.size());
     Strategy strategy = settings.strategy();
-    Parameters initial = settings.spec().learner().initialize(settings.seed());
+    Parameters initial = settings.startingModel();
     String parentUri = modelUri(output, 0);
     String stateUri = stateUri(output, 0);
     Artifacts.writeAtomically(stateUri, strategy.initialState(initial).encode());
