@@ -69,7 +69,11 @@ public final class FedBeam {
         return help(command, rest, out, err);
       }
       switch (command) {
-        case "train" -> TrainJob.run(parse("train", rest, TrainOptions.class), out);
+        case "train" -> {
+          var summary = TrainJob.run(parse("train", rest, TrainOptions.class), out,
+              org.fedbeam.pipelines.loop.RunOptions.resumeCommand("train", rest));
+          return haltedExitCode(summary.path("halted").asText(""));
+        }
         case "keys" -> {
           return keys(rest, out, err);
         }
@@ -108,6 +112,21 @@ public final class FedBeam {
       err.println("error: " + Errors.messages(e));
       return 1;
     }
+  }
+
+  /**
+   * The exit code of a run that {@code halted} (empty: it finished): 0 for a finished run or a
+   * slice that paused, 128 + the signal's number for a run a signal stopped (130 for SIGINT, 143 for
+   * SIGTERM), as a shell reports a process the signal ended.
+   */
+  static int haltedExitCode(String halted) {
+    if (halted.contains("SIGINT")) {
+      return 130;
+    }
+    if (halted.contains("SIGTERM")) {
+      return 143;
+    }
+    return 0;
   }
 
   /** {@code fedbeam COMMAND --help} (or {@code --help-all}): the command's flags, its own first. */

@@ -44,6 +44,7 @@ public final class Help {
     g.put("Silos", List.of("silos", "partition", "alpha", "seed"));
     g.put("Model and local training", List.of("model", "hidden", "epochs", "lr", "batchSize", "momentum", "weightDecay"));
     g.put("Rounds and convergence", List.of("rounds", "patience", "tolerance", "baselines"));
+    g.put("Resuming, overwriting and slices", List.of("resume", "overwrite", "maxNewRounds"));
     g.put("Strategy and participation (strategies and their parameters below)", List.of("strategy", "strategyParams",
         "fraction", "minSilos"));
     g.put("Byzantine silos (simulation only)", List.of("byzantine", "attack"));

@@ -12,7 +12,10 @@ import org.fedbeam.model.TrainConfig;
 import org.fedbeam.pipelines.loop.Baselines;
 import org.fedbeam.pipelines.loop.DpCalibration;
 import org.fedbeam.pipelines.loop.RoundLoop;
+import org.fedbeam.pipelines.loop.RunOptions;
+import org.fedbeam.pipelines.loop.RunState;
 import org.fedbeam.pipelines.loop.RunSummary;
+import org.fedbeam.pipelines.loop.StopSignal;
 import org.fedbeam.pipelines.loop.SiloAttacks;
 import org.fedbeam.pipelines.loop.Simulation;
 import org.fedbeam.pipelines.loop.SimulationRounds;
@@ -30,10 +33,30 @@ import org.fedbeam.transforms.Artifacts;
 public final class TrainJob {
   private TrainJob() {}
 
+  /** Options that do not change what a run computes: a resume need not repeat them. */
+  static final java.util.Set<String> NOT_SETTINGS = java.util.Set.of("output", "webUiPort", "baselines", "resume",
+      "overwrite", "maxNewRounds");
+
   /** Runs the job described by {@code options}; returns the summary that was written. */
   public static ObjectNode run(TrainOptions options, PrintStream out) throws Exception {
+    return run(options, out, null);
+  }
+
+  /**
+   * Runs, or with {@code --resume} continues, the job described by {@code options}; returns the
+   * summary that was written ({@code status} says whether the run finished or was halted).
+   * {@code resumeCommand}, printed when the run stops short, is the command that continues it.
+   */
+  public static ObjectNode run(TrainOptions options, PrintStream out, String resumeCommand) throws Exception {
     long t0 = System.nanoTime();
     validate(options);
+    RunState.Start start = RunOptions.start(options);
+    java.util.Map<String, String> fingerprint = RunOptions.fingerprint(options, TrainOptions.class, NOT_SETTINGS);
+    // before any data is written: a folder holding another run is never mixed into
+    boolean resuming = RunState.check(options.getOutput(), start, fingerprint, false);
+    if (resuming) {
+      out.println("resuming the run in " + options.getOutput());
+    }
     out.printf("preparing data: %s, %d silos, %s partition%s, seed %d%n", options.getDataset(), options.getSilos(),
         options.getPartition(), "iid".equalsIgnoreCase(options.getPartition()) ? "" : " alpha " + options.getAlpha(),
         options.getSeed());
@@ -54,23 +77,38 @@ public final class TrainJob {
     SimulationRounds executor;
     String runner;
     String webUi;
-    try (Runners.Session session = Runners.prepare(options, options.getOutput(), options.getWebUiPort(), out)) {
+    String again = resumeCommand != null ? resumeCommand : "fedbeam train --output " + options.getOutput()
+        + " ... --resume (the same flags)";
+    try (Runners.Session session = Runners.prepare(options, options.getOutput(), options.getWebUiPort(), out);
+        StopSignal stop = StopSignal.onSignals(out, again)) {
       runner = session.describe();
       webUi = session.webUi();
       executor = Simulation.executor(options, session.roundRunner(), data, settings);
       if (options.getByzantine() > 0) {
         out.println("Byzantine silos (" + options.getAttack() + "): " + executor.attacks().all().keySet());
       }
-      fl = RoundLoop.run(settings, executor, options.getOutput(), out, options.getDpDelta());
+      fl = RoundLoop.run(settings, executor, options.getOutput(), out, options.getDpDelta(),
+          new RoundLoop.RunControl(start, options.getMaxNewRounds(), fingerprint, stop, again));
+    }
+    if (fl.rounds().isEmpty()) {
+      ObjectNode none = RoundRecords.JSON.createObjectNode();
+      none.put("status", "stopped").put("halted", fl.halted()).put("rounds_completed", 0);
+      out.println("SUMMARY " + RoundRecords.oneLine(none));
+      return none;
     }
     Baselines.Result baselines = null;
     int passes = fl.rounds().size() * settings.config().epochs();
-    if (options.getBaselines()) {
+    if (options.getBaselines() && fl.finished()) {
       out.printf("training baselines: centralized and each silo alone, %d passes over the data each%n", passes);
       baselines = Baselines.run(data, fl.initialModel(), settings.config().withPrivacy(null), passes, settings.seed(),
           Runtime.getRuntime().availableProcessors());
     }
     ObjectNode summary = RunSummary.of(settings, fl, executor, 0);
+    summary.put("status", fl.finished() ? "finished" : fl.halted().startsWith("stopped") ? "stopped" : "paused");
+    if (!fl.finished()) {
+      summary.put("halted", fl.halted());
+      summary.put("resume_command", again);
+    }
     addSimulationKeys(summary, options, data, settings, fl, executor.attacks(), baselines, runner, webUi);
     summary.put("total_s", (System.nanoTime() - t0) / 1e9);
     for (String line : table(summary)) {

@@ -42,6 +42,7 @@ final class Provenance {
     node.put("seed", s.seed());
     node.set("hyperparameters", org.fedbeam.transforms.ConfigJson.toJson(s.config()));
     node.put("code_version", codeVersion());
+    node.put("blas_kernel", RunState.blasKernel());
     return node;
   }
 

@@ -96,6 +96,15 @@ public final class RoundLoop {
     default void prepare(String initialModelUri) {}
 
     /**
+     * Called once before a resumed run's first round, {@code lastRound + 1}, with the last completed
+     * round's model in place. A round cut short before is run again with the same {@link Round}: the
+     * executor must not take its leftovers for its result.
+     */
+    default void resume(int lastRound, String lastModelUri) {
+      prepare(lastModelUri);
+    }
+
+    /**
      * Runs {@code round}: the silos train from the global model, the updates are aggregated with the
      * strategy's aggregator, the strategy's server step writes the new global model to
      * {@link Round#modelUri()} and its state to {@link Round#stateOutUri()}, and the new model is
@@ -137,9 +146,19 @@ public final class RoundLoop {
     }
   }
 
-  /** The run's outcome. */
+  /**
+   * The run's outcome.
+   *
+   * @param halted why the run stopped short of its end and can be resumed (a signal, a slice's
+   *     limit), or null when it finished
+   */
   public record Result(List<RoundStats> rounds, String finalModelUri, boolean converged, String stopReason,
-      Parameters initialModel) {
+      Parameters initialModel, String halted) {
+    /** Whether the run finished (converged or ran all its rounds), rather than halted. */
+    public boolean finished() {
+      return halted == null;
+    }
+
     /** The median over rounds of a per-round figure. */
     public double median(java.util.function.ToDoubleFunction<RoundStats> figure) {
       return org.fedbeam.model.Stats.median(rounds.stream().mapToDouble(figure).toArray());
@@ -178,29 +197,118 @@ public final class RoundLoop {
   }
 
   /**
-   * Runs the rounds with {@code executor}, writing under {@code output}; under DP, metrics.csv
-   * reports each silo's epsilon so far at {@code dpDelta}.
+   * How a run uses its output folder and when it stops short of its end.
+   *
+   * @param start a new run, a resume, either, or an overwrite ({@link RunState.Start})
+   * @param maxNewRounds the most rounds this invocation runs before it pauses (0: no limit), so a
+   *     schedule can advance a long job a slice at a time
+   * @param fingerprint the caller's settings that a resume must match, each named as the user gives
+   *     it (e.g. {@code --lr}); the loop adds its own (model, strategy, config, seed, initial model)
+   * @param stop asked by a signal or a caller to stop after the round in hand
+   * @param resumeCommand the command that continues the run, printed when it stops short (or null)
+   */
+  public record RunControl(RunState.Start start, int maxNewRounds, Map<String, String> fingerprint, StopSignal stop,
+      String resumeCommand) {
+    public RunControl {
+      if (start == null) {
+        throw new IllegalArgumentException("a run control needs a start");
+      }
+      if (maxNewRounds < 0) {
+        throw new IllegalArgumentException("--max-new-rounds must be >= 0, was " + maxNewRounds);
+      }
+      fingerprint = fingerprint == null ? Map.of() : new java.util.LinkedHashMap<>(fingerprint);
+      stop = stop == null ? StopSignal.none() : stop;
+    }
+
+    /** A caller that owns the folder (a benchmark, a test): any run there is replaced; no limit. */
+    public static RunControl owned() {
+      return new RunControl(RunState.Start.OVERWRITE, 0, Map.of(), StopSignal.none(), null);
+    }
+  }
+
+  /**
+   * Runs the rounds with {@code executor}, writing under {@code output} (any run already there is
+   * replaced: {@link RunControl#owned()}); under DP, metrics.csv reports each silo's epsilon so far
+   * at {@code dpDelta}.
    */
   public static Result run(Settings settings, Executor executor, String output, PrintStream progress, double dpDelta)
       throws Exception {
+    return run(settings, executor, output, progress, dpDelta, RunControl.owned());
+  }
+
+  /**
+   * Runs, or continues, the rounds with {@code executor} under {@code output} as {@code control}
+   * says: a new run, a resume from the run's last good checkpoint ({@link RunState}), a slice of at
+   * most {@code maxNewRounds} rounds, stopping early when {@code control.stop()} is asked.
+   *
+   * @throws RunState.Refused if the folder cannot be used as asked, before anything is written
+   */
+  public static Result run(Settings settings, Executor executor, String output, PrintStream progress, double dpDelta,
+      RunControl control) throws Exception {
     List<String> silos = executor.silos();
     validate(settings, silos.size());
     Strategy strategy = settings.strategy();
     Parameters initial = settings.startingModel();
-    String parentUri = modelUri(output, 0);
-    String stateUri = stateUri(output, 0);
-    Artifacts.writeAtomically(stateUri, strategy.initialState(initial).encode());
-    Artifacts.writeAtomically(parentUri, ModelFormat.encode(initial));
-    Provenance.write(parentUri, Provenance.initial(settings));
-    executor.prepare(parentUri);
+    Map<String, String> fingerprint = new java.util.LinkedHashMap<>(control.fingerprint());
+    fingerprint.putAll(fingerprint(settings, executor.mode(), initial));
+    boolean resume = RunState.check(output, control.start(), fingerprint);
     MetricsCsv metrics = new MetricsCsv(Artifacts.resolve(output, "metrics.csv"), settings.config(), dpDelta);
     List<RoundStats> rounds = new ArrayList<>();
     List<Double> losses = new ArrayList<>();
+    String parentUri;
+    String stateUri;
+    int first;
+    if (resume) {
+      long t0 = System.nanoTime();
+      RunState.Restored restored = RunState.restore(output, settings.spec(), progress);
+      if (restored.finishedReason() != null) {
+        throw new RunState.Refused(output + ": its run finished at round " + restored.round() + " ("
+            + restored.finishedReason() + "); there is nothing to resume");
+      }
+      for (RoundStats r : restored.rounds()) {
+        rounds.add(r);
+        metrics.append(r);
+        losses.add(validationLoss(r.evaluations()));
+      }
+      parentUri = modelUri(output, restored.round());
+      stateUri = stateUri(output, restored.round());
+      executor.resume(restored.round(), parentUri);
+      first = restored.round() + 1;
+      progress.printf(Locale.ROOT, "resuming the run in %s at round %d of %d (%d round(s) done; restored in %.2fs)%n",
+          output, first, settings.maxRounds(), restored.round(), (System.nanoTime() - t0) / 1e9);
+    } else {
+      if (control.start() == RunState.Start.OVERWRITE) {
+        RunState.delete(output, progress);
+      }
+      RunState.start(output, executor.mode(), fingerprint);
+      parentUri = modelUri(output, 0);
+      stateUri = stateUri(output, 0);
+      Artifacts.writeAtomically(stateUri, strategy.initialState(initial).encode());
+      Artifacts.writeAtomically(parentUri, ModelFormat.encode(initial));
+      Provenance.write(parentUri, Provenance.initial(settings));
+      RunState.commit(output, 0, parentUri, stateUri, null, null);
+      executor.prepare(parentUri);
+      first = 1;
+    }
     String stopReason = null;
-    for (int round = 1; round <= settings.maxRounds(); round++) {
+    String halted = null;
+    int ran = 0;
+    for (int round = first; round <= settings.maxRounds(); round++) {
+      if (control.stop().requested() != null) {
+        halted = "stopped by " + control.stop().requested();
+        break;
+      }
+      if (control.maxNewRounds() > 0 && ran == control.maxNewRounds()) {
+        halted = "paused after " + ran + " new round(s) (--max-new-rounds " + control.maxNewRounds() + ")";
+        break;
+      }
+      control.stop().running(round, round - 1);
       List<String> chosen = settings.participation().sample(round, silos, settings.seed());
       Round spec = new Round(round, chosen, strategy.configureRound(round, settings.config()), parentUri,
           modelUri(output, round), roundDir(output, round), stateUri, stateUri(output, round));
+      // an earlier attempt at this round, cut short, may have left its model or state: never taken for this one's
+      Artifacts.deleteIfExists(spec.modelUri());
+      Artifacts.deleteIfExists(spec.stateOutUri());
       long start = System.nanoTime();
       RoundOutcome outcome = executor.run(spec);
       double wall = (System.nanoTime() - start) / 1e9;
@@ -225,20 +333,49 @@ public final class RoundLoop {
       rounds.add(stats);
       Provenance.write(spec.modelUri(), Provenance.ofRound(settings, stats, spec, parentUri));
       metrics.append(stats);
+      losses.add(validationLoss(outcome.evaluations()));
+      stopReason = settings.stopRule().stop(losses);
+      String finished = stopReason != null ? stopReason
+          : round == settings.maxRounds() ? "reached the maximum of " + settings.maxRounds() + " rounds" : null;
+      RunState.commit(output, round, spec.modelUri(), spec.stateOutUri(), stats, finished);
+      ran++;
       progress.println(progressLine(stats, settings.maxRounds()));
       outcome.leftOut().forEach((silo, reason) -> progress.println("  left out " + silo + ": " + reason));
       progress.flush();
       parentUri = spec.modelUri();
       stateUri = spec.stateOutUri();
-      EvalReport validation = outcome.evaluations().get("validation");
-      losses.add(validation == null ? Double.NaN : validation.logLoss());
-      stopReason = settings.stopRule().stop(losses);
       if (stopReason != null) {
         progress.println(stopReason);
         break;
       }
     }
-    return new Result(rounds, parentUri, stopReason != null, stopReason, initial);
+    if (halted != null) {
+      int at = rounds.isEmpty() ? 0 : rounds.get(rounds.size() - 1).round();
+      progress.printf(Locale.ROOT, "%s: the run in %s is at round %d of %d and is kept%s%n", halted, output, at,
+          settings.maxRounds(), control.resumeCommand() == null ? "" : "; continue it with: " + control.resumeCommand());
+      progress.flush();
+    }
+    return new Result(rounds, parentUri, stopReason != null, stopReason, initial, halted);
+  }
+
+  /** The settings the loop itself holds a resume to, named for the user. */
+  private static Map<String, String> fingerprint(Settings s, String mode, Parameters initial) {
+    Map<String, String> f = new java.util.LinkedHashMap<>();
+    f.put("mode", mode);
+    f.put("model", s.spec().describe());
+    f.put("strategy", s.strategy().name() + " " + new java.util.TreeMap<>(s.strategy().parameters()));
+    f.put("participation", "fraction " + s.participation().fraction() + ", min_silos " + s.participation().minSilos());
+    f.put("training config", org.fedbeam.transforms.ConfigJson.toJson(s.config()).toString());
+    f.put("max rounds", Integer.toString(s.maxRounds()));
+    f.put("stop rule", s.stopRule().toString());
+    f.put("seed", Long.toString(s.seed()));
+    f.put("initial model (SHA-256)", Artifacts.sha256Hex(ModelFormat.encode(initial)));
+    return f;
+  }
+
+  private static double validationLoss(Map<String, EvalReport> evaluations) {
+    EvalReport validation = evaluations.get("validation");
+    return validation == null ? Double.NaN : validation.logLoss();
   }
 
   /** {@code OUTPUT/models/round-NNNN.fbm}. */

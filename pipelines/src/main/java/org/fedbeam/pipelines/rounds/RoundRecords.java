@@ -111,8 +111,9 @@ public final class RoundRecords {
   public static void clear(String roundDir) {
     List<org.apache.beam.sdk.io.fs.ResourceId> found = new ArrayList<>();
     try {
-      for (MatchResult.Metadata m : FileSystems.match(Artifacts.resolve(roundDir, "*")).metadata()) {
-        found.add(m.resourceId());
+      // an empty folder (its files deleted by an overwrite) matches nothing: nothing to clear
+      for (String uri : Artifacts.list(Artifacts.resolve(roundDir, "*"))) {
+        found.add(FileSystems.matchNewResource(uri, false));
       }
       FileSystems.delete(found);
     } catch (IOException e) {
