@@ -135,7 +135,10 @@ final class ProtoReader {
         need(8, "a skipped field");
         pos += 8;
       }
-      case LEN -> pos += length("a skipped field " + (tag >>> 3));
+      case LEN -> {
+        int length = length("a skipped field " + (tag >>> 3)); // read before pos is: the length moves pos
+        pos += length;
+      }
       case FIXED32 -> {
         need(4, "a skipped field");
         pos += 4;
