@@ -76,7 +76,7 @@ public record OnnxGraph(long irVersion, Map<String, Long> opsets, Map<String, St
         case 8 -> {
           r.expect(tag, ProtoReader.LEN, "opset_import");
           String[] entry = pair(r.message("opset_import"), true);
-          opsets.put(entry[0], Long.parseLong(entry[1]));
+          opsets.put(entry[0].equals("ai.onnx") ? "" : entry[0], Long.parseLong(entry[1]));
         }
         case 14 -> {
           r.expect(tag, ProtoReader.LEN, "metadata_props");
@@ -91,6 +91,13 @@ public record OnnxGraph(long irVersion, Map<String, Long> opsets, Map<String, St
     }
     if (graph == null) {
       throw r.error("no graph: not an ONNX model");
+    }
+    for (Node n : graph.nodes) {
+      // required by the ONNX spec; protobuf has no end marker, so this also catches a file cut after its graph
+      if (!opsets.containsKey(n.domain())) {
+        throw r.error(n.describe() + " is in domain '" + n.domain() + "', which has no opset_import (is the file"
+            + " truncated?)");
+      }
     }
     return new OnnxGraph(ir, Map.copyOf(opsets), Map.copyOf(metadata), graph.name, graph.nodes, graph.initializers,
         graph.inputs, graph.outputs);
