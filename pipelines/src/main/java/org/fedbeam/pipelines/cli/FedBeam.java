@@ -97,6 +97,9 @@ public final class FedBeam {
         case "cluster" -> {
           return ClusterCommand.run(rest, out);
         }
+        case "export" -> {
+          return ExportCommand.run(rest, out);
+        }
         case "bench", "demo" -> {
           return toolsOnly(command, err);
         }
@@ -152,6 +155,10 @@ public final class FedBeam {
             + " silo policy approves)");
         Help.print(out, new Help.Section("pipeline", PIPELINE));
       }
+      case "export" -> {
+        out.println(ExportCommand.USAGE);
+        Help.print(out, new Help.Section("export", ExportCommand.OPTIONS));
+      }
       case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
       case "bench", "demo" -> {
         return toolsOnly(command, err);
@@ -179,7 +186,7 @@ public final class FedBeam {
 
   /** Every command, for "did you mean". */
   static final List<String> COMMANDS = List.of("train", "bench", "keys", "audit", "pipeline", "agent", "orchestrate",
-      "demo", "cluster", "version", "help");
+      "demo", "cluster", "export", "version", "help");
 
   /** {@code fedbeam keys new --out DIR} and {@code fedbeam keys rotate --key DIR}. */
   static int keys(List<String> rest, PrintStream out, PrintStream err) throws java.io.IOException {
@@ -284,6 +291,7 @@ public final class FedBeam {
     out.println("  fedbeam audit verify --log PATH         checks an audit log's hash chain (and its rotated files)");
     out.println("  fedbeam pipeline [--list]               the silo pipeline's name, version and digest (for policies)");
     out.println("  fedbeam cluster up|down|status|tls|tls-conf   standalone Flink session clusters on this machine");
+    out.println("  fedbeam export --onnx --model B --output F   a model bundle as ONNX (preprocessing included)");
     out.println();
     out.println("  fedbeam COMMAND --help       the command's flags, with their defaults (--help-all adds Beam's and Flink's)");
     out.println("  fedbeam --version            the version and the commit it was built from");

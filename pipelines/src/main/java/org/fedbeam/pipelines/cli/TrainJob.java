@@ -62,6 +62,7 @@ public final class TrainJob {
         options.getSeed());
     SimulationData data = SimulationData.prepare(options, out);
     RoundLoop.Settings settings = Simulation.settings(options, data.featureCount(), data.classes());
+    settings = Simulation.withInitialModel(settings, options, out);
     out.println("silo sizes: " + data.siloSizes());
     settings = settings.withConfig(DpCalibration.calibrate(settings.config(), data.siloSizes(), settings.maxRounds(),
         options.getDpEpsilon(), options.getDpDelta(), options.getDpClip()));

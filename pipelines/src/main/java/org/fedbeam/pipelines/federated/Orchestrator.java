@@ -64,8 +64,9 @@ public final class Orchestrator {
 
   /** The loop's settings from the job file. */
   static RoundLoop.Settings settings(JobSpec job) {
-    return new RoundLoop.Settings(job.spec(), job.config(), job.strategy(), job.participation(), job.rounds(),
-        new Convergence(job.patience(), job.tolerance()), job.seed());
+    return org.fedbeam.pipelines.loop.InitialModel.apply(new RoundLoop.Settings(job.spec(), job.config(),
+        job.strategy(), job.participation(), job.rounds(), new Convergence(job.patience(), job.tolerance()), job.seed()),
+        job.initialModel(), "the job file's model", null);
   }
 
   ObjectNode run() throws Exception {

@@ -36,6 +36,11 @@ public final class Simulation {
         convergence(o.getPatience(), o.getTolerance()), o.getSeed());
   }
 
+  /** {@code settings} starting from {@code --initial-model} when it is given (checked against the settings' model). */
+  public static RoundLoop.Settings withInitialModel(RoundLoop.Settings settings, TrainOptions o, PrintStream out) {
+    return InitialModel.apply(settings, o.getInitialModel(), "--model " + o.getModel() + " --hidden " + o.getHidden(), out);
+  }
+
   /** Runs the simulation; metrics.csv reports each silo's epsilon at {@code dpDelta} under DP. */
   public static RoundLoop.Result run(TrainOptions options, RoundRunner runner, SimulationData data,
       RoundLoop.Settings settings, PrintStream progress) throws Exception {

@@ -86,6 +86,12 @@ public interface TrainOptions extends PipelineOptions, FlinkTlsOptions, RunOptio
 
   void setHidden(String value);
 
+  @Description("Start from this pretrained model: a FedBeam model (.fbm), a bundle (.fbmb) or an ONNX dense network"
+      + " (Gemm or MatMul+Add, Relu, Softmax); its shape must be the data's features and classes and --model/--hidden")
+  String getInitialModel();
+
+  void setInitialModel(String value);
+
   @Description("Local epochs per round")
   @Default.Integer(1)
   int getEpochs();

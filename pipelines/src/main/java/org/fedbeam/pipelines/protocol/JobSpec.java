@@ -30,6 +30,7 @@ import org.fedbeam.transforms.ConfigJson;
  *   "submitter_key": "/srv/orchestrator/key",        the submitter's key pair folder
  *   "output": "/srv/orchestrator/run",               models, round records, summary (URI)
  *   "model": {"kind": "mlp", "layers": [784, 128, 10]},
+ *   "initial_model": "/srv/orchestrator/pretrained.onnx",   optional: round 1 starts from it (.fbm, .fbmb or ONNX)
  *   "train": {"epochs": 1, "batch_size": 64, "learning_rate": 0.05, "momentum": 0.9, "weight_decay": 0},
  *   "rounds": 10, "min_silos": 2, "round_timeout_s": 300, "grace_s": 5, "max_attempts": 3, "seed": 42,
  *   "patience": 5, "tolerance": 0.001, "poll_ms": 100,              how often the exchange is checked for answers
@@ -63,11 +64,11 @@ import org.fedbeam.transforms.ConfigJson;
 public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec spec, TrainConfig config, int rounds,
     int minSilos, long roundTimeoutMillis, long graceMillis, int maxAttempts, long seed, int patience, double tolerance,
     List<Silo> silos, Map<String, String> evaluation, long pollMillis, double maxUpdateNorm, long maxSamples,
-    double maxSiloShare, Strategy strategy, Participation participation) {
+    double maxSiloShare, Strategy strategy, Participation participation, String initialModel) {
   /** Every field a job file may have; any other is an error naming it. */
   static final Set<String> FIELDS = Set.of("job_id", "submitter_key", "output", "model", "train", "rounds", "min_silos",
       "round_timeout_s", "grace_s", "max_attempts", "seed", "patience", "tolerance", "poll_ms", "max_update_norm",
-      "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction");
+      "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction", "initial_model");
   private static final Set<String> SILO_FIELDS = Set.of("id", "exchange", "public_key", "public_keys", "samples");
   private static final Set<String> KEY_FIELDS = Set.of("public_key", "not_before", "not_after");
 
@@ -203,7 +204,7 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
         atMost(positive(number(n, "max_update_norm", 1000.0, where), where + ": max_update_norm"), 1e6,
             where + ": max_update_norm"),
         (long) positive(number(n, "max_samples", 1e9, where), where + ": max_samples"), maxSiloShare(n, where),
-        strategy, participation);
+        strategy, participation, n.has("initial_model") ? ConfigFields.text(n, "initial_model", where) : null);
   }
 
   /**
