@@ -17,7 +17,7 @@ import org.fedbeam.transforms.Errors;
 
 /**
  * The command line: {@code fedbeam COMMAND [flags]} ({@code train}, {@code agent}, {@code orchestrate},
- * {@code keys}, {@code audit}, {@code pipeline}, {@code cluster}), {@code fedbeam COMMAND --help} and
+ * {@code keys}, {@code audit}, {@code pipeline}, {@code cluster}, {@code predict}), {@code fedbeam COMMAND --help} and
  * {@code fedbeam --version}.
  *
  * <p>Flags may be written the friendly way ({@code --batch-size 64}, {@code --no-baselines}) or the
@@ -39,6 +39,8 @@ public final class FedBeam {
       + " what waits)";
   static final String ORCHESTRATE_USAGE = "usage: fedbeam orchestrate --job JOB.json [flags]   runs a federated job across"
       + " silo agents";
+  static final String PREDICT_USAGE = "usage: fedbeam predict --model BUNDLE --input CSV --output CSV [flags]   the class"
+      + " and the class probabilities of each row";
   static final List<Option> KEYS_NEW = List.of(Option.required("out", "DIR", "Folder for the new Ed25519 key pair"
       + " (private.pem, public.pem)"));
   static final List<Option> KEYS_ROTATE = List.of(Option.required("key", "DIR", "The key pair's folder: a new pair is"
@@ -93,6 +95,8 @@ public final class FedBeam {
         case "cluster" -> {
           return ClusterCommand.run(rest, out);
         }
+        case "predict" -> org.fedbeam.pipelines.predict.Predict.run(
+            parse("predict", rest, org.fedbeam.pipelines.predict.PredictOptions.class), out);
         case "bench", "demo" -> {
           return toolsOnly(command, err);
         }
@@ -134,6 +138,7 @@ public final class FedBeam {
         Help.print(out, new Help.Section("pipeline", PIPELINE));
       }
       case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
+      case "predict" -> Help.options(out, "predict", PREDICT_USAGE, org.fedbeam.pipelines.predict.PredictOptions.class, all);
       case "bench", "demo" -> {
         return toolsOnly(command, err);
       }
@@ -160,7 +165,7 @@ public final class FedBeam {
 
   /** Every command, for "did you mean". */
   static final List<String> COMMANDS = List.of("train", "bench", "keys", "audit", "pipeline", "agent", "orchestrate",
-      "demo", "cluster", "version", "help");
+      "demo", "cluster", "version", "help", "predict");
 
   /** {@code fedbeam keys new --out DIR} and {@code fedbeam keys rotate --key DIR}. */
   static int keys(List<String> rest, PrintStream out, PrintStream err) throws java.io.IOException {
@@ -260,6 +265,7 @@ public final class FedBeam {
     out.println("  fedbeam demo federated --output DIR     silo agents and an orchestrator as processes on this machine");
     out.println("  fedbeam agent --policy POLICY.json      a silo agent (until SIGTERM; --once answers what waits)");
     out.println("  fedbeam orchestrate --job JOB.json      runs a federated job across silo agents");
+    out.println("  fedbeam predict --model BUNDLE --input CSV --output CSV   a trained model's predictions for a CSV file");
     out.println("  fedbeam keys new --out DIR              an Ed25519 key pair for a submitter or a silo");
     out.println("  fedbeam keys rotate --key DIR           a new key pair in DIR, the old one kept in DIR/previous/");
     out.println("  fedbeam audit verify --log PATH         checks an audit log's hash chain (and its rotated files)");
