@@ -41,6 +41,15 @@ public final class FedBeam {
       + " silo agents";
   static final String PREDICT_USAGE = "usage: fedbeam predict --model BUNDLE --input CSV --output CSV [flags]   the class"
       + " and the class probabilities of each row";
+  static final List<Option> PREDICT = List.of(
+      Option.required("model", "BUNDLE", "The model bundle (.fbmb), e.g. a run's OUTPUT/model-best.fbmb"),
+      Option.required("input", "CSV", "CSV file with a header row: one column per feature of the bundle, by name,"
+          + " in any order"),
+      Option.required("output", "CSV", "CSV file to write (replaced atomically, and only if every row was predicted)"),
+      Option.text("id-column", "NAME", "An input column copied to the output as each row's id (not a feature);"
+          + " any other column that is not a feature is refused"),
+      Option.text("chunk-rows", "N", "Rows predicted at a time: the most rows held in memory").withDefault("4096")
+          .ofKind(Option.Kind.WHOLE));
   static final List<Option> KEYS_NEW = List.of(Option.required("out", "DIR", "Folder for the new Ed25519 key pair"
       + " (private.pem, public.pem)"));
   static final List<Option> KEYS_ROTATE = List.of(Option.required("key", "DIR", "The key pair's folder: a new pair is"
@@ -95,8 +104,13 @@ public final class FedBeam {
         case "cluster" -> {
           return ClusterCommand.run(rest, out);
         }
-        case "predict" -> org.fedbeam.pipelines.predict.Predict.run(
-            parse("predict", rest, org.fedbeam.pipelines.predict.PredictOptions.class), out);
+        case "predict" -> {
+          Map<String, String> f = Flags.values("predict", rest, PREDICT);
+          org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(
+              java.nio.file.Path.of(f.get("model")), java.nio.file.Path.of(f.get("input")),
+              java.nio.file.Path.of(f.get("output")), f.get("id-column"),
+              Integer.parseInt(f.getOrDefault("chunk-rows", "4096"))), out);
+        }
         case "bench", "demo" -> {
           return toolsOnly(command, err);
         }
@@ -138,7 +152,10 @@ public final class FedBeam {
         Help.print(out, new Help.Section("pipeline", PIPELINE));
       }
       case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
-      case "predict" -> Help.options(out, "predict", PREDICT_USAGE, org.fedbeam.pipelines.predict.PredictOptions.class, all);
+      case "predict" -> {
+        out.println(PREDICT_USAGE);
+        Help.print(out, new Help.Section("predict", PREDICT));
+      }
       case "bench", "demo" -> {
         return toolsOnly(command, err);
       }

@@ -36,16 +36,28 @@ public final class Predict {
   /** What was done: rows predicted, the output written. */
   public record Result(long rows, Path output) {}
 
-  /** Runs {@code fedbeam predict} as the options say; prints one line on {@code out}. */
-  public static Result run(PredictOptions options, PrintStream out) {
-    if (options.getChunkRows() < 1) {
-      throw new IllegalArgumentException("--chunk-rows must be >= 1, was " + options.getChunkRows());
+  /**
+   * What {@code fedbeam predict} is asked (its flags, {@code --model --input --output --id-column --chunk-rows}).
+   *
+   * @param idColumn the input column copied to the output as each row's id, or null for none
+   * @param chunkRows rows predicted at a time: the most rows held in memory
+   */
+  public record Request(Path model, Path input, Path output, String idColumn, int chunkRows) {
+    public Request {
+      if (chunkRows < 1) {
+        throw new IllegalArgumentException("--chunk-rows must be >= 1, was " + chunkRows);
+      }
+      if (idColumn != null && idColumn.isEmpty()) {
+        idColumn = null;
+      }
     }
-    Path model = Path.of(options.getModel());
-    ModelBundle bundle = read(model);
-    String id = options.getIdColumn().isEmpty() ? null : options.getIdColumn();
-    Result result = predict(bundle, Path.of(options.getInput()), Path.of(options.getOutput()), id, options.getChunkRows());
-    out.printf("predicted %d rows with %s (%s, classes %s) into %s%n", result.rows(), model,
+  }
+
+  /** Runs {@code fedbeam predict}; prints one line on {@code out}. */
+  public static Result run(Request request, PrintStream out) {
+    ModelBundle bundle = read(request.model());
+    Result result = predict(bundle, request.input(), request.output(), request.idColumn(), request.chunkRows());
+    out.printf("predicted %d rows with %s (%s, classes %s) into %s%n", result.rows(), request.model(),
         bundle.model().spec().describe(), bundle.classLabels(), result.output());
     return result;
   }
