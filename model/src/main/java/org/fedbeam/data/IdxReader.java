@@ -12,16 +12,31 @@ import java.util.zip.GZIPInputStream;
 /**
  * Reads the IDX format of MNIST and Fashion-MNIST (LeCun et al.): big-endian magic {@code 0x0803}
  * for unsigned-byte image tensors and {@code 0x0801} for label vectors, gzip-compressed or not.
- * Pixels become floats in [0, 1].
+ * Pixels become floats in [0, 1]: {@code pixel / }{@link #PIXEL_SCALE}, which is
+ * {@link #pixelScaling(int)} applied to the raw 0..255 values (what a model bundle records, so a user
+ * who feeds raw pixels to {@code fedbeam predict} gets the same inputs as training did).
  */
 public final class IdxReader {
   /** Where Debian's {@code dataset-fashion-mnist} package installs the files. */
   public static final Path FASHION_MNIST_DIR = Path.of("/usr/share/datasets/fashion-mnist");
 
+  /** Raw pixels (0..255) are divided by this; the same value as {@link #pixelScaling(int)}'s scale. */
+  public static final float PIXEL_SCALE = 255f;
+  /** Fashion-MNIST's class names in label order (Xiao, Rasul and Vollgraf 2017, the data set's README). */
+  public static final java.util.List<String> FASHION_MNIST_CLASSES = java.util.List.of("T-shirt/top", "Trouser",
+      "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+
   private static final int IMAGES_MAGIC = 0x00000803;
   private static final int LABELS_MAGIC = 0x00000801;
 
   private IdxReader() {}
+
+  /** The scaling this reader applies to raw pixels, as {@link FeatureScaling}: mean 0, scale {@link #PIXEL_SCALE}. */
+  public static FeatureScaling pixelScaling(int features) {
+    float[] scale = new float[features];
+    java.util.Arrays.fill(scale, PIXEL_SCALE);
+    return new FeatureScaling(new float[features], scale);
+  }
 
   /** The Fashion-MNIST training split (60,000 rows) from {@code dir}. */
   public static Dataset fashionMnistTrain(Path dir) {
@@ -105,7 +120,7 @@ public final class IdxReader {
     }
     float[] values = new float[pixels.length];
     for (int i = 0; i < pixels.length; i++) {
-      values[i] = Byte.toUnsignedInt(pixels[i]) / 255f;
+      values[i] = Byte.toUnsignedInt(pixels[i]) / PIXEL_SCALE;
     }
     return Dataset.adopt(name, values, labelValues, features, classes);
   }

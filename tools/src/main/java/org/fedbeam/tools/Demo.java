@@ -95,7 +95,8 @@ public final class Demo {
     local.silos().forEach((id, uri) -> silos.put(id, storage.siloData(id, uri)));
     Map<String, String> evaluation = new LinkedHashMap<>();
     local.evaluationSets().forEach((name, uri) -> evaluation.put(name, storage.evaluationSet(name, uri)));
-    return new SimulationData(silos, evaluation, local.featureCount(), local.classes(), local.siloSizes(), local.source());
+    return new SimulationData(silos, evaluation, local.featureCount(), local.classes(), local.siloSizes(), local.source(),
+        local.featureNames(), local.scaling(), local.classLabels());
   }
 
   private static ObjectNode run(Path dir, int silos, int rounds, String hidden, TrainOptions data,

@@ -17,7 +17,7 @@ import org.fedbeam.transforms.Errors;
 
 /**
  * The command line: {@code fedbeam COMMAND [flags]} ({@code train}, {@code agent}, {@code orchestrate},
- * {@code keys}, {@code audit}, {@code pipeline}, {@code cluster}), {@code fedbeam COMMAND --help} and
+ * {@code keys}, {@code audit}, {@code pipeline}, {@code cluster}, {@code predict}), {@code fedbeam COMMAND --help} and
  * {@code fedbeam --version}.
  *
  * <p>Flags may be written the friendly way ({@code --batch-size 64}, {@code --no-baselines}) or the
@@ -39,6 +39,17 @@ public final class FedBeam {
       + " what waits)";
   static final String ORCHESTRATE_USAGE = "usage: fedbeam orchestrate --job JOB.json [flags]   runs a federated job across"
       + " silo agents";
+  static final String PREDICT_USAGE = "usage: fedbeam predict --model BUNDLE --input CSV --output CSV [flags]   the class"
+      + " and the class probabilities of each row";
+  static final List<Option> PREDICT = List.of(
+      Option.required("model", "BUNDLE", "The model bundle (.fbmb), e.g. a run's OUTPUT/model-best.fbmb"),
+      Option.required("input", "CSV", "CSV file with a header row: one column per feature of the bundle, by name,"
+          + " in any order"),
+      Option.required("output", "CSV", "CSV file to write (replaced atomically, and only if every row was predicted)"),
+      Option.text("id-column", "NAME", "An input column copied to the output as each row's id (not a feature);"
+          + " any other column that is not a feature is refused"),
+      Option.text("chunk-rows", "N", "Rows predicted at a time: the most rows held in memory").withDefault("4096")
+          .ofKind(Option.Kind.WHOLE));
   static final List<Option> KEYS_NEW = List.of(Option.required("out", "DIR", "Folder for the new Ed25519 key pair"
       + " (private.pem, public.pem)"));
   static final List<Option> KEYS_ROTATE = List.of(Option.required("key", "DIR", "The key pair's folder: a new pair is"
@@ -100,6 +111,13 @@ public final class FedBeam {
         case "export" -> {
           return ExportCommand.run(rest, out);
         }
+        case "predict" -> {
+          Map<String, String> f = Flags.values("predict", rest, PREDICT);
+          org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(
+              java.nio.file.Path.of(f.get("model")), java.nio.file.Path.of(f.get("input")),
+              java.nio.file.Path.of(f.get("output")), f.get("id-column"),
+              Integer.parseInt(f.getOrDefault("chunk-rows", "4096"))), out);
+        }
         case "bench", "demo" -> {
           return toolsOnly(command, err);
         }
@@ -160,6 +178,10 @@ public final class FedBeam {
         Help.print(out, new Help.Section("export", ExportCommand.OPTIONS));
       }
       case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
+      case "predict" -> {
+        out.println(PREDICT_USAGE);
+        Help.print(out, new Help.Section("predict", PREDICT));
+      }
       case "bench", "demo" -> {
         return toolsOnly(command, err);
       }
@@ -186,7 +208,7 @@ public final class FedBeam {
 
   /** Every command, for "did you mean". */
   static final List<String> COMMANDS = List.of("train", "bench", "keys", "audit", "pipeline", "agent", "orchestrate",
-      "demo", "cluster", "export", "version", "help");
+      "demo", "cluster", "export", "version", "help", "predict");
 
   /** {@code fedbeam keys new --out DIR} and {@code fedbeam keys rotate --key DIR}. */
   static int keys(List<String> rest, PrintStream out, PrintStream err) throws java.io.IOException {
@@ -286,6 +308,7 @@ public final class FedBeam {
     out.println("  fedbeam demo federated --output DIR     silo agents and an orchestrator as processes on this machine");
     out.println("  fedbeam agent --policy POLICY.json      a silo agent (until SIGTERM; --once answers what waits)");
     out.println("  fedbeam orchestrate --job JOB.json      runs a federated job across silo agents");
+    out.println("  fedbeam predict --model BUNDLE --input CSV --output CSV   a trained model's predictions for a CSV file");
     out.println("  fedbeam keys new --out DIR              an Ed25519 key pair for a submitter or a silo");
     out.println("  fedbeam keys rotate --key DIR           a new key pair in DIR, the old one kept in DIR/previous/");
     out.println("  fedbeam audit verify --log PATH         checks an audit log's hash chain (and its rotated files)");

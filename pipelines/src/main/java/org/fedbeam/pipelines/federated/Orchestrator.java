@@ -90,8 +90,19 @@ public final class Orchestrator {
       result = RoundLoop.run(settings, exchange.using(session.roundRunner(job.jobId())), job.output(), out, 1e-5);
     }
     ObjectNode summary = RunSummary.of(settings, result, exchange, (System.nanoTime() - started) / 1e9);
+    org.fedbeam.pipelines.loop.Bundles.write(job.output(), settings, result, bundleMetadata(),
+        job.jobId(), options.getKeep(), summary, out);
     RoundRecords.write(Artifacts.resolve(job.output(), "run-summary.json"), summary);
     return summary;
+  }
+
+  /** The job file's features, scaling and class labels ({@link org.fedbeam.pipelines.protocol.JobBundleFields}). */
+  private org.fedbeam.pipelines.loop.Bundles.Metadata bundleMetadata() {
+    if (options.getJob() == null) {
+      return org.fedbeam.pipelines.loop.Bundles.Metadata.numbered(job.spec().inputs(), job.spec().classes());
+    }
+    var fields = org.fedbeam.pipelines.protocol.JobBundleFields.read(java.nio.file.Path.of(options.getJob()), job.spec());
+    return new org.fedbeam.pipelines.loop.Bundles.Metadata(fields.featureNames(), fields.scaling(), fields.classLabels());
   }
 
   /** Verifies a silo's answer (see {@link ExchangeRounds#verify}). */

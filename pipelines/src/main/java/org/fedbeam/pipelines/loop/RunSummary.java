@@ -10,7 +10,9 @@ import org.fedbeam.transforms.ConfigJson;
 
 /**
  * The run summary's keys that both modes share ({@code OUTPUT/run-summary.json}): the outcome
- * ({@code fl_accuracy}, {@code final_model}, its SHA-256, {@code converged} and why), the run's
+ * ({@code fl_accuracy}, the test accuracy of the model {@code final_model} names, which is the
+ * best-validation round's unless {@code --keep last}; the best and the last round's figures;
+ * {@code converged} and why; see {@link #outcome}), the run's
  * figures (round wall and overhead medians, training throughput), the strategy and its
  * parameters, the hyperparameters, and one entry per round in {@code rounds}. Each mode adds its
  * own keys: the simulation its baselines, the orchestrator its answer counts.
@@ -23,15 +25,7 @@ public final class RunSummary {
       double totalSeconds) {
     ObjectNode s = RoundRecords.JSON.createObjectNode();
     s.put("mode", executor.mode());
-    RoundLoop.RoundStats last = result.last();
-    EvalReport test = last.evaluation("test");
-    if (test != null) {
-      s.put("fl_accuracy", test.accuracy());
-      s.put("fl_test_log_loss", test.logLoss());
-      s.put("fl_test_macro_f1", test.macroF1());
-    } else {
-      s.putNull("fl_accuracy").putNull("fl_test_log_loss").putNull("fl_test_macro_f1");
-    }
+    outcome(s, result, Bundles.Keep.best, result.best().modelUri(), result.last().modelUri());
     s.put("rounds_completed", result.rounds().size());
     s.put("converged", result.converged());
     if (result.stopReason() != null) {
@@ -44,8 +38,6 @@ public final class RunSummary {
     long samples = result.rounds().stream().flatMap(r -> r.participants().values().stream())
         .mapToLong(m -> m.sampleCount()).sum() * settings.config().epochs();
     s.put("train_samples_per_s", samples / result.rounds().stream().mapToDouble(RoundLoop.RoundStats::wallSeconds).sum());
-    s.put("final_model", result.finalModelUri());
-    s.put("final_model_sha256", Artifacts.sha256Hex(Artifacts.read(result.finalModelUri(), "final model")));
     s.put("silos", executor.silos().size());
     ArrayNode leftOut = s.putArray("silos_left_out");
     TreeSet<String> left = new TreeSet<>();
@@ -72,5 +64,48 @@ public final class RunSummary {
     executor.summarize(s);
     s.put("total_s", totalSeconds);
     return s;
+  }
+
+  /**
+   * Sets the outcome keys: {@code fl_accuracy}, {@code fl_test_log_loss} and {@code fl_test_macro_f1}
+   * of the model {@code keep} chooses, which {@code final_model} names ({@code bestModel} or
+   * {@code lastModel}) with {@code final_model_sha256} (of that round's {@code .fbm} file, so
+   * {@code model_sha256} in the bundle's provenance), {@code final_round}; {@code best_model},
+   * {@code best_round}, {@code best_validation_accuracy}, {@code best_test_accuracy}; {@code last_model},
+   * {@code last_round}, {@code last_test_accuracy}. Keys already there keep their place.
+   */
+  public static void outcome(ObjectNode s, RoundLoop.Result result, Bundles.Keep keep, String bestModel,
+      String lastModel) {
+    RoundLoop.RoundStats best = result.best();
+    RoundLoop.RoundStats last = result.last();
+    RoundLoop.RoundStats reported = keep == Bundles.Keep.last ? last : best;
+    EvalReport test = reported.evaluation("test");
+    if (test != null) {
+      s.put("fl_accuracy", test.accuracy());
+      s.put("fl_test_log_loss", test.logLoss());
+      s.put("fl_test_macro_f1", test.macroF1());
+    } else {
+      s.putNull("fl_accuracy").putNull("fl_test_log_loss").putNull("fl_test_macro_f1");
+    }
+    s.put("keep", keep.name());
+    s.put("final_model", keep == Bundles.Keep.last ? lastModel : bestModel);
+    s.put("final_model_sha256", Artifacts.sha256Hex(Artifacts.read(reported.modelUri(), "round " + reported.round()
+        + " model")));
+    s.put("final_round", reported.round());
+    s.put("best_model", bestModel);
+    s.put("best_round", best.round());
+    accuracy(s, "best_validation_accuracy", best.evaluation("validation"));
+    accuracy(s, "best_test_accuracy", best.evaluation("test"));
+    s.put("last_model", lastModel);
+    s.put("last_round", last.round());
+    accuracy(s, "last_test_accuracy", last.evaluation("test"));
+  }
+
+  private static void accuracy(ObjectNode s, String key, EvalReport report) {
+    if (report == null) {
+      s.putNull(key);
+    } else {
+      s.put(key, report.accuracy());
+    }
   }
 }

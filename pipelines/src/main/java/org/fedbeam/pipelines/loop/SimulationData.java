@@ -1,6 +1,7 @@
 package org.fedbeam.pipelines.loop;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -26,9 +27,43 @@ import org.fedbeam.transforms.Artifacts;
  * @param classes number of classes
  * @param siloSizes silo id -> rows in its shard
  * @param source what the data is, for the summary
+ * @param featureNames the raw data's feature names (a CSV's header without the label column;
+ *     Fashion-MNIST's {@code pixel_0 .. pixel_783})
+ * @param scaling what turned the raw rows into the model's inputs (a CSV: the standardisation fitted
+ *     on the training pool; Fashion-MNIST: {@link IdxReader#pixelScaling(int)}, mean 0 and scale 255)
+ * @param classLabels the class names in label order (a CSV's sorted label values; Fashion-MNIST's
+ *     official names)
  */
 public record SimulationData(Map<String, String> silos, Map<String, String> evaluationSets, int featureCount,
-    int classes, Map<String, Integer> siloSizes, String source) {
+    int classes, Map<String, Integer> siloSizes, String source, List<String> featureNames, FeatureScaling scaling,
+    List<String> classLabels) {
+
+  public SimulationData {
+    Bundles.Metadata checked = new Bundles.Metadata(featureNames, scaling, classLabels);
+    if (checked.featureNames().size() != featureCount || checked.classLabels().size() != classes) {
+      throw new IllegalArgumentException(source + ": " + featureCount + " features and " + classes + " classes, but "
+          + checked.featureNames().size() + " feature names and " + checked.classLabels().size() + " class labels");
+    }
+    featureNames = checked.featureNames();
+    classLabels = checked.classLabels();
+  }
+
+  /** Data whose rows are already the model's inputs: numbered names, the identity scaling (see {@link Bundles.Metadata#numbered}). */
+  public SimulationData(Map<String, String> silos, Map<String, String> evaluationSets, int featureCount, int classes,
+      Map<String, Integer> siloSizes, String source) {
+    this(silos, evaluationSets, featureCount, classes, siloSizes, source, Bundles.Metadata.numbered(featureCount, classes));
+  }
+
+  private SimulationData(Map<String, String> silos, Map<String, String> evaluationSets, int featureCount, int classes,
+      Map<String, Integer> siloSizes, String source, Bundles.Metadata metadata) {
+    this(silos, evaluationSets, featureCount, classes, siloSizes, source, metadata.featureNames(), metadata.scaling(),
+        metadata.classLabels());
+  }
+
+  /** What a model bundle of this data carries besides the model. */
+  public Bundles.Metadata metadata() {
+    return new Bundles.Metadata(featureNames, scaling, classLabels);
+  }
 
   /**
    * Reads the data set named by the options and writes the shards under {@code output}; warnings
@@ -38,11 +73,14 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
     Dataset pool;
     Dataset test;
     String source;
+    Bundles.Metadata metadata;
     if ("fashion-mnist".equals(options.getDataset())) {
       Path dir = Path.of(options.getFashionMnistDir());
       pool = IdxReader.fashionMnistTrain(dir);
       test = IdxReader.fashionMnistTest(dir);
       source = "fashion-mnist (" + dir + ")";
+      metadata = new Bundles.Metadata(org.fedbeam.model.bundle.ModelBundle.numberedNames("pixel_", pool.featureCount()),
+          IdxReader.pixelScaling(pool.featureCount()), IdxReader.FASHION_MNIST_CLASSES);
     } else {
       CsvReader.Table table = CsvReader.read(Path.of(options.getDataset()),
           new CsvReader.Options(options.getLabelColumn(), options.getMaxBadRowShare()));
@@ -57,12 +95,14 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
       FeatureScaling scaling = FeatureScaling.fit(pool);
       pool = scaling.apply(pool);
       test = scaling.apply(test);
+      metadata = new Bundles.Metadata(table.featureNames(), scaling, table.classNames());
     }
     Dataset[] trainVal = holdOut(pool, options.getValidationShare(), Seeds.derive(options.getSeed(), "validation-split"));
-    return write(trainVal[0], trainVal[1], test, options, source);
+    return write(trainVal[0], trainVal[1], test, options, source, metadata);
   }
 
-  private static SimulationData write(Dataset train, Dataset validation, Dataset test, TrainOptions options, String source) {
+  private static SimulationData write(Dataset train, Dataset validation, Dataset test, TrainOptions options, String source,
+      Bundles.Metadata metadata) {
     int[] labels = new int[train.size()];
     for (int i = 0; i < labels.length; i++) {
       labels[i] = train.label(i);
@@ -86,7 +126,7 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
       Artifacts.writeAtomically(uri, DatasetFormat.encode(e.getValue()));
       eval.put(e.getKey(), uri);
     }
-    return new SimulationData(silos, eval, train.featureCount(), train.classes(), sizes, source);
+    return new SimulationData(silos, eval, train.featureCount(), train.classes(), sizes, source, metadata);
   }
 
   /** Splits off a random {@code share} of rows: [kept, held out]. */

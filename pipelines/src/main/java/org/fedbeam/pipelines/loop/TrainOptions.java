@@ -220,4 +220,11 @@ public interface TrainOptions extends PipelineOptions, FlinkTlsOptions, RunOptio
   String getAttack();
 
   void setAttack(String value);
+
+  @Description("Which round's model the run reports (final_model, fl_accuracy): best (the best validation accuracy)"
+      + " or last; both are kept as OUTPUT/model-best.fbmb and OUTPUT/model-final.fbmb")
+  @Default.Enum("best")
+  org.fedbeam.pipelines.loop.Bundles.Keep getKeep();
+
+  void setKeep(org.fedbeam.pipelines.loop.Bundles.Keep value);
 }

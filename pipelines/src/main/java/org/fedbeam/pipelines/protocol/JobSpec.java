@@ -68,7 +68,8 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
   /** Every field a job file may have; any other is an error naming it. */
   static final Set<String> FIELDS = Set.of("job_id", "submitter_key", "output", "model", "train", "rounds", "min_silos",
       "round_timeout_s", "grace_s", "max_attempts", "seed", "patience", "tolerance", "poll_ms", "max_update_norm",
-      "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction", "initial_model");
+      "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction", "initial_model",
+      "features", "scaling", "class_labels"); // the last three: JobBundleFields
   private static final Set<String> SILO_FIELDS = Set.of("id", "exchange", "public_key", "public_keys", "samples");
   private static final Set<String> KEY_FIELDS = Set.of("public_key", "not_before", "not_after");
 
@@ -126,6 +127,7 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     }
     ConfigJson.onlyFields(n, FIELDS, where);
     ModelSpec spec = ConfigJson.modelSpec(n.get("model"), where + ": model");
+    JobBundleFields.parse(n, spec, where); // checked now, used when the job ends
     TrainConfig config = ConfigJson.trainConfig(n.get("train"), where + ": train");
     if (config.proximalMu() > 0) {
       // a strategy's local part belongs to the strategy, so the summary and provenance say what ran

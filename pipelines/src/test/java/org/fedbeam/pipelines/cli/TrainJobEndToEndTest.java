@@ -61,7 +61,10 @@ class TrainJobEndToEndTest {
     }
     assertThat(summary.get("fl_accuracy").asDouble(), greaterThan(0.7));
     assertThat(summary.get("runner").asText(), containsString("embedded"));
-    byte[] finalModel = Files.readAllBytes(out.resolve("models/round-0003.fbm"));
+    // the run reports the best-validation round's model (the default --keep best)
+    byte[] finalModel = Files.readAllBytes(out.resolve(String.format("models/round-%04d.fbm",
+        summary.get("best_round").asInt())));
+    assertThat(summary.get("final_model").asText(), equalTo(out.resolve("model-best.fbmb").toString()));
     assertThat(Artifacts.sha256Hex(finalModel), equalTo(summary.get("final_model_sha256").asText()));
     assertThat(ModelFormat.decode(finalModel, "final").spec().describe(), equalTo("mlp 784-32-10"));
     for (int r = 0; r <= 3; r++) {
