@@ -60,7 +60,20 @@ public final class DenseNetwork implements Learner {
    */
   @Override
   public TrainResult train(Parameters start, Dataset data, TrainConfig config, long seed) {
-    return train(start, data, config, seed, null);
+    return train(start, data, config, seed, Freezing.NONE, null);
+  }
+
+  /**
+   * As {@link #train(Parameters, Dataset, TrainConfig, long)} with the lower layers frozen as
+   * {@code freezing} says: a frozen layer's weights and biases come out bit for bit as they went in,
+   * and its weight-gradient products are not computed at all. With {@link Freezing#NONE} the result
+   * is bit for bit that of the four-argument call. Under DP-SGD the steps, and so the accounting, are
+   * those of the config's plan whatever is frozen.
+   *
+   * @throws IllegalArgumentException if {@code freezing} would freeze the output layer
+   */
+  public TrainResult train(Parameters start, Dataset data, TrainConfig config, long seed, Freezing freezing) {
+    return train(start, data, config, seed, freezing, null);
   }
 
   /** Sees every training step's rows: for tests that check what each step saw. */
@@ -70,12 +83,18 @@ public final class DenseNetwork implements Learner {
   }
 
   TrainResult train(Parameters start, Dataset data, TrainConfig config, long seed, StepObserver observer) {
+    return train(start, data, config, seed, Freezing.NONE, observer);
+  }
+
+  TrainResult train(Parameters start, Dataset data, TrainConfig config, long seed, Freezing freezing,
+      StepObserver observer) {
     requireCompatible(start, data);
+    freezing.check(spec);
     if (data.size() == 0) {
       throw new IllegalArgumentException("cannot train on " + data.name() + ": it has no rows");
     }
     if (config.privacy() != null) {
-      return PrivateSgd.train(spec, start, data, config, seed, observer);
+      return PrivateSgd.train(spec, start, data, config, seed, freezing, observer);
     }
     int batch = Math.min(config.batchSize(), data.size());
     Workspace ws = new Workspace(spec, batch, true);
@@ -87,6 +106,7 @@ public final class DenseNetwork implements Learner {
     int[] rows = new int[batch];
     int fullBatches = order.length / batch;
     for (int epoch = 0; epoch < config.epochs(); epoch++) {
+      ws.freeze(freezing.layersAt(epoch));
       Permutations.shuffle(order, random);
       for (int b = 0; b < fullBatches; b++) {
         System.arraycopy(order, b * batch, rows, 0, batch);

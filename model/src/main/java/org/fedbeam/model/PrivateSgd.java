@@ -25,7 +25,7 @@ final class PrivateSgd {
   private PrivateSgd() {}
 
   static TrainResult train(ModelSpec spec, Parameters start, Dataset data, TrainConfig config, long seed,
-      DenseNetwork.StepObserver observer) {
+      Freezing freezing, DenseNetwork.StepObserver observer) {
     DpSgd dp = config.privacy();
     int rows = data.size();
     RdpAccountant.Plan plan = config.dpPlan(rows);
@@ -41,7 +41,9 @@ final class PrivateSgd {
     int[] chunk = new int[capacity];
     double lossSum = 0;
     long seen = 0;
+    long perEpoch = plan.steps() / config.epochs();
     for (long step = 0; step < plan.steps(); step++) {
+      ws.freeze(freezing.layersAt((int) Math.min(Integer.MAX_VALUE, step / perEpoch)));
       int count = 0;
       for (int r = 0; r < rows; r++) {
         if (sampling.nextDouble() < q) {

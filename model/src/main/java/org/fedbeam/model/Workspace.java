@@ -27,6 +27,15 @@ final class Workspace {
   final float[] scratchB;
   /** FedProx's anchor: the call's start weights, kept only when the proximal coefficient is > 0. */
   private FloatBuffer proximalStart;
+  /** How many leading weight layers are frozen: they get no gradient, no step, no decay, no momentum. */
+  private int frozen;
+  /** The trainable parameters: the suffix [weightOffset(frozen), parameterCount) of each flat buffer. */
+  private int trainableFrom;
+  private int trainableCount;
+  private FloatBuffer trainableWeights;
+  private FloatBuffer trainableGradient;
+  private FloatBuffer trainableVelocity;
+  private FloatBuffer trainableProximalStart;
 
   Workspace(ModelSpec spec, int batch, boolean training) {
     this.spec = spec;
@@ -69,6 +78,30 @@ final class Workspace {
       ones.put(i, 1f);
     }
     labels = new int[batch];
+    freeze(0);
+  }
+
+  /**
+   * Freezes the first {@code layers} weight layers for the steps that follow: their weights and
+   * biases get no gradient (the weight-gradient GEMMs and the deltas below the lowest trainable layer
+   * are not computed), no step, no weight decay and no momentum. With 0, every layer trains, bit for
+   * bit as before freezing existed.
+   */
+  void freeze(int layers) {
+    if (layers < 0 || layers >= spec.depth()) {
+      throw new IllegalArgumentException("frozen layers must be in [0, " + spec.depth() + ") for " + spec
+          + " (the output layer always trains), was " + layers);
+    }
+    frozen = layers;
+    trainableFrom = spec.weightOffset(layers);
+    trainableCount = spec.parameterCount() - trainableFrom;
+    trainableWeights = layers == 0 ? weights : NativeBlas.slice(weights, trainableFrom, trainableCount);
+    if (gradient != null) {
+      trainableGradient = layers == 0 ? gradient : NativeBlas.slice(gradient, trainableFrom, trainableCount);
+      trainableVelocity = layers == 0 ? velocity : NativeBlas.slice(velocity, trainableFrom, trainableCount);
+    }
+    trainableProximalStart = proximalStart == null || layers == 0 ? proximalStart
+        : NativeBlas.slice(proximalStart, trainableFrom, trainableCount);
   }
 
   /**
@@ -82,21 +115,21 @@ final class Workspace {
       proximalStart = NativeBlas.allocate(spec.parameterCount());
       start.copyInto(proximalStart);
     }
+    freeze(frozen);
   }
 
   /**
    * Adds FedProx's proximal gradient {@code mu * (w - w_start)} to the step direction {@code v}
    * (Li et al. 2020: the gradient of {@code mu/2 ||w - w_start||^2}). Does nothing when mu = 0.
    */
-  private void addProximal(TrainConfig config, FloatBuffer v) {
+  private void addProximal(TrainConfig config, FloatBuffer v) { // v: the trainable suffix
     if (config.proximalMu() > 0) {
       if (proximalStart == null) {
         throw new IllegalStateException("a FedProx step needs the call's start weights: call start() first");
       }
-      int p = spec.parameterCount();
       float mu = (float) config.proximalMu();
-      NativeBlas.axpy(p, mu, weights, v);
-      NativeBlas.axpy(p, -mu, proximalStart, v);
+      NativeBlas.axpy(trainableCount, mu, trainableWeights, v);
+      NativeBlas.axpy(trainableCount, -mu, trainableProximalStart, v);
     }
   }
 
@@ -153,13 +186,13 @@ final class Workspace {
         delta.put(base + c, (probabilities.get(base + c) - label) * inv);
       }
     }
-    for (int l = depth - 1; l >= 0; l--) {
+    for (int l = depth - 1; l >= frozen; l--) { // frozen layers: no gradient GEMMs, no deltas below them
       int fanIn = spec.layers().get(l);
       int fanOut = spec.layers().get(l + 1);
       FloatBuffer d = deltas[l + 1];
       NativeBlas.gemm(true, false, fanIn, fanOut, count, 1f, activations[l], fanIn, d, fanOut, beta, weightTarget[l], fanOut);
       NativeBlas.gemv(true, count, fanOut, 1f, d, fanOut, ones, beta, biasTarget[l]);
-      if (l > 0) {
+      if (l > frozen) {
         backpropagateDelta(l, count);
       }
     }
@@ -172,15 +205,15 @@ final class Workspace {
    * batch's summed loss before the step.
    */
   double trainStep(Dataset data, int[] rows, int count, TrainConfig config) {
-    int p = spec.parameterCount();
     boolean heavyBall = config.momentum() > 0;
-    FloatBuffer v = heavyBall ? velocity : gradient;
-    double loss = forwardBackward(data, rows, count, v, heavyBall ? (float) config.momentum() : 0f);
+    double loss = forwardBackward(data, rows, count, heavyBall ? velocity : gradient,
+        heavyBall ? (float) config.momentum() : 0f);
+    FloatBuffer v = heavyBall ? trainableVelocity : trainableGradient;
     if (config.weightDecay() > 0) {
-      NativeBlas.axpy(p, (float) config.weightDecay(), weights, v);
+      NativeBlas.axpy(trainableCount, (float) config.weightDecay(), trainableWeights, v);
     }
     addProximal(config, v);
-    NativeBlas.axpy(p, (float) -config.learningRate(), v, weights);
+    NativeBlas.axpy(trainableCount, (float) -config.learningRate(), v, trainableWeights);
     return loss;
   }
 
@@ -207,11 +240,12 @@ final class Workspace {
         top.put(base + c, probabilities.get(base + c) - (c == labels[i] ? 1f : 0f));
       }
     }
-    for (int l = depth - 1; l > 0; l--) {
+    for (int l = depth - 1; l > frozen; l--) {
       backpropagateDelta(l, count);
     }
+    // the gradient is the trainable layers' only: each row's norm, its clipping and the sum cover those
     double[] squares = new double[count];
-    for (int l = 0; l < depth; l++) {
+    for (int l = frozen; l < depth; l++) {
       int fanIn = spec.layers().get(l);
       int fanOut = spec.layers().get(l + 1);
       deltas[l + 1].get(0, scratchA, 0, count * fanOut);
@@ -226,7 +260,7 @@ final class Workspace {
     for (int i = 0; i < count; i++) {
       anyDropped |= !Double.isFinite(squares[i]);
     }
-    for (int l = 0; l < depth; l++) {
+    for (int l = frozen; l < depth; l++) {
       int fanIn = spec.layers().get(l);
       int fanOut = spec.layers().get(l + 1);
       FloatBuffer d = deltas[l + 1];
@@ -297,25 +331,25 @@ final class Workspace {
    * + mu * (w - w_start); w -= lr * v} as {@link #trainStep}.
    */
   void privateStep(TrainConfig config, double noiseStd, double expectedBatch, java.util.SplittableRandom noise) {
-    int p = spec.parameterCount();
+    int p = trainableCount; // frozen layers are not released changed: they need no noise and take no step
     float[] g = new float[p];
-    gradient.get(0, g);
+    gradient.get(trainableFrom, g);
     double scale = 1.0 / expectedBatch;
     for (int i = 0; i < p; i++) {
       g[i] = (float) ((g[i] + noiseStd * noise.nextGaussian()) * scale);
     }
-    gradient.put(0, g);
-    FloatBuffer v = gradient;
+    gradient.put(trainableFrom, g);
+    FloatBuffer v = trainableGradient;
     if (config.momentum() > 0) {
-      NativeBlas.scal(p, (float) config.momentum(), velocity);
-      NativeBlas.axpy(p, 1f, gradient, velocity);
-      v = velocity;
+      NativeBlas.scal(p, (float) config.momentum(), trainableVelocity);
+      NativeBlas.axpy(p, 1f, trainableGradient, trainableVelocity);
+      v = trainableVelocity;
     }
     if (config.weightDecay() > 0) {
-      NativeBlas.axpy(p, (float) config.weightDecay(), weights, v);
+      NativeBlas.axpy(p, (float) config.weightDecay(), trainableWeights, v);
     }
     addProximal(config, v);
-    NativeBlas.axpy(p, (float) -config.learningRate(), v, weights);
+    NativeBlas.axpy(p, (float) -config.learningRate(), v, trainableWeights);
   }
 
   /**

@@ -37,6 +37,8 @@ public final class FedBeam {
   static final String TRAIN_USAGE = "usage: fedbeam train --output DIR [flags]   a federated training simulation with baselines";
   static final String AGENT_USAGE = "usage: fedbeam agent --policy POLICY.json [flags]   a silo agent (until SIGTERM; --once answers"
       + " what waits)";
+  static final String FINETUNE_USAGE = "usage: fedbeam finetune --model FILE --dataset DATA --output DIR [flags]"
+      + "   continues training a model on the orchestrator's own data";
   static final String ORCHESTRATE_USAGE = "usage: fedbeam orchestrate --job JOB.json [flags]   runs a federated job across"
       + " silo agents";
   static final String PREDICT_USAGE = "usage: fedbeam predict --model BUNDLE --input CSV --output CSV [flags]   the class"
@@ -85,6 +87,7 @@ public final class FedBeam {
               org.fedbeam.pipelines.loop.RunOptions.resumeCommand("train", rest));
           return haltedExitCode(summary.path("halted").asText(""));
         }
+        case "finetune" -> FinetuneJob.run(parse("finetune", rest, FinetuneOptions.class), out);
         case "keys" -> {
           return keys(rest, out, err);
         }
@@ -155,6 +158,7 @@ public final class FedBeam {
     boolean all = rest.contains("--help-all");
     switch (command) {
       case "train" -> Help.options(out, "train", TRAIN_USAGE, TrainOptions.class, all);
+      case "finetune" -> Help.options(out, "finetune", FINETUNE_USAGE, FinetuneOptions.class, all);
       case "agent" -> Help.options(out, "agent", AGENT_USAGE, AgentOptions.class, all);
       case "orchestrate" -> Help.options(out, "orchestrate", ORCHESTRATE_USAGE, OrchestrateOptions.class, all);
       case "keys" -> {
@@ -207,8 +211,8 @@ public final class FedBeam {
   }
 
   /** Every command, for "did you mean". */
-  static final List<String> COMMANDS = List.of("train", "bench", "keys", "audit", "pipeline", "agent", "orchestrate",
-      "demo", "cluster", "export", "version", "help", "predict");
+  static final List<String> COMMANDS = List.of("train", "finetune", "bench", "keys", "audit", "pipeline", "agent",
+      "orchestrate", "demo", "cluster", "export", "version", "help", "predict");
 
   /** {@code fedbeam keys new --out DIR} and {@code fedbeam keys rotate --key DIR}. */
   static int keys(List<String> rest, PrintStream out, PrintStream err) throws java.io.IOException {
@@ -304,6 +308,7 @@ public final class FedBeam {
     out.println("usage: fedbeam COMMAND [flags]");
     out.println();
     out.println("  fedbeam train --output DIR [flags]      federated training on Fashion-MNIST or a CSV file, with baselines");
+    out.println("  fedbeam finetune --model FILE --dataset DATA --output DIR   continues training a model on your own data");
     out.println("  fedbeam bench [--output DIR]            performance figures; the last line is BENCH {json}");
     out.println("  fedbeam demo federated --output DIR     silo agents and an orchestrator as processes on this machine");
     out.println("  fedbeam agent --policy POLICY.json      a silo agent (until SIGTERM; --once answers what waits)");
