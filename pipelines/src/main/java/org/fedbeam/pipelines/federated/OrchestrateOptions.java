@@ -26,4 +26,26 @@ public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pi
   int getWarmUpRuns();
 
   void setWarmUpRuns(int value);
+
+  @Description("Continue the job in OUTPUT from its last completed round (a round cut by a crash is run again; the"
+      + " silos answer a global model they trained already from their cached update). A job whose OUTPUT holds no run"
+      + " yet is started, so a schedule can run the same command every time; a job that finished is refused")
+  @Default.Boolean(false)
+  boolean getResume();
+
+  void setResume(boolean value);
+
+  @Description("Start the job again in an OUTPUT that holds a run of it, replacing that run's records (the silos"
+      + " still refuse to train a round of this job id again: use a new job_id to train anew)")
+  @Default.Boolean(false)
+  boolean getOverwrite();
+
+  void setOverwrite(boolean value);
+
+  @Description("Stop after this many rounds completed by this run (the job stays unfinished, --resume continues it);"
+      + " 0 for no limit")
+  @Default.Integer(0)
+  int getMaxNewRounds();
+
+  void setMaxNewRounds(int value);
 }
