@@ -28,12 +28,19 @@ public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pi
   void setWarmUpRuns(int value);
 
   @Description("Continue the job in OUTPUT from its last completed round (a round cut by a crash is run again; the"
-      + " silos answer a global model they trained already from their cached update). A job whose OUTPUT holds no run"
-      + " yet is started, so a schedule can run the same command every time; a job that finished is refused")
+      + " silos answer a global model they trained already from their cached update). Refused if OUTPUT holds no run of"
+      + " the job, if the job file's settings differ from the run's, or if the job finished")
   @Default.Boolean(false)
   boolean getResume();
 
   void setResume(boolean value);
+
+  @Description("As --resume if OUTPUT holds a run of the job, else start it: the one command a schedule runs every"
+      + " time (each run then advances the job by --max-new-rounds)")
+  @Default.Boolean(false)
+  boolean getResumeOrStart();
+
+  void setResumeOrStart(boolean value);
 
   @Description("Start the job again in an OUTPUT that holds a run of it, replacing that run's records (the silos"
       + " still refuse to train a round of this job id again: use a new job_id to train anew)")
