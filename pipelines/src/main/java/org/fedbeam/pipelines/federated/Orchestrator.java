@@ -49,6 +49,13 @@ public final class Orchestrator {
     if (options.getWarmUpRuns() < 0) {
       throw new IllegalArgumentException("--warm-up-runs must be 0 or more, was " + options.getWarmUpRuns());
     }
+    if (options.getMaxNewRounds() < 0) {
+      throw new IllegalArgumentException("--max-new-rounds must be 0 (no limit) or more, was " + options.getMaxNewRounds());
+    }
+    int modes = (options.getResume() ? 1 : 0) + (options.getResumeOrStart() ? 1 : 0) + (options.getOverwrite() ? 1 : 0);
+    if (modes > 1) {
+      throw new IllegalArgumentException("--resume, --resume-or-start and --overwrite exclude each other; give one");
+    }
     this.job = job;
     this.identity = Keys.load(job.submitterKey());
     this.options = options;
@@ -69,6 +76,13 @@ public final class Orchestrator {
   }
 
   ObjectNode run() throws Exception {
+    // two orchestrators never drive one job at once (a scheduled slice overlapping the next): the second stops here
+    try (RunLock lock = RunLock.acquire(job.output(), job.jobId(), out)) {
+      return runLocked();
+    }
+  }
+
+  private ObjectNode runLocked() throws Exception {
     long started = System.nanoTime();
     out.printf("orchestrator (pid %d, key %s): job %s, %d silos, quorum %d, model %s, strategy %s%s%n",
         ProcessHandle.current().pid(), identity.keyId(), job.jobId(), job.silos().size(), job.minSilos(),
