@@ -75,7 +75,38 @@ public final class Orchestrator {
         new Convergence(job.patience(), job.tolerance()), job.seed());
   }
 
+  /**
+   * What a resumed run must share with the run it continues, named as the job file names it: every
+   * field that changes the models, in a canonical form (reformatting the file changes nothing).
+   * Deadlines, grace, attempts, polling, keys and paths are not in it: they may change between runs.
+   */
+  static java.util.Map<String, String> fingerprint(JobSpec job) {
+    java.util.Map<String, String> f = new java.util.LinkedHashMap<>();
+    f.put("job_id", job.jobId());
+    f.put("model", org.fedbeam.transforms.ConfigJson.toJson(job.spec()).toString());
+    f.put("train", org.fedbeam.transforms.ConfigJson.toJson(job.config()).toString());
+    f.put("rounds", Integer.toString(job.rounds()));
+    f.put("seed", Long.toString(job.seed()));
+    f.put("strategy", job.strategy().name() + " " + new java.util.TreeMap<>(job.strategy().parameters()));
+    f.put("fraction", Double.toString(job.participation().fraction()));
+    f.put("min_silos", Integer.toString(job.minSilos()));
+    f.put("patience", Integer.toString(job.patience()));
+    f.put("tolerance", Double.toString(job.tolerance()));
+    f.put("silos", job.silos().stream().map(s -> s.id() + (s.declared() ? "=" + s.declaredSamples() : ""))
+        .collect(java.util.stream.Collectors.joining(",")));
+    f.put("evaluation", new java.util.TreeMap<>(job.evaluation()).toString());
+    f.put("max_update_norm", Double.toString(job.maxUpdateNorm()));
+    f.put("max_samples", Long.toString(job.maxSamples()));
+    f.put("max_silo_share", Double.toString(job.maxSiloShare()));
+    return f;
+  }
+
   ObjectNode run() throws Exception {
+    if (options.getResume() || options.getResumeOrStart() || options.getOverwrite() || options.getMaxNewRounds() > 0) {
+      // the round loop's run state (checkpoints, RunControl) is not on this branch yet: never ignore the flags
+      throw new IllegalArgumentException("--resume, --resume-or-start, --overwrite and --max-new-rounds need the round"
+          + " loop's run state, which this build does not have yet");
+    }
     // two orchestrators never drive one job at once (a scheduled slice overlapping the next): the second stops here
     try (RunLock lock = RunLock.acquire(job.output(), job.jobId(), out)) {
       return runLocked();
