@@ -107,6 +107,7 @@ public final class FedBeam {
               parse("orchestrate", rest, OrchestrateOptions.class), out);
           summary.remove("rounds"); // per round and per silo in OUTPUT/run-summary.json
           out.println("SUMMARY " + RoundRecords.oneLine(summary));
+          return haltedExitCode(summary.path("halted").asText(""));
         }
         case "cluster" -> {
           return ClusterCommand.run(rest, out);

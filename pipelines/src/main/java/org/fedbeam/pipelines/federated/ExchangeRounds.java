@@ -48,8 +48,9 @@ import org.fedbeam.transforms.Errors;
  * ({@link RoundWeights}); and runs the {@link AggregationPipeline} (the strategy's aggregator and
  * server step, then the evaluation) on the orchestrator's own Flink. A round without a quorum is
  * retried (a new attempt, new nonces) up to {@code max_attempts} times; then the job fails, saying
- * why. Silos that timed out, refused or sent invalid answers are left out of the round, with the
- * reason.
+ * why. A round cut by a restart of the orchestrator is run again from the attempt after the last
+ * one it posted ({@link PostedAttempts}). Silos that timed out, refused or sent invalid answers are
+ * left out of the round, with the reason.
  *
  * <p>Waiting is measured on the given {@link Clock} and done by the given {@link Sleeper}, so tests
  * replay timeouts without waiting on real time.
@@ -76,6 +77,7 @@ final class ExchangeRounds implements RoundLoop.Executor {
   private final Strategy strategy;
   private final String aggregationUri;
   private final Supplier<Pipeline> pipeline;
+  private final PostedAttempts posted;
   private RoundRunner runner;
   private int accepted;
   private int refused;
@@ -94,6 +96,7 @@ final class ExchangeRounds implements RoundLoop.Executor {
     this.sleeper = sleeper;
     this.strategy = job.strategy();
     this.aggregationUri = Artifacts.resolve(Artifacts.resolve(job.output(), "rounds"), "current-aggregation.json");
+    this.posted = new PostedAttempts(job.output());
     // the same pipeline every round (it reads the round from its descriptor): a runner may translate it once
     this.pipeline = () -> {
       Pipeline p = Pipeline.create(options);
@@ -129,7 +132,15 @@ final class ExchangeRounds implements RoundLoop.Executor {
     ObjectNode record = Signed.JSON.createObjectNode();
     record.put("round", round.round());
     ArrayNode attempts = record.putArray("attempts");
-    for (int attempt = 1; attempt <= job.maxAttempts(); attempt++) {
+    // a round cut by a restart goes on in new slots: a slot posted before may hold an answer to its old nonce
+    int first = posted.posted(round.round()) + 1;
+    if (first > 1) {
+      out.printf("  round %d: attempt(s) 1-%d were posted before the restart; this run posts attempt %d on (a silo"
+          + " that trained this global model already re-sends its update, it does not train again)%n", round.round(),
+          first - 1, first);
+    }
+    for (int attempt = first; attempt < first + job.maxAttempts(); attempt++) {
+      posted.posting(round.round(), attempt);
       answers = attempt(round.round(), attempt, globalBytes, asked, round.config());
       valid.clear();
       ObjectNode a = attempts.addObject();
@@ -170,7 +181,8 @@ final class ExchangeRounds implements RoundLoop.Executor {
     }
     if (valid.size() < quorum) {
       throw new Orchestrator.JobFailed("job " + job.jobId() + " failed: round " + round.round() + " had " + valid.size()
-          + " valid update(s) after " + job.maxAttempts() + " attempt(s), the quorum is " + quorum + " ("
+          + " valid update(s) after " + job.maxAttempts() + " attempt(s)" + (first > 1 ? " (attempts " + first + "-"
+          + (first + job.maxAttempts() - 1) + ")" : "") + ", the quorum is " + quorum + " ("
           + describe(answers) + ")");
     }
     List<AggregationPipeline.UpdateRef> weighed = RoundWeights.weigh(job, valid, record);

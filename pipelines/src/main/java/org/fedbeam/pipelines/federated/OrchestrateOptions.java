@@ -6,7 +6,8 @@ import org.apache.beam.sdk.options.Description;
 import org.apache.beam.sdk.options.Validation;
 
 /** Options of {@code fedbeam orchestrate}. The orchestrator's Flink is embedded unless {@code --flinkMaster} names its cluster. */
-public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.runners.FlinkTlsOptions {
+public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pipelines.runners.FlinkTlsOptions,
+    org.fedbeam.pipelines.loop.RunOptions {
   @Description("The federated job file (JSON)")
   @Validation.Required
   String getJob();
@@ -33,4 +34,11 @@ public interface OrchestrateOptions extends FlinkPipelineOptions, org.fedbeam.pi
   org.fedbeam.pipelines.loop.Bundles.Keep getKeep();
 
   void setKeep(org.fedbeam.pipelines.loop.Bundles.Keep value);
+
+  @Description("As --resume if OUTPUT holds a run of the job, else start it: the one command a schedule runs every"
+      + " time (each run then advances the job by --max-new-rounds)")
+  @Default.Boolean(false)
+  boolean getResumeOrStart();
+
+  void setResumeOrStart(boolean value);
 }

@@ -7,7 +7,10 @@ import java.util.List;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.strategy.Convergence;
 import org.fedbeam.pipelines.loop.RoundLoop;
+import org.fedbeam.pipelines.loop.RunOptions;
+import org.fedbeam.pipelines.loop.RunState;
 import org.fedbeam.pipelines.loop.RunSummary;
+import org.fedbeam.pipelines.loop.StopSignal;
 import org.fedbeam.pipelines.protocol.Exchange;
 import org.fedbeam.pipelines.protocol.JobSpec;
 import org.fedbeam.pipelines.protocol.Keys;
@@ -49,6 +52,13 @@ public final class Orchestrator {
     if (options.getWarmUpRuns() < 0) {
       throw new IllegalArgumentException("--warm-up-runs must be 0 or more, was " + options.getWarmUpRuns());
     }
+    if (options.getMaxNewRounds() < 0) {
+      throw new IllegalArgumentException("--max-new-rounds must be 0 (no limit) or more, was " + options.getMaxNewRounds());
+    }
+    int modes = (options.getResume() ? 1 : 0) + (options.getResumeOrStart() ? 1 : 0) + (options.getOverwrite() ? 1 : 0);
+    if (modes > 1) {
+      throw new IllegalArgumentException("--resume, --resume-or-start and --overwrite exclude each other; give one");
+    }
     this.job = job;
     this.identity = Keys.load(job.submitterKey());
     this.options = options;
@@ -69,7 +79,52 @@ public final class Orchestrator {
         job.initialModel(), "the job file's model", null);
   }
 
+  /**
+   * What a resumed run must share with the run it continues, named as the job file names it: every
+   * field that changes the models, in a canonical form (reformatting the file changes nothing).
+   * Deadlines, grace, attempts, polling, keys and paths are not in it: they may change between runs.
+   */
+  static java.util.Map<String, String> fingerprint(JobSpec job) {
+    java.util.Map<String, String> f = new java.util.LinkedHashMap<>();
+    f.put("job_id", job.jobId());
+    f.put("model", org.fedbeam.transforms.ConfigJson.toJson(job.spec()).toString());
+    f.put("train", org.fedbeam.transforms.ConfigJson.toJson(job.config()).toString());
+    f.put("rounds", Integer.toString(job.rounds()));
+    f.put("seed", Long.toString(job.seed()));
+    f.put("strategy", job.strategy().name() + " " + new java.util.TreeMap<>(job.strategy().parameters()));
+    f.put("fraction", Double.toString(job.participation().fraction()));
+    f.put("min_silos", Integer.toString(job.minSilos()));
+    f.put("patience", Integer.toString(job.patience()));
+    f.put("tolerance", Double.toString(job.tolerance()));
+    f.put("silos", job.silos().stream().map(s -> s.id() + (s.declared() ? "=" + s.declaredSamples() : ""))
+        .collect(java.util.stream.Collectors.joining(",")));
+    f.put("evaluation", new java.util.TreeMap<>(job.evaluation()).toString());
+    f.put("max_update_norm", Double.toString(job.maxUpdateNorm()));
+    f.put("max_samples", Long.toString(job.maxSamples()));
+    f.put("max_silo_share", Double.toString(job.maxSiloShare()));
+    return f;
+  }
+
   ObjectNode run() throws Exception {
+    RunState.Start start = options.getResumeOrStart() ? RunState.Start.RESUME_OR_NEW : RunOptions.start(options);
+    try {
+      // up front, before anything is posted or written: a finished job, another job's folder, changed settings
+      RunState.check(job.output(), start, fingerprint(job), false);
+    } catch (RunState.Refused e) {
+      throw new RunState.Refused("job " + job.jobId() + ": " + e.getMessage());
+    }
+    // two orchestrators never drive one job at once (a scheduled slice overlapping the next): the second stops here
+    try (RunLock lock = RunLock.acquire(job.output(), job.jobId(), out)) {
+      return runLocked(start);
+    }
+  }
+
+  /** The command that continues this job. */
+  private String resumeCommand() {
+    return "fedbeam orchestrate --job " + (options.getJob() == null ? "JOB.json" : options.getJob()) + " --resume";
+  }
+
+  private ObjectNode runLocked(RunState.Start start) throws Exception {
     long started = System.nanoTime();
     out.printf("orchestrator (pid %d, key %s): job %s, %d silos, quorum %d, model %s, strategy %s%s%n",
         ProcessHandle.current().pid(), identity.keyId(), job.jobId(), job.silos().size(), job.minSilos(),
@@ -87,9 +142,22 @@ public final class Orchestrator {
         out.println("orchestrator Flink web UI " + session.webUi());
       }
       // each round's aggregation job is listed in the Flink web UI as fedbeam-JOB-round-NNNN
-      result = RoundLoop.run(settings, exchange.using(session.roundRunner(job.jobId())), job.output(), out, 1e-5);
+      try (StopSignal stop = StopSignal.onSignals(out, resumeCommand())) {
+        result = RoundLoop.run(settings, exchange.using(session.roundRunner(job.jobId())), job.output(), out, 1e-5,
+            new RoundLoop.RunControl(start, options.getMaxNewRounds(), fingerprint(job), stop, resumeCommand()));
+      }
+    }
+    if (result.rounds().isEmpty()) {
+      ObjectNode none = RoundRecords.JSON.createObjectNode();
+      none.put("status", "stopped").put("halted", result.halted()).put("rounds_completed", 0);
+      return none;
     }
     ObjectNode summary = RunSummary.of(settings, result, exchange, (System.nanoTime() - started) / 1e9);
+    summary.put("status", result.finished() ? "finished" : result.halted().startsWith("stopped") ? "stopped" : "paused");
+    if (!result.finished()) {
+      summary.put("halted", result.halted());
+      summary.put("resume_command", resumeCommand());
+    }
     org.fedbeam.pipelines.loop.Bundles.write(job.output(), settings, result, bundleMetadata(),
         job.jobId(), options.getKeep(), summary, out);
     RoundRecords.write(Artifacts.resolve(job.output(), "run-summary.json"), summary);

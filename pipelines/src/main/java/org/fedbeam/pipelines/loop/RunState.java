@@ -57,7 +57,7 @@ public final class RunState {
 
   /** A folder's run cannot be started or continued as asked; the message names the folder and why. */
   public static final class Refused extends IllegalArgumentException {
-    Refused(String message) {
+    public Refused(String message) {
       super(message);
     }
   }
