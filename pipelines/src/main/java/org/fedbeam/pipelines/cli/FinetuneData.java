@@ -158,7 +158,8 @@ record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters 
     for (int i = 0; i < values.length; i++) {
       values[i] = Math.round(values[i] * PIXEL_SCALE); // the raw pixel, 0..255
     }
-    List<String> classes = java.util.stream.IntStream.range(0, data.classes()).mapToObj(String::valueOf).toList();
+    // the official names, as a Fashion-MNIST federated run's bundle labels its classes
+    List<String> classes = IdxReader.FASHION_MNIST_CLASSES.subList(0, data.classes());
     return new Raw(values, d, FASHION_MNIST_FEATURES, classes, labels, "fashion-mnist (" + o.getFashionMnistDir()
         + ", " + data.size() + " rows)");
   }

@@ -23,7 +23,15 @@ public final class InitialModel {
   public static final long MAX_BYTES = 1L << 30;
 
   /** A loaded model and where it came from. */
-  public record Loaded(Parameters model, String origin, String note) {}
+  /**
+   * A loaded starting model: {@code origin} names the file, its format and SHA-256; {@code chain} is
+   * a bundle's own provenance chain (a JSON array, oldest stage first), or null for other formats.
+   */
+  public record Loaded(Parameters model, String origin, String note, String chain) {
+    public Loaded(Parameters model, String origin, String note) {
+      this(model, origin, note, null);
+    }
+  }
 
   private InitialModel() {}
 
@@ -47,9 +55,12 @@ public final class InitialModel {
     String format;
     Parameters model;
     String note = null;
+    String chain = null;
     if (BundleFormat.looksLikeBundle(bytes)) {
       format = "FedBeam model bundle";
-      model = BundleFormat.decode(bytes, uri).model();
+      var bundle = BundleFormat.decode(bytes, uri);
+      model = bundle.model();
+      chain = bundle.provenance().trim().startsWith("[") ? bundle.provenance() : null;
     } else if (bytes.length >= 4 && bytes[0] == 'F' && bytes[1] == 'B' && bytes[2] == 'M' && bytes[3] == 'D') {
       format = "FedBeam model";
       model = ModelFormat.decode(bytes, uri);
@@ -73,7 +84,7 @@ public final class InitialModel {
       throw new IllegalArgumentException("initial model " + uri + ": parameter " + bad + " is " + model.get(bad)
           + "; a model to start from must be finite");
     }
-    return new Loaded(model, uri + " (" + format + ", sha256 " + Artifacts.sha256Hex(bytes) + ")", note);
+    return new Loaded(model, uri + " (" + format + ", sha256 " + Artifacts.sha256Hex(bytes) + ")", note, chain);
   }
 
   /** {@code settings} starting from the model at {@code uri} (unchanged when {@code uri} is null). */
@@ -88,7 +99,8 @@ public final class InitialModel {
         out.println(loaded.note());
       }
     }
-    return settings.withInitialModel(loaded.model(), loaded.origin());
+    // a bundle's chain (pretrained, federated, fine-tuned...) goes on in this run's provenance
+    return settings.withInitialModel(loaded.model(), loaded.chain() != null ? loaded.chain() : loaded.origin());
   }
 
   private static String hint(ModelSpec file, ModelSpec run) {

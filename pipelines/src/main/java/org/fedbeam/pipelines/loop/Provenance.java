@@ -14,7 +14,19 @@ final class Provenance {
   static ObjectNode initial(RoundLoop.Settings s) {
     ObjectNode node = base(s);
     node.put("round", 0).putNull("parent");
-    node.put("origin", s.initialModel() == null ? "initialized from seed" : "pretrained: " + s.initialOrigin());
+    if (s.initialModel() == null) {
+      node.put("origin", "initialized from seed");
+    } else if (s.initialOrigin() != null && s.initialOrigin().trim().startsWith("[")) {
+      // a bundle's provenance chain: kept whole
+      node.put("origin", "pretrained: a model bundle (its chain in pretrained_chain)");
+      try {
+        node.set("pretrained_chain", RoundRecords.JSON.readTree(s.initialOrigin()));
+      } catch (java.io.IOException e) {
+        node.put("pretrained_chain", s.initialOrigin());
+      }
+    } else {
+      node.put("origin", "pretrained: " + s.initialOrigin());
+    }
     return node;
   }
 

@@ -81,7 +81,7 @@ class InitialModelTrainTest {
     Path fbm = Files.write(dir.resolve("pretrained.fbm"), ModelFormat.encode(pretrained()));
     Path fbmb = Files.write(dir.resolve("pretrained.fbmb"), BundleFormat.encode(new ModelBundle(pretrained(),
         List.of("x1", "x2", "x3"), new FeatureScaling(new float[3], new float[] {1, 1, 1}),
-        List.of("blue", "green", "red"), "[]")));
+        List.of("blue", "green", "red"), "[{\"stage\":\"pretrained\",\"data\":\"classes 0-4\"}]")));
 
     for (Path file : List.of(fbm, fbmb)) {
       String output = "out-" + file.getFileName();
@@ -91,6 +91,13 @@ class InitialModelTrainTest {
       String round0 = RoundLoop.modelUri(dir.resolve(output).toString(), 0);
       assertThat(ModelFormat.decode(Files.readAllBytes(Path.of(round0)), round0), equalTo(pretrained()));
     }
+    // a bundle's provenance chain goes on: pretrained, then this run's federated stage
+    Path best = dir.resolve("out-pretrained.fbmb").resolve("model-best.fbmb");
+    String chain = BundleFormat.decode(Files.readAllBytes(best), best.toString()).provenance();
+    assertThat(chain, org.hamcrest.Matchers.matchesPattern(
+        "\\[\\{\"stage\":\"pretrained\",\"data\":\"classes 0-4\"\\},\\{\"stage\":\"federated\".*"));
+    assertThat(Files.readString(Path.of(RoundLoop.modelUri(dir.resolve("out-pretrained.fbmb").toString(), 0)
+        .replace(".fbm", ".json"))), containsString("\"pretrained_chain\""));
   }
 
   @Test
