@@ -252,6 +252,15 @@ public final class RoundLoop {
     Map<String, String> fingerprint = new java.util.LinkedHashMap<>(control.fingerprint());
     fingerprint.putAll(fingerprint(settings, executor.mode(), initial));
     boolean resume = RunState.check(output, control.start(), fingerprint);
+    RunState.Restored restored = null;
+    long t0 = System.nanoTime();
+    if (resume) {
+      restored = RunState.restore(output, settings.spec(), progress);
+      if (restored.round() < 0) {
+        progress.println("the run in " + output + " was cut before its start was committed: starting it again");
+        resume = false;
+      }
+    }
     MetricsCsv metrics = new MetricsCsv(Artifacts.resolve(output, "metrics.csv"), settings.config(), dpDelta);
     List<RoundStats> rounds = new ArrayList<>();
     List<Double> losses = new ArrayList<>();
@@ -259,8 +268,6 @@ public final class RoundLoop {
     String stateUri;
     int first;
     if (resume) {
-      long t0 = System.nanoTime();
-      RunState.Restored restored = RunState.restore(output, settings.spec(), progress);
       if (restored.finishedReason() != null) {
         throw new RunState.Refused(output + ": its run finished at round " + restored.round() + " ("
             + restored.finishedReason() + "); there is nothing to resume");
@@ -280,7 +287,9 @@ public final class RoundLoop {
       if (control.start() == RunState.Start.OVERWRITE) {
         RunState.delete(output, progress);
       }
-      RunState.start(output, executor.mode(), fingerprint);
+      if (restored == null) {
+        RunState.start(output, executor.mode(), fingerprint);
+      }
       parentUri = modelUri(output, 0);
       stateUri = stateUri(output, 0);
       Artifacts.writeAtomically(stateUri, strategy.initialState(initial).encode());

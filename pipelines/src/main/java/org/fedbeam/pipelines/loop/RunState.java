@@ -62,7 +62,10 @@ public final class RunState {
     }
   }
 
-  /** What a resume restored: the rounds up to {@code round} (round 0: none yet) and whether the run finished. */
+  /**
+   * What a resume restored: the rounds up to {@code round} (0: none yet; -1: not even the start was
+   * committed, so the run starts again) and whether the run finished.
+   */
   record Restored(int round, List<RoundLoop.RoundStats> rounds, String finishedReason) {}
 
   private RunState() {}
@@ -255,8 +258,8 @@ public final class RunState {
       }
     }
     if (good < 0) {
-      throw new Refused("cannot resume " + output + ": it holds no checkpoint (checkpoints/round-0000.json): the run"
-          + " never started its first round");
+      // cut before its start was committed: the run starts again from round 0
+      return new Restored(-1, rounds, null);
     }
     for (String stale : present) {
       int round = roundOf(stale);

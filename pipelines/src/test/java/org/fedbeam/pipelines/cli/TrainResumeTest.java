@@ -152,6 +152,22 @@ class TrainResumeTest {
   }
 
   @Test
+  void aRunCutBeforeItsStartWasCommittedStartsAgain() throws Exception {
+    Run paused = train("cut-at-start", "--max-new-rounds", "1");
+    assertThat(paused.stderr, paused.code, equalTo(0));
+    // as if killed between writing run.json and committing round 0
+    try (Stream<Path> files = Files.list(paused.out.resolve("checkpoints"))) {
+      for (Path f : files.toList()) {
+        Files.delete(f);
+      }
+    }
+    Run resumed = train("cut-at-start", "--resume");
+    assertThat(resumed.stderr, resumed.code, equalTo(0));
+    assertThat(resumed.stdout, containsString("was cut before its start was committed: starting it again"));
+    assertThat(finalModel(resumed.out), equalTo(reference));
+  }
+
+  @Test
   void aRunKilledAtARandomPointResumesToTheUninterruptedModel() throws Exception {
     long seed = System.nanoTime();
     SplittableRandom random = new SplittableRandom(seed);
