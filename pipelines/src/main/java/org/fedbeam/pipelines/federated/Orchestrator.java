@@ -107,6 +107,8 @@ public final class Orchestrator {
 
   ObjectNode run() throws Exception {
     RunState.Start start = options.getResumeOrStart() ? RunState.Start.RESUME_OR_NEW : RunOptions.start(options);
+    // the settings first (an initial model that does not fit is refused here): nothing is created before
+    RoundLoop.Settings settings = settings(job);
     try {
       // up front, before anything is posted or written: a finished job, another job's folder, changed settings
       RunState.check(job.output(), start, fingerprint(job), false);
@@ -115,7 +117,7 @@ public final class Orchestrator {
     }
     // two orchestrators never drive one job at once (a scheduled slice overlapping the next): the second stops here
     try (RunLock lock = RunLock.acquire(job.output(), job.jobId(), out)) {
-      return runLocked(start);
+      return runLocked(start, settings);
     }
   }
 
@@ -124,7 +126,7 @@ public final class Orchestrator {
     return "fedbeam orchestrate --job " + (options.getJob() == null ? "JOB.json" : options.getJob()) + " --resume";
   }
 
-  private ObjectNode runLocked(RunState.Start start) throws Exception {
+  private ObjectNode runLocked(RunState.Start start, RoundLoop.Settings settings) throws Exception {
     long started = System.nanoTime();
     out.printf("orchestrator (pid %d, key %s): job %s, %d silos, quorum %d, model %s, strategy %s%s%n",
         ProcessHandle.current().pid(), identity.keyId(), job.jobId(), job.silos().size(), job.minSilos(),
@@ -135,7 +137,6 @@ public final class Orchestrator {
         out.printf("  silo %s declared no sample count: its updates get at most an equal share of a round%n", silo.id());
       }
     }
-    RoundLoop.Settings settings = settings(job);
     RoundLoop.Result result;
     try (Runners.Session session = Runners.prepare(options, job.output(), options.getWebUiPort(), out)) {
       if (session.webUi() != null) {

@@ -97,7 +97,7 @@ class InitialModelTrainTest {
     assertThat(chain, org.hamcrest.Matchers.matchesPattern(
         "\\[\\{\"stage\":\"pretrained\",\"data\":\"classes 0-4\"\\},\\{\"stage\":\"federated\".*"));
     assertThat(Files.readString(Path.of(RoundLoop.modelUri(dir.resolve("out-pretrained.fbmb").toString(), 0)
-        .replace(".fbm", ".json"))), containsString("\"pretrained_chain\""));
+        .replaceAll("\\.fbm$", ".json"))), containsString("\"pretrained_chain\""));
   }
 
   @Test
