@@ -39,6 +39,12 @@ fedbeam_uid=10001
 
 say() { printf 'fedbeam: %s\n' "$*" >&2; }
 
+# Reproducibility (README "Reproducibility"): every FedBeam process trains with the same OpenBLAS kernel,
+# Haswell (AVX2 + FMA), unless the container was given one; a CPU without AVX2/FMA keeps OpenBLAS's choice.
+if [ -z "${OPENBLAS_CORETYPE:-}" ] && grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo; then
+  export OPENBLAS_CORETYPE=Haswell
+fi
+
 jvm_flags=(-XX:+UseParallelGC --add-exports=java.base/sun.net.util=ALL-UNNAMED
   --add-opens=java.base/java.lang=ALL-UNNAMED --add-opens=java.base/java.util=ALL-UNNAMED
   --add-opens=java.base/java.nio=ALL-UNNAMED --add-opens=java.base/sun.nio.ch=ALL-UNNAMED

@@ -72,6 +72,20 @@ public final class OnnxImport {
         consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
       }
     }
+    // ONNX graphs are in static single assignment form: a name is a graph input, an initializer or the
+    // output of one node, once. A name assigned twice can make a cycle, which the walk must never follow.
+    Set<String> assigned = new HashSet<>(g.initializers().keySet());
+    for (ValueInfo in : g.inputs()) {
+      assigned.add(in.name());
+    }
+    for (Node n : g.nodes()) {
+      for (String out : n.outputs()) {
+        if (!out.isEmpty() && !assigned.add(out)) {
+          throw error("tensor '" + out + "' is assigned twice (by node " + n.describe() + " and before it): an ONNX"
+              + " graph assigns each name once, and a graph that does not may be a cycle");
+        }
+      }
+    }
   }
 
   /** Parses and imports an ONNX file's bytes; {@code source} is named in every error. */
@@ -156,6 +170,9 @@ public final class OnnxImport {
           return cur;
         }
         throw error("operator " + n.domain() + "." + n.describe() + " cannot be trained by FedBeam. " + SUPPORTED);
+      }
+      if (used.contains(n)) {
+        throw error("the graph has a cycle through node " + n.describe());
       }
       String out = step(n, cur);
       if (out == null) {

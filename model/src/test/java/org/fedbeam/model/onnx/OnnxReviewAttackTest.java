@@ -67,7 +67,7 @@ class OnnxReviewAttackTest {
     return thrown.get();
   }
 
-  // DEFECT: OnnxImport.walk follows the single consumer of each tensor with no visited set, so a graph
+  // Found by an independent review (a defect, now fixed): OnnxImport.walk follows the single consumer of each tensor with no visited set, so a graph
   // whose pass-through node feeds itself (Identity X -> X) or two Identity nodes feeding each other
   // loop forever: a hostile --initial-model hangs `fedbeam train`/`orchestrate` at 100% CPU.
   @Test
@@ -79,7 +79,7 @@ class OnnxReviewAttackTest {
     assertThat(e.getMessage(), containsString("cycle.onnx"));
   }
 
-  // DEFECT: as above, a two-node cycle a -> b -> a after the input.
+  // Found by an independent review (a defect, now fixed): as above, a two-node cycle a -> b -> a after the input.
   @Test
   void twoIdentityNodesFeedingEachOtherAreRefusedNotLoopedForever() throws Exception {
     byte[] bytes = graph(List.of(node("in", "Identity", List.of("X"), "a"), node("ab", "Identity", List.of("a"), "b"),

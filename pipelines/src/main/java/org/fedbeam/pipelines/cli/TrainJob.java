@@ -53,6 +53,7 @@ public final class TrainJob {
     validate(options);
     RunState.Start start = RunOptions.start(options);
     java.util.Map<String, String> fingerprint = RunOptions.fingerprint(options, TrainOptions.class, NOT_SETTINGS);
+    fingerprint.putAll(dataFingerprint(options));
     // before any data is written: a folder holding another run is never mixed into
     boolean resuming = RunState.check(options.getOutput(), start, fingerprint, false);
     if (resuming) {
@@ -123,6 +124,43 @@ public final class TrainJob {
     line.remove("rounds"); // per round in OUTPUT/run-summary.json and metrics.csv
     out.println("SUMMARY " + RoundRecords.oneLine(line));
     return summary;
+  }
+
+  /**
+   * The content behind the options that name files, which a resume must find unchanged: a path is not
+   * its data (a CSV replaced by a new export under the same name would be mixed into the run).
+   */
+  static java.util.Map<String, String> dataFingerprint(TrainOptions o) {
+    java.util.Map<String, String> f = new java.util.TreeMap<>();
+    if ("fashion-mnist".equals(o.getDataset())) {
+      java.nio.file.Path dir = java.nio.file.Path.of(o.getFashionMnistDir());
+      StringBuilder all = new StringBuilder();
+      for (String name : List.of("train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz",
+          "t10k-labels-idx1-ubyte.gz")) {
+        all.append(name).append('=').append(contentSha(dir.resolve(name))).append(';');
+      }
+      f.put("--fashion-mnist-dir (SHA-256 of its files)", org.fedbeam.transforms.Artifacts.sha256Hex(
+          all.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    } else {
+      f.put("--dataset (SHA-256 of its content)", contentSha(java.nio.file.Path.of(o.getDataset())));
+    }
+    if (o.getSiloSecrets() != null) {
+      f.put("--silo-secrets (SHA-256 of its content)", contentSha(java.nio.file.Path.of(o.getSiloSecrets())));
+    }
+    return f;
+  }
+
+  private static String contentSha(java.nio.file.Path file) {
+    if (!java.nio.file.Files.isRegularFile(file)) {
+      return "no file " + file; // reading the data names the problem
+    }
+    try (var in = new java.security.DigestInputStream(java.nio.file.Files.newInputStream(file),
+        java.security.MessageDigest.getInstance("SHA-256"))) {
+      in.transferTo(java.io.OutputStream.nullOutputStream());
+      return java.util.HexFormat.of().formatHex(in.getMessageDigest().digest());
+    } catch (java.io.IOException | java.security.NoSuchAlgorithmException e) {
+      throw new IllegalArgumentException("cannot read " + file + ": " + e.getMessage(), e);
+    }
   }
 
   /** Checks every option that does not need the data, so a typo fails before any work is done. */

@@ -177,8 +177,78 @@ public final class RunState {
     RoundRecords.write(manifestUri(output), manifest);
   }
 
-  /** Deletes every file of the run {@code output} holds (checkpoints first, the manifest last). */
+  /**
+   * Deletes every file of the run {@code output} holds (checkpoints first, the manifest last). A
+   * symbolic link below the folder (planted by whoever can write there) is removed as a link, never
+   * followed: nothing outside the run is deleted.
+   */
   static void delete(String output, PrintStream progress) {
+    java.nio.file.Path local = Artifacts.localPath(output);
+    boolean held = holdsRun(output);
+    int deleted = local != null ? deleteLocal(local) : deleteRemote(output);
+    if (held) {
+      Artifacts.deleteIfExists(manifestUri(output));
+    }
+    if (held || deleted > 0) {
+      progress.println("overwriting the run in " + output + ": deleted its " + deleted + " file(s)");
+    }
+  }
+
+  private static final List<String> RUN_FOLDERS = List.of("checkpoints", "models", "state", "rounds");
+
+  private static int deleteLocal(java.nio.file.Path root) {
+    int[] count = {0};
+    try {
+      for (String folder : RUN_FOLDERS) {
+        java.nio.file.Path top = root.resolve(folder);
+        if (java.nio.file.Files.isSymbolicLink(top) || java.nio.file.Files.isRegularFile(top,
+            java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          java.nio.file.Files.delete(top); // the link itself
+          count[0]++;
+          continue;
+        }
+        if (!java.nio.file.Files.isDirectory(top, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+          continue;
+        }
+        // walkFileTree does not follow links: a link is visited as a file and deleted as a link
+        java.nio.file.Files.walkFileTree(top, new java.nio.file.SimpleFileVisitor<>() {
+          @Override
+          public java.nio.file.FileVisitResult visitFile(java.nio.file.Path file,
+              java.nio.file.attribute.BasicFileAttributes attrs) throws IOException {
+            java.nio.file.Files.delete(file);
+            count[0]++;
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+
+          @Override
+          public java.nio.file.FileVisitResult postVisitDirectory(java.nio.file.Path d, IOException e) throws IOException {
+            if (e != null) {
+              throw e;
+            }
+            if (!d.equals(top)) {
+              java.nio.file.Files.delete(d);
+            }
+            return java.nio.file.FileVisitResult.CONTINUE;
+          }
+        });
+      }
+      try (var files = java.nio.file.Files.newDirectoryStream(root)) {
+        for (java.nio.file.Path f : files) {
+          String name = f.getFileName().toString();
+          if (name.equals("metrics.csv") || name.equals("run-summary.json") || name.endsWith(".fbmb")) {
+            java.nio.file.Files.delete(f);
+            count[0]++;
+          }
+        }
+      }
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException("cannot delete the run in " + root + ": " + e.getMessage(), e);
+    }
+    return count[0];
+  }
+
+  /** Azure Blob storage has no links: the run's files by name. */
+  private static int deleteRemote(String output) {
     List<String> files = new ArrayList<>();
     for (String glob : List.of("checkpoints/*", "models/*", "state/*", "rounds/**", "metrics.csv", "run-summary.json",
         "*.fbmb")) {
@@ -187,10 +257,7 @@ public final class RunState {
     for (String file : files) {
       Artifacts.deleteIfExists(file);
     }
-    if (holdsRun(output)) {
-      Artifacts.deleteIfExists(manifestUri(output));
-      progress.println("overwriting the run in " + output + ": deleted its " + files.size() + " file(s)");
-    }
+    return files.size();
   }
 
   /**
@@ -231,8 +298,13 @@ public final class RunState {
       String uri = checkpointUri(output, round);
       String damage;
       JsonNode checkpoint = null;
+      RoundLoop.RoundStats stats = null;
       try {
         checkpoint = verify(output, round, spec);
+        if (round > 0) {
+          // a checkpoint whose fields do not make a round (edited, with its checksum recomputed) is damaged too
+          stats = stats(checkpoint.get("stats"), round, RoundLoop.modelUri(output, round), spec.classes());
+        }
         damage = null;
       } catch (Refused e) {
         throw e;
@@ -249,8 +321,8 @@ public final class RunState {
         break;
       }
       good = round;
-      if (round > 0) {
-        rounds.add(stats(checkpoint.get("stats"), round, RoundLoop.modelUri(output, round)));
+      if (stats != null) {
+        rounds.add(stats);
       }
       finished = checkpoint.get("finished").isNull() ? null : checkpoint.get("finished").asText();
       if (finished != null) {
@@ -349,9 +421,9 @@ public final class RunState {
     }
   }
 
+  /** A setting's value as a message shows it (no setting holds a secret: a secrets file is fingerprinted by its hash). */
   private static String shown(String name, String value) {
-    return name.toLowerCase(Locale.ROOT).contains("secret") ? "(a secret, by its hash " + value.substring(0,
-        Math.min(12, value.length())) + "...)" : "'" + value + "'";
+    return "'" + value + "'";
   }
 
   /** A folder with models or state but no manifest holds a run of an older FedBeam: never mixed into. */
@@ -418,7 +490,12 @@ public final class RunState {
     return node;
   }
 
-  private static RoundLoop.RoundStats stats(JsonNode node, int round, String modelUri) {
+  private static RoundLoop.RoundStats stats(JsonNode node, int round, String modelUri, int classes) {
+    for (String field : List.of("wall_s", "slowest_silo_s", "participants", "left_out", "evaluations")) {
+      if (node.get(field) == null) {
+        throw new IllegalStateException("field stats." + field + " is missing");
+      }
+    }
     TreeMap<String, SystemMetadata> participants = new TreeMap<>();
     node.get("participants").fields().forEachRemaining(e -> participants.put(e.getKey(), new SystemMetadata(
         e.getValue().get("samples").asLong(), number(e.getValue().get("train_loss")), e.getValue().get("train_ms").asLong())));
@@ -428,6 +505,10 @@ public final class RunState {
     node.get("evaluations").fields().forEachRemaining(e -> {
       JsonNode r = e.getValue();
       JsonNode rows = r.get("confusion");
+      if (rows == null || !rows.isArray() || rows.size() > classes) {
+        throw new IllegalStateException("field stats.evaluations." + e.getKey() + ".confusion is not a matrix of at"
+            + " most " + classes + " classes");
+      }
       long[][] confusion = new long[rows.size()][];
       for (int i = 0; i < confusion.length; i++) {
         confusion[i] = new long[rows.get(i).size()];
@@ -453,6 +534,9 @@ public final class RunState {
   }
 
   private static double number(JsonNode node) {
+    if (node == null || !(node.isNumber() || node.isTextual() && node.asText().matches("NaN|-?Infinity"))) {
+      throw new IllegalStateException("a statistic is not a number: " + node);
+    }
     return node.isTextual() ? Double.parseDouble(node.asText()) : node.asDouble();
   }
 }

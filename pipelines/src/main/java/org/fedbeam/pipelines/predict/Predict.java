@@ -87,6 +87,14 @@ public final class Predict {
     if (Files.isDirectory(target)) {
       throw new IllegalArgumentException("--output " + output + " is a folder");
     }
+    try {
+      if (Files.exists(target) && Files.isSameFile(input, target)) {
+        throw new IllegalArgumentException("--output " + output + " is the --input file: predictions never replace"
+            + " the rows they were made from");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot compare --input and --output: " + e.getMessage(), e);
+    }
     Path temp;
     try {
       temp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".partial");
@@ -119,6 +127,7 @@ public final class Predict {
     private final String idColumn;
     private final int chunkRows;
     private final BufferedWriter writer;
+    private long rowsDone;
     private final Learner learner;
     private final int features;
     private final int classes;
@@ -232,7 +241,13 @@ public final class Predict {
           throw new DataFormatException(source + ": line " + lineNo + ", column '" + bundle.featureNames().get(f)
               + "': not a finite number: '" + (cell.length() > 40 ? cell.substring(0, 40) + "..." : cell) + "'");
         }
-        chunk[base + f] = (x - mean[f]) / scale[f];
+        float scaled = (x - mean[f]) / scale[f];
+        if (!Float.isFinite(scaled)) {
+          throw new DataFormatException(source + ": line " + lineNo + ", column '" + bundle.featureNames().get(f)
+              + "': " + cell + " scaled by the bundle's scaling ((x - " + mean[f] + ") / " + scale[f]
+              + ") is not a finite number");
+        }
+        chunk[base + f] = scaled;
       }
       if (idAt >= 0) {
         ids.add(cells.get(idAt));
@@ -252,6 +267,12 @@ public final class Predict {
         if (idAt >= 0) {
           out.add(ids.get(r));
         }
+        for (int c = 0; c < classes; c++) {
+          if (!Float.isFinite(p[r * classes + c])) {
+            throw new DataFormatException(source + ": the model's probabilities for data row " + (rowsDone + r + 1)
+                + " are not finite numbers; no prediction is written for it");
+          }
+        }
         int best = 0;
         for (int c = 1; c < classes; c++) {
           if (p[r * classes + c] > p[r * classes + best]) {
@@ -265,7 +286,25 @@ public final class Predict {
         writeLine(out);
       }
       ids.clear();
+      rowsDone += filled;
       filled = 0;
+    }
+
+    /**
+     * A text cell a spreadsheet would run as a formula ({@code =}, {@code +}, {@code -}, {@code @},
+     * tab or carriage return first) gets a leading {@code '} (OWASP's CSV injection advice); numbers
+     * are written as they are.
+     */
+    static String spreadsheetSafe(String cell) {
+      if (cell.isEmpty() || "=+-@\t\r".indexOf(cell.charAt(0)) < 0) {
+        return cell;
+      }
+      try {
+        Double.parseDouble(cell);
+        return cell; // a number such as -1.5 is data, not a formula
+      } catch (NumberFormatException e) {
+        return "'" + cell;
+      }
     }
 
     private void writeLine(List<String> cells) throws IOException {
@@ -273,7 +312,7 @@ public final class Predict {
         if (i > 0) {
           writer.write(',');
         }
-        writer.write(CsvLine.quote(cells.get(i)));
+        writer.write(CsvLine.quote(spreadsheetSafe(cells.get(i))));
       }
       writer.write('\n');
     }

@@ -57,7 +57,7 @@ class ResumeReviewAttackTest {
     return file;
   }
 
-  // DEFECT: the fingerprint holds --dataset as a path, not the data: the CSV is read again on resume,
+  // Found by an independent review (a defect, now fixed): the fingerprint holds --dataset as a path, not the data: the CSV is read again on resume,
   // so a file replaced under the same name (a new export, another day's data) is silently mixed into the
   // run: rounds 1..k trained on one data set, k+1.. on another, with a new scaling and a new test set,
   // and the final model differs from any uninterrupted run. The resume should be refused naming
@@ -75,7 +75,7 @@ class ResumeReviewAttackTest {
     assertThat(resumed.stderr, containsString("--dataset"));
   }
 
-  // DEFECT: RunState.restore verifies a checkpoint (checksum, model and state hashes) inside a
+  // Found by an independent review (a defect, now fixed): RunState.restore verifies a checkpoint (checksum, model and state hashes) inside a
   // try/catch that falls back to the last good round, but rebuilds its stats outside it: a checkpoint
   // whose self-checksum matches (it is not a MAC: anyone who edits the file recomputes it) and whose
   // stats lack a field, or hold text where a number goes, crashes the resume with a

@@ -20,7 +20,7 @@ class RunStateReviewAttackTest {
   @TempDir
   Path dir;
 
-  // DEFECT: RunState.delete lists checkpoints/*, models/*, state/*, rounds/** with Beam's glob match,
+  // Found by an independent review (a defect, now fixed): RunState.delete lists checkpoints/*, models/*, state/*, rounds/** with Beam's glob match,
   // which walks through symbolic links to directories, and deletes each match through the link. A
   // local user who can write to the run's folder plants rounds/evil -> the owner's folder (or makes
   // models/ a link); the owner's `fedbeam train --overwrite` (or `orchestrate --overwrite`) then

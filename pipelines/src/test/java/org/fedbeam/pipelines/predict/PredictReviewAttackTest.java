@@ -42,7 +42,7 @@ class PredictReviewAttackTest {
         new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
   }
 
-  // DEFECT: every raw cell is checked finite, but not the scaled value: a finite raw value with a
+  // Found by an independent review (a defect, now fixed): every raw cell is checked finite, but not the scaled value: a finite raw value with a
   // small (valid, > 0) scale overflows to Infinity, and predict writes NaN probabilities and labels the
   // row with the first class, exit 0, with no word. It should refuse the row (naming line and column)
   // as it refuses a non-finite cell.
@@ -61,7 +61,7 @@ class PredictReviewAttackTest {
     }
   }
 
-  // DEFECT: --output equal to --input is accepted: the predictions replace the user's input file
+  // Found by an independent review (a defect, now fixed): --output equal to --input is accepted: the predictions replace the user's input file
   // (the move onto the output happens after the whole input was read), so the data is lost.
   @Test
   void anOutputThatIsTheInputIsRefusedAndTheInputKept() throws Exception {
