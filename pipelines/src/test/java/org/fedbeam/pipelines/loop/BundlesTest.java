@@ -92,7 +92,7 @@ class BundlesTest {
       Map<String, EvalReport> eval = Map.of("validation", report(accuracies[r - 1][0]), "test", report(accuracies[r - 1][1]));
       rounds.add(new RoundLoop.RoundStats(r, 1.0, "s", 0.5, new TreeMap<>(), new TreeMap<>(), eval, model(r).toString()));
     }
-    return new RoundLoop.Result(rounds, rounds.get(rounds.size() - 1).modelUri(), false, null, Parameters.zeros(SPEC));
+    return new RoundLoop.Result(rounds, rounds.get(rounds.size() - 1).modelUri(), false, null, Parameters.zeros(SPEC), null);
   }
 
   private Path model(int round) {
