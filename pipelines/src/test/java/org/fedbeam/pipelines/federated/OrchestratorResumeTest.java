@@ -112,12 +112,16 @@ class OrchestratorResumeTest {
       long started = System.nanoTime();
       Process resumed = f.orchestrateProcess(resumedLog, "--resume");
       try {
+        ProcessFederation.waitForLog(resumedLog, "orchestrator (pid ", resumed, 300);
+        double lockedSeconds = (System.nanoTime() - started) / 1e9;
         ProcessFederation.waitForLog(resumedLog, "resuming the run in ", resumed, 300);
         double resumeSeconds = (System.nanoTime() - started) / 1e9;
         String text = Files.readString(resumedLog);
         System.out.printf(Locale.ROOT, "resume time after a kill: %.2f s from the orchestrator's process start to the"
-            + " start of round %d (%s)%n", resumeSeconds, completed + 1, text.substring(text.indexOf("resuming the run"))
-            .lines().findFirst().orElse(""));
+            + " start of round %d (%.2f s to its first line: JVM, job file, checks, lock; load average %.1f) (%s)%n",
+            resumeSeconds, completed + 1, lockedSeconds,
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+            text.substring(text.indexOf("resuming the run")).lines().findFirst().orElse(""));
         assertThat(resumed.waitFor(300, TimeUnit.SECONDS), equalTo(true));
       } finally {
         resumed.destroyForcibly();
@@ -185,6 +189,65 @@ class OrchestratorResumeTest {
               + " there is nothing to resume")));
       assertThat(flag + ": nothing new in the exchange or the output", reference.listing(), equalTo(before));
     }
+  }
+
+  /**
+   * The ADF schedule, run here: the command the trigger's pipeline runs (parsed from
+   * {@code deploy/adf/}, with {@code newRounds} 2) is run twice through the Batch node's launcher,
+   * {@code deploy/adf/batch/fedbeam-batch.sh}, with this JVM's class path as FEDBEAM_CLASSPATH,
+   * against real agents: the first slice runs rounds 1-2 and pauses, the second runs 3-4 and
+   * finishes, with the uninterrupted run's models; a third slice is refused as finished and fails.
+   */
+  @Test
+  void theAdfCommandRunTwiceAdvancesTheJobASliceAtATimeAndAThirdSliceFails() throws Exception {
+    try (ProcessFederation f = new ProcessFederation(world, "adf", ROUNDS, j -> {})) {
+      List<String> command = new ArrayList<>(AdfDefinitions.command(AdfScheduleTest.ADF, AdfScheduleTest.TRIGGER,
+          Map.<String, Object>of("jobFile", f.jobFile.toString(), "newRounds", 2)));
+      assertThat(command.subList(2, command.size()), equalTo(List.of("orchestrate", "--job", f.jobFile.toString(),
+          "--resume-or-start", "--max-new-rounds", "2")));
+      command.set(1, AdfScheduleTest.ADF.resolve("batch").resolve(command.get(1)).toString());
+      f.startAgents();
+
+      Slice first = slice(command, f.home.resolve("slice-1.log"));
+      assertThat(first.log, first.code, equalTo(0));
+      assertThat(first.log, containsString("paused after 2 new round(s) (--max-new-rounds 2): the run in " + f.output
+          + " is at round 2 of " + ROUNDS));
+      assertThat(first.log, containsString("\"status\":\"paused\""));
+      assertThat(Files.exists(f.output.resolve("models/round-0003.fbm")), equalTo(false));
+
+      Slice second = slice(command, f.home.resolve("slice-2.log"));
+      assertThat(second.log, second.code, equalTo(0));
+      assertThat(second.log, containsString("resuming the run in " + f.output + " at round 3 of " + ROUNDS));
+      assertThat(second.log, containsString("\"status\":\"finished\""));
+      for (int r = 0; r <= ROUNDS; r++) {
+        assertArrayEquals(referenceModels.get(r), f.model(r), "round " + r + "'s model after two slices");
+      }
+
+      Map<String, String> before = f.listing();
+      Slice third = slice(command, f.home.resolve("slice-3.log"));
+      assertThat(third.log, third.code, equalTo(2));
+      assertThat(third.log, allOf(containsString("error: job " + ProcessFederation.JOB + ": "),
+          containsString("its run finished (at round " + ROUNDS + ": reached the maximum of " + ROUNDS + " rounds)")));
+      assertThat("a refused slice posts and writes nothing", f.listing(), equalTo(before));
+    }
+  }
+
+  private record Slice(int code, String log) {}
+
+  /** Runs the ADF activity's command line as the Batch node would, with FedBeam's class path from this JVM. */
+  private static Slice slice(List<String> command, Path log) throws Exception {
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().put("FEDBEAM_CLASSPATH", System.getProperty("java.class.path"));
+    pb.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    Process p = pb.start();
+    try {
+      assertThat("the slice ends within 10 minutes", p.waitFor(600, TimeUnit.SECONDS), equalTo(true));
+    } finally {
+      p.destroyForcibly();
+    }
+    String text = Files.readString(log);
+    System.out.println(text);
+    return new Slice(p.exitValue(), text);
   }
 
   /** The last round the progress lines of {@code log} report as completed (0 if none). */
