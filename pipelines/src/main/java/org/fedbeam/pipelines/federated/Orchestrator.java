@@ -87,8 +87,8 @@ public final class Orchestrator {
   static java.util.Map<String, String> fingerprint(JobSpec job) {
     java.util.Map<String, String> f = new java.util.LinkedHashMap<>();
     f.put("job_id", job.jobId());
-    f.put("model", org.fedbeam.transforms.ConfigJson.toJson(job.spec()).toString());
-    f.put("train", org.fedbeam.transforms.ConfigJson.toJson(job.config()).toString());
+    flatten("model", org.fedbeam.transforms.ConfigJson.toJson(job.spec()), f);
+    flatten("train", org.fedbeam.transforms.ConfigJson.toJson(job.config()), f);
     f.put("rounds", Integer.toString(job.rounds()));
     f.put("seed", Long.toString(job.seed()));
     f.put("strategy", job.strategy().name() + " " + new java.util.TreeMap<>(job.strategy().parameters()));
@@ -103,6 +103,24 @@ public final class Orchestrator {
     f.put("max_samples", Long.toString(job.maxSamples()));
     f.put("max_silo_share", Double.toString(job.maxSiloShare()));
     return f;
+  }
+
+  /**
+   * An object's fields as {@code prefix.field} entries ({@code train.learning_rate},
+   * {@code train.dp.clip}), so a refused resume names the very field that changed; other values as
+   * their JSON text.
+   */
+  private static void flatten(String prefix, com.fasterxml.jackson.databind.JsonNode node, java.util.Map<String, String> f) {
+    if (!node.isObject()) {
+      f.put(prefix, node.isTextual() ? node.asText() : node.toString());
+      return;
+    }
+    java.util.List<String> names = new java.util.ArrayList<>();
+    node.fieldNames().forEachRemaining(names::add);
+    java.util.Collections.sort(names);
+    for (String name : names) {
+      flatten(prefix + "." + name, node.get(name), f);
+    }
   }
 
   ObjectNode run() throws Exception {
