@@ -279,10 +279,12 @@ public final class RoundLoop {
       }
       parentUri = modelUri(output, restored.round());
       stateUri = stateUri(output, restored.round());
-      executor.resume(restored.round(), parentUri);
       first = restored.round() + 1;
+      // the restore alone (verifying the checkpoints, rebuilding the records); the executor's own
+      // preparation (e.g. Flink warm-up runs) follows it
       progress.printf(Locale.ROOT, "resuming the run in %s at round %d of %d (%d round(s) done; restored in %.2fs)%n",
           output, first, settings.maxRounds(), restored.round(), (System.nanoTime() - t0) / 1e9);
+      executor.resume(restored.round(), parentUri);
     } else {
       if (control.start() == RunState.Start.OVERWRITE) {
         RunState.delete(output, progress);
