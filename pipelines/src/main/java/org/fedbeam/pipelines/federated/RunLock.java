@@ -74,7 +74,9 @@ final class RunLock implements AutoCloseable {
     try {
       ByteBuffer b = ByteBuffer.allocate(256);
       int n = channel.read(b, 0);
-      return n <= 0 ? "unknown holder" : new String(b.array(), 0, n, StandardCharsets.UTF_8).strip();
+      // the file may have been written by anyone who can write to OUTPUT: printable characters only
+      return n <= 0 ? "unknown holder" : new String(b.array(), 0, n, StandardCharsets.UTF_8)
+          .replaceAll("[^\\p{Print}]", "?").strip();
     } catch (IOException e) {
       return "unknown holder";
     }

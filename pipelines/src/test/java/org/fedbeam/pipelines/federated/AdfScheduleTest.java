@@ -47,6 +47,29 @@ class AdfScheduleTest {
         containsString("/mnt/fedbeam/jobs/job.json, which does not exist")));
   }
 
+  /**
+   * The activity's command is a concatenation of pipeline parameters that Batch splits on spaces: a
+   * jobFile holding a flag of its own (someone who can edit the trigger's parameters) is refused by the
+   * node's launcher before Java starts, and so is a newRounds that is not a number.
+   */
+  @Test
+  void aParameterThatSmugglesInAFlagIsRefusedByTheLauncher() throws Exception {
+    java.util.List<java.util.List<String>> bad = java.util.List.of(
+        java.util.List.of("orchestrate", "--job", "job.json", "--overwrite", "--resume-or-start", "--max-new-rounds", "2"),
+        java.util.List.of("orchestrate", "--job", "--overwrite", "--resume-or-start", "--max-new-rounds", "2"),
+        java.util.List.of("orchestrate", "--job", "job.json", "--resume-or-start", "--max-new-rounds", "2;rm"),
+        java.util.List.of("orchestrate", "--job", "job.json", "--resume-or-start", "--max-new-rounds", "0"));
+    for (java.util.List<String> args : bad) {
+      java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("bash",
+          ADF.resolve("batch/fedbeam-batch.sh").toString()));
+      command.addAll(args);
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertThat(String.join(" ", args), p.waitFor(), org.hamcrest.Matchers.equalTo(2));
+      assertThat(out, containsString("expected: orchestrate --job JOB.json --resume-or-start --max-new-rounds N"));
+    }
+  }
+
   @Test
   void aSecondOrchestratorOfTheSameJobIsRefusedWhileTheFirstHoldsTheLock() throws Exception {
     try (RunLock first = RunLock.acquire(dir.toString(), "job-x", System.out)) {
