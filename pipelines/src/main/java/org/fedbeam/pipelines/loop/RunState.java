@@ -198,6 +198,9 @@ public final class RunState {
 
   private static int deleteLocal(java.nio.file.Path root) {
     int[] count = {0};
+    if (!java.nio.file.Files.isDirectory(root)) {
+      return 0; // a new folder: nothing to delete
+    }
     try {
       for (String folder : RUN_FOLDERS) {
         java.nio.file.Path top = root.resolve(folder);
