@@ -149,12 +149,8 @@ record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters 
       data = data.subset(data.name(), sorted(Arrays.copyOf(rows, o.getMaxRows())));
     }
     int d = data.featureCount();
-    float[] values = new float[data.size() * d];
-    int[] labels = new int[data.size()];
-    for (int r = 0; r < data.size(); r++) {
-      data.copyRow(r, values, r * d);
-      labels[r] = data.label(r);
-    }
+    float[] values = values(data);
+    int[] labels = labels(data);
     for (int i = 0; i < values.length; i++) {
       values[i] = Math.round(values[i] * PIXEL_SCALE); // the raw pixel, 0..255
     }
@@ -162,6 +158,23 @@ record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters 
     List<String> classes = IdxReader.FASHION_MNIST_CLASSES.subList(0, data.classes());
     return new Raw(values, d, FASHION_MNIST_FEATURES, classes, labels, "fashion-mnist (" + o.getFashionMnistDir()
         + ", " + data.size() + " rows)");
+  }
+
+  /** The data set's rows, one after the other. */
+  private static float[] values(Dataset data) {
+    float[] values = new float[data.size() * data.featureCount()];
+    for (int r = 0; r < data.size(); r++) {
+      data.copyRow(r, values, r * data.featureCount());
+    }
+    return values;
+  }
+
+  private static int[] labels(Dataset data) {
+    int[] labels = new int[data.size()];
+    for (int r = 0; r < labels.length; r++) {
+      labels[r] = data.label(r);
+    }
+    return labels;
   }
 
   private static Raw csv(FinetuneOptions o, PrintStream out) {
@@ -173,12 +186,8 @@ record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters 
     }
     Dataset data = table.dataset();
     int d = data.featureCount();
-    float[] values = new float[data.size() * d];
-    int[] labels = new int[data.size()];
-    for (int r = 0; r < data.size(); r++) {
-      data.copyRow(r, values, r * d);
-      labels[r] = data.label(r);
-    }
+    float[] values = values(data);
+    int[] labels = labels(data);
     return new Raw(values, d, table.featureNames(), table.classNames(), labels, "csv " + o.getDataset());
   }
 

@@ -89,8 +89,7 @@ public final class TrainJob {
           new RoundLoop.RunControl(start, options.getMaxNewRounds(), fingerprint, stop, again));
     }
     if (fl.rounds().isEmpty()) {
-      ObjectNode none = RoundRecords.JSON.createObjectNode();
-      none.put("status", "stopped").put("halted", fl.halted()).put("rounds_completed", 0);
+      ObjectNode none = RunSummary.noRound(fl);
       out.println("SUMMARY " + RoundRecords.oneLine(none));
       return none;
     }
@@ -103,11 +102,7 @@ public final class TrainJob {
     }
     ObjectNode summary = RunSummary.of(settings, fl, executor, 0);
     Bundles.write(options.getOutput(), settings, fl, data.metadata(), options.getOutput(), options.getKeep(), summary, out);
-    summary.put("status", fl.finished() ? "finished" : fl.halted().startsWith("stopped") ? "stopped" : "paused");
-    if (!fl.finished()) {
-      summary.put("halted", fl.halted());
-      summary.put("resume_command", again);
-    }
+    RunSummary.putStatus(summary, fl, again);
     addSimulationKeys(summary, options, data, settings, fl, executor.attacks(), baselines, runner, webUi);
     summary.put("total_s", (System.nanoTime() - t0) / 1e9);
     for (String line : table(summary)) {

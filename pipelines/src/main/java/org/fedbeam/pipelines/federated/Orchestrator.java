@@ -167,16 +167,10 @@ public final class Orchestrator {
       }
     }
     if (result.rounds().isEmpty()) {
-      ObjectNode none = RoundRecords.JSON.createObjectNode();
-      none.put("status", "stopped").put("halted", result.halted()).put("rounds_completed", 0);
-      return none;
+      return RunSummary.noRound(result);
     }
     ObjectNode summary = RunSummary.of(settings, result, exchange, (System.nanoTime() - started) / 1e9);
-    summary.put("status", result.finished() ? "finished" : result.halted().startsWith("stopped") ? "stopped" : "paused");
-    if (!result.finished()) {
-      summary.put("halted", result.halted());
-      summary.put("resume_command", resumeCommand());
-    }
+    RunSummary.putStatus(summary, result, resumeCommand());
     org.fedbeam.pipelines.loop.Bundles.write(job.output(), settings, result, bundleMetadata(),
         job.jobId(), options.getKeep(), summary, out);
     RoundRecords.write(Artifacts.resolve(job.output(), "run-summary.json"), summary);

@@ -159,6 +159,11 @@ public final class RoundLoop {
       return halted == null;
     }
 
+    /** {@code finished}, {@code stopped} (by a signal) or {@code paused} (a slice's limit). */
+    public String status() {
+      return halted == null ? "finished" : halted.startsWith("stopped") ? "stopped" : "paused";
+    }
+
     /** The median over rounds of a per-round figure. */
     public double median(java.util.function.ToDoubleFunction<RoundStats> figure) {
       return org.fedbeam.model.Stats.median(rounds.stream().mapToDouble(figure).toArray());

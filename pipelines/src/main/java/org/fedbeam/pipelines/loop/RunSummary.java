@@ -20,6 +20,25 @@ import org.fedbeam.transforms.ConfigJson;
 public final class RunSummary {
   private RunSummary() {}
 
+  /**
+   * Adds whether the run finished or was halted ({@code status}), and for a halted run why
+   * ({@code halted}) and the command that continues it ({@code resume_command}).
+   */
+  public static void putStatus(ObjectNode summary, RoundLoop.Result result, String resumeCommand) {
+    summary.put("status", result.status());
+    if (!result.finished()) {
+      summary.put("halted", result.halted());
+      summary.put("resume_command", resumeCommand);
+    }
+  }
+
+  /** The summary of a run halted before it completed a round in this invocation. */
+  public static ObjectNode noRound(RoundLoop.Result result) {
+    ObjectNode none = RoundRecords.JSON.createObjectNode();
+    none.put("status", result.status()).put("halted", result.halted()).put("rounds_completed", 0);
+    return none;
+  }
+
   /** The shared keys of a finished run. */
   public static ObjectNode of(RoundLoop.Settings settings, RoundLoop.Result result, RoundLoop.Executor executor,
       double totalSeconds) {

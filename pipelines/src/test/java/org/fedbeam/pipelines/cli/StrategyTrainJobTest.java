@@ -137,8 +137,8 @@ class StrategyTrainJobTest {
     return out;
   }
 
-  /** Three Gaussian blobs in 3 features, 240 rows. */
-  private static void writeCsv(Path file) throws Exception {
+  /** Three Gaussian blobs in 3 features, 240 rows (also the data of {@link TrainResumeTest}). */
+  static void writeCsv(Path file) throws Exception {
     SplittableRandom random = new SplittableRandom(5);
     String[] kinds = {"red", "green", "blue"};
     StringBuilder text = new StringBuilder("x1,kind,x2,x3\n");

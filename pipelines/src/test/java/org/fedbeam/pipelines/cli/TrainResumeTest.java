@@ -41,7 +41,7 @@ class TrainResumeTest {
   @BeforeAll
   void uninterrupted() throws Exception {
     csv = dir.resolve("blobs.csv");
-    writeCsv(csv);
+    StrategyTrainJobTest.writeCsv(csv);
     Run run = train("reference");
     assertThat(run.stderr, run.code, equalTo(0));
     reference = finalModel(run.out);
@@ -303,18 +303,5 @@ class TrainResumeTest {
       }
       Thread.sleep(20);
     }
-  }
-
-  /** Three Gaussian blobs in 3 features, 240 rows. */
-  private static void writeCsv(Path file) throws Exception {
-    SplittableRandom random = new SplittableRandom(5);
-    String[] kinds = {"red", "green", "blue"};
-    StringBuilder text = new StringBuilder("x1,kind,x2,x3\n");
-    for (int i = 0; i < 240; i++) {
-      int k = random.nextInt(3);
-      text.append(String.format(java.util.Locale.ROOT, "%.4f,%s,%.4f,%.4f%n", random.nextGaussian() + 3 * (k == 0 ? 1 : 0),
-          kinds[k], random.nextGaussian() + 3 * (k == 1 ? 1 : 0), random.nextGaussian() + 3 * (k == 2 ? 1 : 0)));
-    }
-    Files.writeString(file, text);
   }
 }

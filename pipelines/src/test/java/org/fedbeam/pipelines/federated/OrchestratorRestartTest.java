@@ -160,7 +160,12 @@ class OrchestratorRestartTest {
     }
     // in its own slot, its answer deleted: answered before, so not answered (nor trained) again
     Files.delete(Path.of(ex.answer(first)));
-    Thread.sleep(1000); // several of the agent's polls (50 ms)
+    // a barrier instead of a wait: a request posted after the deletion, in a later slot, is answered by a
+    // poll that lists the exchange's slots in order, so that poll has passed the answerless slot first
+    Exchange.Slot later = new Exchange.Slot("old", 1, 3);
+    Artifacts.writeAtomically(ex.globalModel(later), global);
+    Artifacts.writeAtomically(ex.request(later), request);
+    awaitAnswer("alpha", later.jobId(), later.round(), later.attempt());
     assertThat(Artifacts.exists(ex.answer(first)), equalTo(false));
     assertThat(trainings("alpha"), equalTo(1L));
   }
