@@ -1,20 +1,20 @@
 package org.fedbeam.model;
 
-import org.fedbeam.data.Dataset;
-
 /**
- * What a silo computes on its own data in one round, from the round's global model: the seam that
- * training and federated analysis share. Local training is one implementation
- * ({@link LocalTrainingComputation}); a federated statistic is another. Whatever the computation,
- * the silo's policy, its egress guard and the exchange treat its output the same way: only weights
- * and the fixed system metadata leave the silo.
+ * What a silo computes on its own data: the seam that training and federated analysis share. Local
+ * training is one implementation ({@link LocalTrainingComputation}: from the round's global model, on
+ * the silo's numeric rows); federated statistics are another (on the silo's prepared table). Whatever
+ * the computation, the silo's policy, its egress guard and the exchange treat its output alike: only
+ * what the guard passes leaves the silo.
  *
- * @param <R> what the computation yields inside the silo, before the egress guard
+ * @param <Q> what the computation is asked (the global model and settings; the statistics wanted)
+ * @param <D> the silo's data it computes on
+ * @param <R> what it yields inside the silo, before the egress guard
  */
-public interface SiloComputation<R> extends java.io.Serializable {
+public interface SiloComputation<Q, D, R> extends java.io.Serializable {
   /** A stable identifier, recorded in provenance and checked against the silo's policy. */
   String id();
 
-  /** Computes on {@code data} from {@code global}, drawing every random choice from {@code seed}. */
-  R compute(Parameters global, Dataset data, TrainConfig config, long seed);
+  /** Computes {@code query} on {@code data}, drawing every random choice from {@code seed}. */
+  R compute(Q query, D data, long seed);
 }

@@ -87,8 +87,8 @@ public final class TrainLocally extends PTransform<PCollection<SiloTask>, PColle
       long start = System.nanoTime();
       TrainResult result;
       try {
-        result = LocalTrainingComputation.INSTANCE.compute(global, task.attack() == null ? data : task.attack().poison(data),
-            task.config(), task.seed());
+        result = LocalTrainingComputation.INSTANCE.compute(new LocalTrainingComputation.Query(global, task.config()),
+            task.attack() == null ? data : task.attack().poison(data), task.seed());
       } catch (IllegalArgumentException e) {
         throw new IllegalArgumentException("silo " + task.siloId() + " (" + task.dataUri() + "): " + e.getMessage(), e);
       }
