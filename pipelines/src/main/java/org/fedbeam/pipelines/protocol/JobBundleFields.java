@@ -38,7 +38,7 @@ public record JobBundleFields(List<String> featureNames, FeatureScaling scaling,
   /** Reads the fields of the job file {@code file} (already checked by {@link JobSpec#read}). */
   public static JobBundleFields read(Path file, ModelSpec spec) {
     try {
-      return parse(Signed.JSON.readTree(Files.readAllBytes(file)), spec, "job file " + file);
+      return parse(JobSpec.JSON.readTree(Files.readAllBytes(file)), spec, "job file " + file);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the job file " + file + ": " + e.getMessage(), e);
     }
