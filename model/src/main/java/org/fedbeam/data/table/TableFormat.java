@@ -93,11 +93,11 @@ public final class TableFormat {
    * @throws DataFormatException naming {@code source} if the bytes are not one whole, valid table
    */
   public static Table decode(byte[] bytes, String source) {
+    if (bytes.length >= MAGIC.length && !isTable(bytes)) {
+      throw new DataFormatException(source + ": not a FedBeam table file (bad magic number)");
+    }
     if (bytes.length < PREFIX + DIGEST) {
       throw new DataFormatException(source + ": truncated: " + bytes.length + " bytes is shorter than a table file's header");
-    }
-    if (!isTable(bytes)) {
-      throw new DataFormatException(source + ": not a FedBeam table file (bad magic number)");
     }
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).position(MAGIC.length);
     int version = Short.toUnsignedInt(buf.getShort());
@@ -139,7 +139,8 @@ public final class TableFormat {
       CategoricalColumn label = new CategoricalColumn(h.label.name, h.label.dictionary, codes(buf, h.rows));
       return new Table(source, columns, label);
     } catch (IllegalArgumentException e) {
-      throw new DataFormatException(source + ": " + e.getMessage());
+      String m = e.getMessage();
+      throw new DataFormatException(m.startsWith(source + ": ") ? m : source + ": " + m);
     }
   }
 
