@@ -69,6 +69,7 @@ public final class SiloAgent implements AutoCloseable {
     this.jobs = new JobLedger(policy.state(), policy.silo());
     this.exchange = new Exchange(policy.exchange());
     this.audit = new Audit(Artifacts.resolve(policy.state(), "audit.jsonl"), policy.state(), policy.auditRotateBytes());
+    AgentStartChecks.report(AgentStartChecks.check(policy, java.time.Instant.now()), policy, audit, out);
     this.live = new LivePolicy(policy, identity, options.getPolicy());
     // how its jobs are listed in the Flink web UI and REST API
     options.setJobName(SiloPipeline.NAME + "-" + policy.silo());
