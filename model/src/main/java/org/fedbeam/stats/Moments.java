@@ -10,7 +10,7 @@ package org.fedbeam.stats;
  * @param mean their mean (0 when {@code n} is 0)
  * @param m2 the sum of squared deviations from the mean, >= 0
  */
-public record Moments(long n, double mean, double m2) {
+public record Moments(long n, double mean, double m2) implements java.io.Serializable {
   /** No values. */
   public static final Moments EMPTY = new Moments(0, 0, 0);
 
