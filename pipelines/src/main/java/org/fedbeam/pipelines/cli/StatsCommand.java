@@ -69,7 +69,7 @@ final class StatsCommand {
     }
     StatsQuery summary = StatsSilos.query(o);
     Passes passes;
-    try (Runners.Session session = Runners.prepare(o, o.getOutput(), null, false, out)) {
+    try (Runners.Session session = Runners.prepare(o, o.getOutput(), "8081-8099", false, out)) {
       Passes first = runPass(o, session, summary, silos, uris, dir, 1);
       StatsQuery second = summary.forHistograms(first.global);
       Passes hist = runPass(o, session, second, silos, uris, dir, 2);
