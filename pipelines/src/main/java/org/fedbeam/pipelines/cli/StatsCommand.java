@@ -78,6 +78,15 @@ final class StatsCommand {
     StatsReport report = new StatsReport(passes.global, passes.silos, summary);
     ObjectNode doc = JSON.createObjectNode();
     doc.set("global", GlobalStatsJson.tree(passes.global));
+    ObjectNode quantiles = doc.putObject("quantiles"); // read from the merged sketch (or, with noise, the histogram)
+    for (org.fedbeam.stats.GlobalColumn c : passes.global.globalColumns()) {
+      if ("numeric".equals(c.type())) {
+        ObjectNode q = quantiles.putObject(c.name());
+        for (double r : summary.ranks()) {
+          c.quantile(r).ifPresent(v -> q.put(Double.toString(r), v));
+        }
+      }
+    }
     ArrayNode per = doc.putArray("silos");
     for (SiloStats s : passes.silos.values()) {
       per.add(JSON.readTree(SiloStatsJson.encode(s)));

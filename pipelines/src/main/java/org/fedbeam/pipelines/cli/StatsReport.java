@@ -63,8 +63,8 @@ final class StatsReport {
           row(b, "  max", map(names, g.name(), c -> c.max() == null ? "-" : num(c.max())), num(g.maxValue()));
         }
         for (double r : query.ranks()) {
-          b.append(String.format(Locale.ROOT, "  q%-8s %s%n", r,
-              g.quantile(r).isPresent() ? num(g.quantile(r).getAsDouble()) : "-"));
+          row(b, "  quantile " + r, names.stream().map(s -> "").toList(),
+              g.quantile(r).isPresent() ? num(g.quantile(r).getAsDouble()) : "-");
         }
         if (g.histogram() != null) {
           for (int i = 0; i < g.histogram().size(); i++) {

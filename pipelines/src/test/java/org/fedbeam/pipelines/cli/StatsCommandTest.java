@@ -80,6 +80,9 @@ class StatsCommandTest {
     }
     assertThat(labels, equalTo(178L));
     assertThat(stats.get("silos").size(), equalTo(3));
+    double median = stats.get("quantiles").get("proline").get("0.5").asDouble();
+    assertThat(median, greaterThan(600.0)); // wine's proline median is 673.5
+    assertThat(median, lessThanOrEqualTo(750.0));
     String text = Files.readString(outDir.resolve("stats.txt"));
     assertThat(text, containsString("proline (numeric)"));
     assertThat(text, containsString("silo-1"));
@@ -97,6 +100,41 @@ class StatsCommandTest {
     assertThat(run.summary().get("suppressed_cells").asLong(), greaterThan(0L));
     assertThat(Files.readString(outDir.resolve("stats.txt")), containsString("<25"));
     assertThat(run.summary().get("pooled_max_rel_error").asDouble(), lessThanOrEqualTo(1e-9));
+  }
+
+  @Test
+  void laplaceNoiseCostsEpsilonPerPassAndReleasesNoSketchOrMinMax() throws Exception {
+    Path csv = wine("wine.csv", 0, 178);
+    List<String> rows = Files.readAllLines(csv);
+    String[] names = rows.get(0).split(",");
+    StringBuilder clip = new StringBuilder();
+    for (int c = 0; c < 13; c++) { // public bounds: here the data's own range, widened
+      double lo = Double.MAX_VALUE;
+      double hi = -Double.MAX_VALUE;
+      for (String line : rows.subList(1, rows.size())) {
+        double v = Double.parseDouble(line.split(",")[c]);
+        lo = Math.min(lo, v);
+        hi = Math.max(hi, v);
+      }
+      clip.append(c == 0 ? "" : ",").append(names[c]).append(':').append(Math.floor(lo)).append(':')
+          .append(Math.ceil(hi));
+    }
+    Path outDir = dir.resolve("out");
+
+    Run run = fedbeam("stats", "--dataset", csv.toString(), "--label-column", "class", "--silos", "2",
+        "--output", outDir.toString(), "--noise", "laplace", "--epsilon", "2", "--clip", clip.toString(),
+        "--release-min-max");
+
+    assertThat(run.err(), run.code(), equalTo(0));
+    assertThat(run.summary().get("epsilon_spent").asDouble(), equalTo(4.0));
+    JsonNode stats = JSON.readTree(outDir.resolve("stats.json").toFile());
+    for (JsonNode silo : stats.get("silos")) {
+      for (JsonNode c : silo.get("columns")) {
+        assertThat(c.get("sketch").isNull(), equalTo(true));
+        assertThat(c.get("max").isNull(), equalTo(true));
+      }
+    }
+    assertThat(stats.get("quantiles").get("proline").has("0.5"), equalTo(true)); // from the noisy histogram
   }
 
   @Test
