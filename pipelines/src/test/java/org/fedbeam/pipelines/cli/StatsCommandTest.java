@@ -174,6 +174,7 @@ class StatsCommandTest {
         "--output", dir.resolve("o").toString());
     assertThat(run.code(), greaterThan(0));
     assertThat(run.err(), containsString("column 'empty' has no value"));
-    assertThat(run.err(), containsString("silo-"));
+    assertThat(run.err(), containsString("silo silo-"));
+    assertThat(run.err(), containsString("rows [file " + dir.resolve("o").resolve("silos")));
   }
 }
