@@ -117,6 +117,7 @@ public final class FedBeam {
         }
         case "job" -> { return JobCommand.run(rest, out, err); }
         case "prepare", "sample-data" -> { return PrepareCommand.run(command, rest, out); }
+        case "stats" -> { return StatsCommand.run(rest, out); }
         case "predict" -> {
           Map<String, String> f = Flags.values("predict", rest, PREDICT);
           org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(
@@ -187,6 +188,7 @@ public final class FedBeam {
       case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
       case "job" -> { out.println(JobCommand.USAGE); Help.print(out, new Help.Section("job new", JobCommand.NEW)); }
       case "prepare", "sample-data" -> PrepareCommand.help(command, all, out);
+      case "stats" -> StatsCommand.help(all, out);
       case "predict" -> {
         out.println(PREDICT_USAGE);
         Help.print(out, new Help.Section("predict", PREDICT));
