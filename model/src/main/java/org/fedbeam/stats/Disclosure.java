@@ -18,8 +18,8 @@ import java.util.Map;
  *       others;
  *   <li>category values (and label classes) seen in fewer than k records fold into "other" and their
  *       names are never released; complementary suppression folds the next smallest value in;
- *   <li>a quantile sketch is built from values winsorised at the k-th smallest and k-th largest value
- *       and rounded to a few significant digits, so its extreme items are shared by at least k records.
+ *   <li>a quantile sketch is built from microaggregated values ({@link #microaggregate}): each item is
+ *       the rounded mean of a group of k to 2k - 1 records, never one record's value.
  * </ul>
  */
 public final class Disclosure {
@@ -111,25 +111,48 @@ public final class Disclosure {
   }
 
   /**
-   * The values a silo's quantile sketch is built from: each value clamped to [the k-th smallest, the
-   * k-th largest] and rounded to {@code digits} significant digits (the clamp bounds too, so each
-   * extreme item is shared by at least k records).
+   * The values a silo's quantile sketch is built from: winsorised, then microaggregated (Domingo-Ferrer
+   * and Mateo-Sanz 2002, the k-anonymity of statistical disclosure control for numbers). The sorted
+   * values are first clamped to [the k-th smallest, the k-th largest], so an outlier cannot dominate a
+   * group's mean; then cut into groups of k consecutive values (the last group takes the remainder, so
+   * a group holds k to 2k - 1 values), each value replaced by its group's mean rounded to {@code
+   * digits} significant digits. Every value that can reach the sketch is an aggregate of at least k
+   * records, never one record's value, and at least k records lie at or beyond each extreme item. The
+   * rank of any point moves by less than a group, so quantiles gain at most (2k - 1) / n of rank error.
    *
    * @param values the present values (no NaN), at least k of them
+   * @return the microaggregated values, in ascending order
    */
-  public static double[] winsorise(double[] values, int k, int digits) {
+  public static double[] microaggregate(double[] values, int k, int digits) {
     if (values.length < k) {
-      throw new IllegalArgumentException("winsorising needs at least k = " + k + " values, had " + values.length);
+      throw new IllegalArgumentException("microaggregation needs at least k = " + k + " values, had " + values.length);
     }
     double[] sorted = values.clone();
     Arrays.sort(sorted);
-    double lo = sorted[k - 1];
-    double hi = sorted[sorted.length - k];
+    int n = sorted.length;
+    Arrays.fill(sorted, 0, k - 1, sorted[k - 1]);
+    Arrays.fill(sorted, n - k + 1, n, sorted[n - k]);
     MathContext mc = new MathContext(digits);
-    double[] out = new double[values.length];
-    for (int i = 0; i < values.length; i++) {
-      double v = Math.min(hi, Math.max(lo, values[i]));
-      out[i] = round(v, mc);
+    double[] out = new double[n];
+    int groups = n / k;
+    for (int g = 0; g < groups; g++) {
+      int from = g * k;
+      int to = g == groups - 1 ? n : from + k;
+      double sum = 0;
+      for (int i = from; i < to; i++) {
+        sum += sorted[i];
+      }
+      double mean = round(sum / (to - from), mc);
+      Arrays.fill(out, from, to, mean);
+    }
+    return out;
+  }
+
+  /** The distinct values {@link #microaggregate} gives for {@code values}: what a sketch item may be. */
+  public static java.util.Set<Double> microaggregateValues(double[] values, int k, int digits) {
+    java.util.Set<Double> out = new java.util.HashSet<>();
+    for (double v : microaggregate(values, k, digits)) {
+      out.add(v);
     }
     return out;
   }

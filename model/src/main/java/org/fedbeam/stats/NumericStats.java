@@ -8,7 +8,7 @@ import org.fedbeam.data.table.NumericColumn;
 final class NumericStats {
   private NumericStats() {}
 
-  /** SUMMARY: the partition {present, missing}, moments, min and max, the winsorised sketch. */
+  /** SUMMARY: the partition {present, missing}, moments, min and max, the microaggregated sketch. */
   static SiloStats.ColumnStats summary(NumericColumn c, StatsQuery q, DpNoise noise) {
     int k = q.k();
     double[] values = present(c);
@@ -25,7 +25,7 @@ final class NumericStats {
     if (noise == null) {
       if (enough) {
         moments = Moments.of(values);
-        sketch = Sketches.encode(Sketches.of(Disclosure.winsorise(values, k, q.significantDigits())));
+        sketch = Sketches.encode(Sketches.of(Disclosure.microaggregate(values, k, q.significantDigits()), seedOf(values)));
         if (q.releaseMinMax()) {
           min = Arrays.stream(values).min().orElseThrow();
           max = Arrays.stream(values).max().orElseThrow();
@@ -82,6 +82,19 @@ final class NumericStats {
       released = Disclosure.suppress(counts, q.k());
     }
     return new SiloStats.ColumnStats(c.name(), c.type(), null, null, null, null, null, bins, released, null, null);
+  }
+
+  /**
+   * The seed of a sketch's compaction coin: a hash of the column's values, so the same data gives the same
+   * sketch in every run (no secret is needed: the coin only picks which of two neighbours is kept).
+   */
+  private static long seedOf(double[] values) {
+    long h = 0x9E3779B97F4A7C15L;
+    for (double v : values) {
+      h = (h ^ Double.doubleToLongBits(v)) * 0xBF58476D1CE4E5B9L;
+      h ^= h >>> 31;
+    }
+    return h;
   }
 
   private static double[] present(NumericColumn c) {

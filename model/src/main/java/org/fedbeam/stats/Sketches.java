@@ -18,13 +18,34 @@ public final class Sketches {
 
   private Sketches() {}
 
-  /** A sketch of {@code values}. */
-  public static KllDoublesSketch of(double[] values) {
-    KllDoublesSketch s = KllDoublesSketch.newHeapInstance(K);
-    for (double v : values) {
-      s.update(v);
+  /**
+   * DataSketches draws KLL's compaction coin from one static, unseeded {@link java.util.Random}
+   * ({@code KllSketch.random}), so the same values would give a different sketch in every run. FedBeam
+   * seeds that coin for each sketch it builds or merges, holding this lock (every use of KLL in FedBeam
+   * goes through this class), so a release and its merge are reproducible.
+   */
+  private static final java.util.Random COIN = kllCoin();
+
+  private static java.util.Random kllCoin() {
+    try {
+      java.lang.reflect.Field f = Class.forName("org.apache.datasketches.kll.KllSketch").getDeclaredField("random");
+      f.setAccessible(true);
+      return (java.util.Random) f.get(null);
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      throw new IllegalStateException("cannot seed DataSketches' KLL coin (KllSketch.random): " + e, e);
     }
-    return s;
+  }
+
+  /** A sketch of {@code values}, its compaction coin seeded with {@code seed}. */
+  public static KllDoublesSketch of(double[] values, long seed) {
+    synchronized (COIN) {
+      COIN.setSeed(seed);
+      KllDoublesSketch s = KllDoublesSketch.newHeapInstance(K);
+      for (double v : values) {
+        s.update(v);
+      }
+      return s;
+    }
   }
 
   /** The sketch, serialized and base64-encoded. */
@@ -64,9 +85,15 @@ public final class Sketches {
 
   /** The union of two sketches (KLL's own merge); neither is changed. */
   public static KllDoublesSketch merge(KllDoublesSketch a, KllDoublesSketch b) {
-    KllDoublesSketch u = KllDoublesSketch.newHeapInstance(K);
-    u.merge(a);
-    u.merge(b);
-    return u;
+    byte[] x = a.toByteArray();
+    byte[] y = b.toByteArray();
+    synchronized (COIN) {
+      // the coin's seed is a function of the two sketches, so the same merge gives the same union
+      COIN.setSeed(31L * java.util.Arrays.hashCode(x) + java.util.Arrays.hashCode(y));
+      KllDoublesSketch u = KllDoublesSketch.newHeapInstance(K);
+      u.merge(a);
+      u.merge(b);
+      return u;
+    }
   }
 }

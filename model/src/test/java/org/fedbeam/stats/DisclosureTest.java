@@ -6,6 +6,7 @@ import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.everyItem;
 import static org.hamcrest.Matchers.greaterThanOrEqualTo;
 import static org.hamcrest.Matchers.lessThan;
+import static org.hamcrest.Matchers.lessThanOrEqualTo;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.nullValue;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -81,6 +82,64 @@ class DisclosureTest {
     SiloStats.Categories c = s.column("c").categories();
     long hidden = 30 - c.values().values().stream().mapToLong(Long::longValue).sum();
     assertThat(hidden == 0 || hidden >= K, equalTo(true));
+  }
+
+  @Test
+  void aSmallSilosSketchHoldsNoRecordsValueOnlyMeansOfAtLeastKRecords() {
+    // 60 distinct values: KLL (k = 200) would keep every one of them as an item
+    double[] v = new double[60];
+    java.util.Random r = new java.util.Random(7);
+    for (int i = 0; i < v.length; i++) {
+      v[i] = Math.round((20 + 60 * r.nextDouble()) * 1000) / 1000.0;
+    }
+    Table t = StatsFixtures.of("A", v, List.of("u"), new int[v.length]);
+    SiloStats s = StatsComputation.INSTANCE.compute(StatsQuery.summary(K), t, 1);
+    KllDoublesSketch sketch = Sketches.decode(s.column("v").sketch(), v.length, "test");
+    java.util.Set<Double> groupMeans = Disclosure.microaggregateValues(v, K, 3);
+    double[] sorted = v.clone();
+    Arrays.sort(sorted);
+    java.util.Set<Double> items = new java.util.TreeSet<>();
+    var it = sketch.iterator();
+    while (it.next()) {
+      items.add(it.getQuantile());
+    }
+    assertThat("a group of k to 2k - 1 records per item", items.size(), lessThanOrEqualTo(v.length / K));
+    for (double item : items) {
+      assertThat("item " + item + " is the rounded mean of a group of k to 2k - 1 records", groupMeans.contains(item),
+          equalTo(true));
+    }
+    long atMin = Arrays.stream(sorted).filter(x -> x <= sketch.getMinItem()).count();
+    long atMax = Arrays.stream(sorted).filter(x -> x >= sketch.getMaxItem()).count();
+    assertThat("records at or below the smallest item", atMin, greaterThanOrEqualTo((long) K));
+    assertThat("records at or above the largest item", atMax, greaterThanOrEqualTo((long) K));
+    // the same data gives the same release: the KLL coin is seeded
+    assertThat(StatsComputation.INSTANCE.compute(StatsQuery.summary(K), t, 99).column("v").sketch(),
+        equalTo(s.column("v").sketch()));
+  }
+
+  @Test
+  void microaggregationGroupsKToTwoKMinusOneValuesAndKeepsTheirMean() {
+    double[] v = {5, 1, 9, 3, 7, 2, 8, 4, 6, 10, 11, 12, 13};
+    double[] m = Disclosure.microaggregate(v, 4, 15);
+    // clamped to [4th smallest, 4th largest] = [4, 10]: 4 4 4 4 | 5 6 7 8 | 9 10 10 10 10
+    assertThat(m, equalTo(new double[] {4, 4, 4, 4, 6.5, 6.5, 6.5, 6.5, 9.8, 9.8, 9.8, 9.8, 9.8}));
+  }
+
+  @Test
+  void aLargeSilosSketchIsTheSameEveryRun() {
+    double[] v = new double[5000];
+    java.util.Random r = new java.util.Random(3);
+    for (int i = 0; i < v.length; i++) {
+      v[i] = r.nextGaussian();
+    }
+    Table t = StatsFixtures.of("A", v, List.of("u"), new int[v.length]);
+    String first = StatsComputation.INSTANCE.compute(StatsQuery.summary(K), t, 1).column("v").sketch();
+    for (int i = 0; i < 3; i++) {
+      Sketches.of(v, i); // other sketches in between move the shared coin
+      assertThat(StatsComputation.INSTANCE.compute(StatsQuery.summary(K), t, 1).column("v").sketch(), equalTo(first));
+    }
+    KllDoublesSketch a = Sketches.decode(first, v.length, "a");
+    assertThat(Sketches.encode(Sketches.merge(a, a)), equalTo(Sketches.encode(Sketches.merge(a, a))));
   }
 
   @Test
