@@ -37,6 +37,8 @@ final class TableSimulationData {
     Path file = Path.of(o.getDataset());
     TableCsv.Result read = TableCsv.read(file, csvOptions(o));
     Table all = read.table();
+    out.println("read " + file + ": " + all.rows() + " rows, " + all.columns().size() + " feature columns ("
+        + all.categoricalNames().size() + " categorical)");
     long seed = o.getSeed();
     int[][] test = SimulationData.holdOutRows(all.rows(), o.getTestShare(), Seeds.derive(seed, "test-split"),
         file.toString());
@@ -89,6 +91,9 @@ final class TableSimulationData {
   static GlobalStats merged(List<Table> silos, int k, long seed) {
     GlobalStats merged = GlobalStats.empty();
     for (Table silo : silos) {
+      if (silo.rows() == 0) {
+        continue; // a silo without rows is left out of the run; it has nothing to release
+      }
       merged = merged.merge(GlobalStats.of(StatsComputation.INSTANCE.compute(StatsQuery.summary(k), silo,
           Seeds.derive(seed, "stats-" + silo.source()))));
     }
