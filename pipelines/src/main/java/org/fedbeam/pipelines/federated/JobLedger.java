@@ -66,9 +66,20 @@ final class JobLedger {
    */
   Admission admit(Messages.RoundRequest r, SiloAgent.JobState state, String place, SiloPolicy policy)
       throws Rejected {
+    return admit(r, state, place, policy, -1);
+  }
+
+  /**
+   * As {@link #admit(Messages.RoundRequest, SiloAgent.JobState, String, SiloPolicy)}, the privacy charge
+   * computed for {@code trainingRows} rows: the rows the training will read (a prepared table's rows after
+   * the silo dropped its rare classes), or -1 for the data file's own row count. Fewer rows mean a larger
+   * sampling rate and a larger epsilon, so the charge must count the rows actually trained on.
+   */
+  Admission admit(Messages.RoundRequest r, SiloAgent.JobState state, String place, SiloPolicy policy,
+      int trainingRows) throws Rejected {
     ObjectNode trained = state.trained().get(r.modelSha256());
     if (trained == null) {
-      return new Admission(admitFirst(r, state, place, policy), null, null);
+      return new Admission(admitFirst(r, state, place, policy, trainingRows), null, null);
     }
     // this global model was trained in this job before: only a retry of that very training is answered
     checkSameTraining(r, trained);
@@ -89,8 +100,8 @@ final class JobLedger {
    * (a crash after this costs budget, it never gives a free training). Records the training in
    * {@code state} (written by the caller). Returns the lifetime epsilon after it (NaN without DP).
    */
-  private double admitFirst(Messages.RoundRequest r, SiloAgent.JobState state, String place, SiloPolicy policy)
-      throws Rejected {
+  private double admitFirst(Messages.RoundRequest r, SiloAgent.JobState state, String place, SiloPolicy policy,
+      int trainingRows) throws Rejected {
     // the seed is the silo's for (job, round): a second training in a round would reuse its sampling and its
     // noise, and the difference of the two updates would carry none (DP composition assumes fresh noise)
     for (ObjectNode t : state.trained().values()) {
@@ -107,7 +118,8 @@ final class JobLedger {
     quota.check(policy.training().maxRequestsPerDay());
     double epsilon = Double.NaN;
     if (r.config().privacy() != null) {
-      int rows = org.fedbeam.transforms.TablePreparation.rows(policy.data(), "silo " + policy.silo());
+      int rows = trainingRows >= 0 ? trainingRows
+          : org.fedbeam.transforms.TablePreparation.rows(policy.data(), "silo " + policy.silo());
       epsilon = ledger.charge(policy.privacy(), r.config(), rows, place);
     } else {
       ledger.countNonPrivate(place);

@@ -61,7 +61,8 @@ final class RoundAnswerer {
       SiloAgent.JobState state = jobs.read(slot.jobId());
       RequestChecks.checkReplay(request, state, JobLedger.place(slot));
       Parameters global = RequestChecks.verifiedGlobalModel(request, slot, exchange);
-      JobLedger.Admission admission = jobs.admit(request, state, JobLedger.place(slot), policy);
+      JobLedger.Admission admission = jobs.admit(request, state, JobLedger.place(slot), policy,
+          prepared == null ? -1 : prepared.report().rows());
       if (admission.cached() != null) {
         resend(request, slot, admission, event);
         return;
