@@ -61,14 +61,17 @@ import org.fedbeam.pipelines.protocol.Signed;
  *   "metadata_rules": {"train_loss": {"min": 0, "max": 1e6, "significant_digits": 4},
  *                      "train_ms": {"min": 0, "max": 604800000, "significant_digits": 0}},
  *   "revoked_keys": "/srv/silo/revoked-keys.json",  default: revoked-keys.json beside the policy
- *   "audit_rotate_bytes": 1048576
+ *   "audit_rotate_bytes": 1048576,
+ *   "statistics": {"allowed": true, "min_cell_count": 10, ...}   optional ({@link StatsPolicy}): federated
+ *                                                statistics; without it the silo answers none
  * }
  * </pre>
  *
  * <p>The silo trains with its own randomness ({@link org.fedbeam.model.Seeds#fromSecret} of the
  * secret in its key folder, the job and the round), trains each global model at most once per
  * job, and charges every DP training to its lifetime privacy ledger before it runs
- * ({@link PrivacyLedger}).
+ * ({@link PrivacyLedger}). A noisy statistics release is charged to the same ledger
+ * ({@link StatsAnswerer}); the stats pipeline needs its own entry in {@code approved_pipelines}.
 
  * <p>A trusted submitter may carry {@code "not_before"} and {@code "not_after"} (ISO-8601): see
  * {@link TrustedKeys}. Every field but {@code samples} that {@code metadata_rules} leaves out keeps
@@ -82,7 +85,9 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     long maxDeadlineSeconds, TrainingBounds training, PrivacyPolicy privacy,
     // issue 10 parts 6 and 7 (exchange and keys)
     TrustedKeys trustedKeys, Path revocationList, org.fedbeam.transforms.MetadataRules metadataRules,
-    long declaredSamples, long auditRotateBytes) {
+    long declaredSamples, long auditRotateBytes,
+    // issue 13 part 2 (federated statistics)
+    StatsPolicy statistics) {
 
   /** The SM fields an update may carry at most. */
   public static final Set<String> KNOWN_METADATA = org.fedbeam.transforms.MetadataRules.DEFAULTS.keySet();
@@ -171,7 +176,7 @@ public record SiloPolicy(String silo, String data, String exchange, String state
         n.has("max_attempts_per_round") ? (int) ConfigFields.positiveLong(n, "max_attempts_per_round", where) : 3,
         n.has("max_deadline_s") ? ConfigFields.positiveLong(n, "max_deadline_s", where) : 3600,
         TrainingBounds.parse(n, where), PrivacyPolicy.parse(n, where),
-        trustedKeys, revocation, rules, declared, auditRotate);
+        trustedKeys, revocation, rules, declared, auditRotate, StatsPolicy.parse(n, where));
   }
 
   /** The policy's {@code metadata_rules} over the defaults; errors name the field. */
