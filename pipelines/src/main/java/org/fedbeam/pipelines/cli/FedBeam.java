@@ -116,6 +116,7 @@ public final class FedBeam {
           return ExportCommand.run(rest, out);
         }
         case "prepare", "sample-data" -> { return PrepareCommand.run(command, rest, out); }
+        case "stats" -> out.println("SUMMARY " + RoundRecords.oneLine(org.fedbeam.pipelines.federated.StatsOrchestrator.run(parse("stats", rest, org.fedbeam.pipelines.federated.StatsJobOptions.class), out)));
         case "predict" -> {
           Map<String, String> f = Flags.values("predict", rest, PREDICT);
           org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(

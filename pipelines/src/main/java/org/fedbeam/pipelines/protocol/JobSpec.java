@@ -72,7 +72,8 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
   public static final Set<String> FIELDS = Set.of("job_id", "submitter_key", "output", "model", "train", "rounds", "min_silos",
       "round_timeout_s", "grace_s", "max_attempts", "seed", "patience", "tolerance", "poll_ms", "max_update_norm",
       "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction", "initial_model",
-      "features", "scaling", "class_labels"); // the last three: JobBundleFields
+      "features", "scaling", "class_labels", // these three: JobBundleFields
+      "statistics"); // fedbeam stats --job (StatsJob)
 
   /**
    * A silo as the orchestrator knows it.
@@ -196,6 +197,9 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     long maxSamples = p.get(() -> (long) positive(number(n, "max_samples", 1e9, where), where + ": max_samples"), 1L);
     double maxSiloShare = p.get(() -> maxSiloShare(n, where), 1.0);
     String initialModel = p.get(() -> n.has("initial_model") ? ConfigFields.text(n, "initial_model", where) : null, null);
+    if (n.has("statistics")) {
+      p.check(() -> StatsJob.query(n.get("statistics"), where));
+    }
     p.throwIfAny();
     return new JobSpec(jobId, submitterKey, output, spec, config, rounds, minSilos, (long) (timeout * 1000),
         (long) (grace * 1000), maxAttempts, seed, patience, tolerance, List.copyOf(silos), Map.copyOf(evaluation),
