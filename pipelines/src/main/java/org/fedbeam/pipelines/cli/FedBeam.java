@@ -99,6 +99,8 @@ public final class FedBeam {
           out.println(SiloPipeline.NAME + " version " + SiloPipeline.VERSION + " sha256 " + SiloPipeline.definitionSha256());
           if (flags.containsKey("list") && !"false".equals(flags.get("list"))) {
             org.fedbeam.pipelines.digest.DigestListing.print(SiloPipeline.definition(), out);
+          } else { // the statistics pipeline, approved separately (docs/federated.md)
+            out.println(org.fedbeam.pipelines.rounds.SiloStatsPipeline.NAME + " version " + org.fedbeam.pipelines.rounds.SiloStatsPipeline.VERSION + " sha256 " + org.fedbeam.pipelines.rounds.SiloStatsPipeline.definitionSha256());
           }
         }
         case "agent" -> org.fedbeam.pipelines.federated.SiloAgent.run(parse("agent", rest, AgentOptions.class), out);
@@ -117,7 +119,15 @@ public final class FedBeam {
         }
         case "job" -> { return JobCommand.run(rest, out, err); }
         case "prepare", "sample-data" -> { return PrepareCommand.run(command, rest, out); }
-        case "stats" -> { return StatsCommand.run(rest, out); }
+        case "stats" -> {
+          // the deployment (--job: real silos through the exchange) or the simulation (--dataset)
+          if (rest.stream().anyMatch(a -> a.equals("--job") || a.startsWith("--job="))) {
+            out.println("SUMMARY " + RoundRecords.oneLine(org.fedbeam.pipelines.federated.StatsOrchestrator.run(
+                parse("stats", rest, org.fedbeam.pipelines.federated.StatsJobOptions.class), out)));
+          } else {
+            return StatsCommand.run(rest, out);
+          }
+        }
         case "predict" -> {
           Map<String, String> f = Flags.values("predict", rest, PREDICT);
           org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(
