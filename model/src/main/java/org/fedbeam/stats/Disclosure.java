@@ -119,9 +119,13 @@ public final class Disclosure {
    * digits} significant digits. Every value that can reach the sketch is an aggregate of at least k
    * records, never one record's value, and at least k records lie at or beyond each extreme item. The
    * rank of any point moves by less than a group, so quantiles gain at most (2k - 1) / n of rank error.
+   * Each rounded mean is kept within [the k-th smallest rounded up, the k-th largest rounded down], so
+   * at least k records lie at or beyond the sketch's extreme items whatever the rounding did.
    *
    * @param values the present values (no NaN), at least k of them
-   * @return the microaggregated values, in ascending order
+   * @return the microaggregated values, in ascending order; null when the k-th smallest and the k-th
+   *     largest value lie within one rounding step, so that no rounded item has k records on each side
+   *     (the column then releases no sketch)
    */
   public static double[] microaggregate(double[] values, int k, int digits) {
     if (values.length < k) {
@@ -132,6 +136,12 @@ public final class Disclosure {
     int n = sorted.length;
     Arrays.fill(sorted, 0, k - 1, sorted[k - 1]);
     Arrays.fill(sorted, n - k + 1, n, sorted[n - k]);
+    // every item within [lo, hi]: at least k records lie at or below lo, and at least k at or above hi
+    double lo = new BigDecimal(sorted[k - 1]).round(new MathContext(digits, java.math.RoundingMode.CEILING)).doubleValue();
+    double hi = new BigDecimal(sorted[n - k]).round(new MathContext(digits, java.math.RoundingMode.FLOOR)).doubleValue();
+    if (lo > hi) {
+      return null; // the middle values lie within one rounding step: no rounded item keeps k records on each side
+    }
     MathContext mc = new MathContext(digits);
     double[] out = new double[n];
     int groups = n / k;
@@ -142,7 +152,7 @@ public final class Disclosure {
       for (int i = from; i < to; i++) {
         sum += sorted[i];
       }
-      double mean = round(sum / (to - from), mc);
+      double mean = Math.min(hi, Math.max(lo, round(sum / (to - from), mc)));
       Arrays.fill(out, from, to, mean);
     }
     return out;
@@ -151,7 +161,11 @@ public final class Disclosure {
   /** The distinct values {@link #microaggregate} gives for {@code values}: what a sketch item may be. */
   public static java.util.Set<Double> microaggregateValues(double[] values, int k, int digits) {
     java.util.Set<Double> out = new java.util.HashSet<>();
-    for (double v : microaggregate(values, k, digits)) {
+    double[] m = microaggregate(values, k, digits);
+    if (m == null) {
+      return out;
+    }
+    for (double v : m) {
       out.add(v);
     }
     return out;

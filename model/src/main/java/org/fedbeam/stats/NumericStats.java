@@ -25,7 +25,8 @@ final class NumericStats {
     if (noise == null) {
       if (enough) {
         moments = Moments.of(values);
-        sketch = Sketches.encode(Sketches.of(Disclosure.microaggregate(values, k, q.significantDigits()), seedOf(values)));
+        double[] grouped = Disclosure.microaggregate(values, k, q.significantDigits());
+        sketch = grouped == null ? null : Sketches.encode(Sketches.of(grouped, seedOf(values)));
         if (q.releaseMinMax()) {
           min = Arrays.stream(values).min().orElseThrow();
           max = Arrays.stream(values).max().orElseThrow();

@@ -22,6 +22,7 @@ import org.fedbeam.data.table.Table;
 import org.fedbeam.data.table.TableColumn;
 import org.fedbeam.stats.SiloStats;
 import org.fedbeam.stats.SiloStatsJson;
+import org.fedbeam.stats.Disclosure;
 import org.fedbeam.stats.Sketches;
 
 /**
@@ -36,8 +37,9 @@ import org.fedbeam.stats.Sketches;
  *       cell is the total minus the others;
  *   <li>every named category and label class has a released count of at least k;
  *   <li>no minimum or maximum unless allowed; at most {@code maxColumns} columns and {@code maxBins} bins;
- *   <li>a sketch's items keep at most the allowed significant digits, and its smallest and largest
- *       items are each shared by at least k of the column's records (so no sketch carries an outlier).
+ *   <li>a sketch's items are each the rounded mean of a group of at least k of the column's records
+ *       (microaggregated, never a record's value), and at least k records lie at or beyond each extreme
+ *       item (so no sketch carries an outlier).
  * </ul>
  * What passes leaves as those very bytes on {@link #ALLOWED}; anything else is a reason on
  * {@link #REFUSED} (counted: {@code fedbeam/statsEgressAllowed}, {@code fedbeam/statsEgressRefused}).
@@ -50,6 +52,7 @@ public final class GuardStatsEgress extends PTransform<PCollection<String>, PCol
    * What the guard lets out in one run.
    *
    * @param columns the columns asked, in order
+   * @param significantDigits the digits the query's sketch items are rounded to (within the policy's)
    * @param dataUri the silo's table, against which sketches are checked
    */
   public record Expected(String silo, String pass, int k, List<String> columns, boolean releaseMinMax, int maxColumns,
@@ -178,36 +181,39 @@ public final class GuardStatsEgress extends PTransform<PCollection<String>, PCol
     }
   }
 
+  /**
+   * A sketch may hold only microaggregated values of the silo's own column (each the rounded mean of a
+   * group of k to 2k - 1 of its sorted values, {@link Disclosure#microaggregate}), never a record's value;
+   * and at least k of the column's records must lie at or beyond each of its extreme items.
+   */
   private static void sketch(String at, SiloStats.ColumnStats c, TableColumn column, int k, int digits) {
     if (!(column instanceof NumericColumn n)) {
       throw new IllegalArgumentException(at + "a sketch for a column that is not numeric in the table");
     }
     KllDoublesSketch sketch = Sketches.decode(c.sketch(), c.count(), at + "sketch");
-    MathContext mc = new MathContext(digits);
+    double[] present = java.util.Arrays.stream(n.values()).filter(v -> !Double.isNaN(v)).toArray();
+    if (present.length < k) {
+      throw new IllegalArgumentException(at + "a sketch for a column with fewer than k = " + k + " values");
+    }
+    java.util.Set<Double> allowed = Disclosure.microaggregateValues(present, k, digits);
     var it = sketch.iterator();
     while (it.next()) {
-      double v = it.getQuantile();
-      if (round(v, mc) != v) {
-        throw new IllegalArgumentException(at + "a sketch item keeps more than " + digits + " significant digits");
+      if (!allowed.contains(it.getQuantile())) {
+        throw new IllegalArgumentException(at + "a sketch item is not the mean of a group of at least k = " + k
+            + " of the column's records");
       }
     }
     double lo = sketch.getMinItem();
     double hi = sketch.getMaxItem();
-    if (round(lo, mc) != lo || round(hi, mc) != hi) {
-      throw new IllegalArgumentException(at + "the sketch's extremes keep more than " + digits + " significant digits");
+    if (!allowed.contains(lo) || !allowed.contains(hi)) {
+      throw new IllegalArgumentException(at + "the sketch's extremes are not means of groups of at least k = " + k
+          + " records");
     }
-    long atOrBelow = 0;
-    long atOrAbove = 0;
-    for (int r = 0; r < n.rows(); r++) {
-      if (!n.isMissing(r)) {
-        double v = round(n.value(r), mc);
-        atOrBelow += v <= lo ? 1 : 0;
-        atOrAbove += v >= hi ? 1 : 0;
-      }
-    }
+    long atOrBelow = java.util.Arrays.stream(present).filter(v -> v <= lo).count();
+    long atOrAbove = java.util.Arrays.stream(present).filter(v -> v >= hi).count();
     if (atOrBelow < k || atOrAbove < k) {
-      throw new IllegalArgumentException(at + "the sketch's smallest or largest item is shared by fewer than k = " + k
-          + " records (" + atOrBelow + ", " + atOrAbove + ")");
+      throw new IllegalArgumentException(at + "fewer than k = " + k + " records lie at or beyond the sketch's smallest"
+          + " or largest item (" + atOrBelow + ", " + atOrAbove + ")");
     }
   }
 

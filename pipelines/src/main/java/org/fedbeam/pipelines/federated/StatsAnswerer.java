@@ -140,6 +140,7 @@ final class StatsAnswerer {
       epsilon = privacy.chargeRelease(policy.privacy(), rdpOf(noise), place, noise.mechanism() + " epsilon "
           + noise.epsilon() + (noise.delta() > 0 ? " delta " + noise.delta() : ""));
     }
+    StatsLedger.checkGrid(policy.state(), SiloData.tableSha256(policy.data(), "silo " + policy.silo()), r.query());
     ObjectNode release = StatsLedger.startRelease(state, querySha, place, epsilon);
     jobs.write(r.jobId(), state); // charged and recorded before it runs: a crash never gives a free release
     return release;
@@ -179,7 +180,7 @@ final class StatsAnswerer {
     String runUri = Artifacts.resolve(policy.state(), "current-stats-run.json");
     new SiloStatsPipeline.StatsRun(new String(StatsQueryJson.encode(q), StandardCharsets.UTF_8), seed,
         new GuardStatsEgress.Expected(policy.silo(), q.pass().name(), q.k(), q.select(table.columnNames()),
-            sp.releaseMinMax(), sp.maxColumns(), sp.maxBins(), sp.significantDigits(), policy.data()), staging)
+            sp.releaseMinMax(), sp.maxColumns(), sp.maxBins(), q.significantDigits(), policy.data()), staging)
         .write(runUri);
     release.put("staging", staging);
     try {

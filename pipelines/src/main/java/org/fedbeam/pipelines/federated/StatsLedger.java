@@ -98,4 +98,37 @@ final class StatsLedger {
     ((ObjectNode) state.get("nonces")).put(nonce, place);
     state.withArray("answered").add(place);
   }
+
+  /**
+   * Refuses ({@link RefusalReason#OUTSIDE_POLICY}) an exact histogram of a column on other bins than the
+   * silo already released that column on, for the same data (the table's SHA-256), in any job; else
+   * records the query's bins. Two exact histograms of one column on shifted bins would give, by
+   * difference, the count of a sliver narrower than any bin (one record, say) that suppression never saw:
+   * so exact counts of a column come on one grid, and other grids need noise (whose every release is
+   * charged to the budget). The record ({@code state/stats-grids.json}, private) is silo-wide, across
+   * jobs and submitters; the provider may delete it when it means to start afresh.
+   */
+  static void checkGrid(String stateDir, String tableSha, org.fedbeam.stats.StatsQuery q) throws Rejected {
+    if (q.noise().on() || q.histograms().isEmpty()) {
+      return;
+    }
+    String uri = Artifacts.resolve(stateDir, "stats-grids.json");
+    Artifacts.requireNoLinks(stateDir, uri);
+    ObjectNode all = Artifacts.exists(uri) && RoundRecords.readJson(uri, "stats grids") instanceof ObjectNode o ? o
+        : Signed.JSON.createObjectNode();
+    ObjectNode grids = all.path(tableSha) instanceof ObjectNode g ? g : all.putObject(tableSha);
+    for (var e : new java.util.TreeMap<>(q.histograms()).entrySet()) {
+      String grid = e.getValue().lo() + ":" + e.getValue().hi() + ":" + e.getValue().bins();
+      JsonNode before = grids.get(e.getKey());
+      if (before != null && !before.asText().equals(grid)) {
+        throw new Rejected(RefusalReason.OUTSIDE_POLICY, "column '" + e.getKey() + "': an exact histogram was released"
+            + " on the bins " + before.asText() + " (lo:hi:bins) of this data; other bins (" + grid + ") could be"
+            + " differenced against them: ask the same bins, or with noise");
+      }
+    }
+    for (var e : q.histograms().entrySet()) {
+      grids.put(e.getKey(), e.getValue().lo() + ":" + e.getValue().hi() + ":" + e.getValue().bins());
+    }
+    RoundRecords.write(uri, all);
+  }
 }

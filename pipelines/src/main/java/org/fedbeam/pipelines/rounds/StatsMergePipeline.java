@@ -16,6 +16,8 @@ import org.fedbeam.stats.GlobalStatsJson;
 import org.fedbeam.stats.SiloStats;
 import org.fedbeam.stats.SiloStatsJson;
 import org.fedbeam.transforms.Artifacts;
+import org.fedbeam.transforms.MergeStatsCombineFn;
+import org.fedbeam.transforms.StatsCoders;
 
 /**
  * The orchestrator's merge of one pass of federated statistics, a small bounded pipeline on its own
@@ -27,7 +29,8 @@ import org.fedbeam.transforms.Artifacts;
  *
  * It reads the orchestrator's private copies of the releases it verified (named in the run's
  * descriptor, read at run time so a runner may translate the pipeline once), parses each strictly again
- * ({@link SiloStatsJson}), and merges them with {@link MergeStatsCombineFn}, whose accumulator is the
+ * ({@link SiloStatsJson}), and merges them with the same {@link MergeStatsCombineFn} as the simulation, whose
+ * accumulator is the
  * merged {@link GlobalStats} (O(columns x bins + sketches), whatever the number of silos).
  */
 public final class StatsMergePipeline {
@@ -48,9 +51,9 @@ public final class StatsMergePipeline {
         .apply("ListReleases", ParDo.of(new ListReleasesFn()))
         .setCoder(StringUtf8Coder.of())
         .apply("ReadSiloStats", ParDo.of(new ReadSiloStatsFn()))
-        .setCoder(StringUtf8Coder.of())
+        .setCoder(StatsCoders.SiloStatsCoder.of())
         .apply("MergeStats", Combine.globally(new MergeStatsCombineFn()).withoutDefaults())
-        .setCoder(GLOBAL_CODER)
+        .setCoder(StatsCoders.GlobalStatsCoder.of())
         .apply("WriteGlobalStats", ParDo.of(new WriteGlobalStatsFn(runUri)));
   }
 
@@ -61,63 +64,11 @@ public final class StatsMergePipeline {
     }
   }
 
-  /** Reads a verified release and checks it strictly again; passes on its JSON. */
-  static final class ReadSiloStatsFn extends DoFn<String, String> {
+  /** Reads a verified release and parses it strictly again. */
+  static final class ReadSiloStatsFn extends DoFn<String, SiloStats> {
     @ProcessElement
-    public void process(@Element String uri, OutputReceiver<String> out) {
-      byte[] bytes = Artifacts.read(uri, "verified release");
-      SiloStatsJson.decode(bytes, uri);
-      out.output(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
-    }
-  }
-
-  /** Merged statistics as their JSON ({@link GlobalStatsJson}); no silo yet as no bytes. */
-  static final org.apache.beam.sdk.coders.Coder<GlobalStats> GLOBAL_CODER = org.apache.beam.sdk.coders.DelegateCoder.of(
-      org.apache.beam.sdk.coders.ByteArrayCoder.of(),
-      g -> g.isEmpty() ? new byte[0] : GlobalStatsJson.encode(g),
-      b -> b.length == 0 ? GlobalStats.empty() : GlobalStatsJson.decode(b, "merge accumulator"));
-
-  /**
-   * Merges silos' releases into {@link GlobalStats}: exact counts and moments (Chan et al.), summed
-   * histograms and categories, merged KLL sketches. A column missing in one silo or of another type
-   * there fails the merge, naming the silos and the column.
-   */
-  public static final class MergeStatsCombineFn extends Combine.CombineFn<String, GlobalStats, GlobalStats> {
-    @Override
-    public GlobalStats createAccumulator() {
-      return GlobalStats.empty();
-    }
-
-    @Override
-    public GlobalStats addInput(GlobalStats acc, String input) {
-      SiloStats s = SiloStatsJson.decode(input.getBytes(java.nio.charset.StandardCharsets.UTF_8), "a verified release");
-      return acc.merge(GlobalStats.of(s));
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<GlobalStats> getAccumulatorCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry, org.apache.beam.sdk.coders.Coder<String> input) {
-      return GLOBAL_CODER;
-    }
-
-    @Override
-    public org.apache.beam.sdk.coders.Coder<GlobalStats> getDefaultOutputCoder(
-        org.apache.beam.sdk.coders.CoderRegistry registry, org.apache.beam.sdk.coders.Coder<String> input) {
-      return GLOBAL_CODER;
-    }
-
-    @Override
-    public GlobalStats mergeAccumulators(Iterable<GlobalStats> accs) {
-      GlobalStats merged = GlobalStats.empty();
-      for (GlobalStats a : accs) {
-        merged = merged.merge(a);
-      }
-      return merged;
-    }
-
-    @Override
-    public GlobalStats extractOutput(GlobalStats acc) {
-      return acc;
+    public void process(@Element String uri, OutputReceiver<SiloStats> out) {
+      out.output(SiloStatsJson.decode(Artifacts.read(uri, "verified release"), uri));
     }
   }
 

@@ -91,6 +91,30 @@ class StatsAttackTest {
     assertThat(stats.world.assertEveryRefusalReasonIsFixed(), equalTo(8));
   }
 
+  /**
+   * Differencing: two exact histograms of one column on shifted bins would give the count of the sliver
+   * between their edges (one record, say), which suppression never saw. The silo releases a column's exact
+   * counts on one grid per data, in any job: the shifted grid is refused, the same grid is answered again.
+   */
+  @Test
+  void exactHistogramsOnShiftedBinsAreRefusedAcrossJobs() throws Exception {
+    StatsQuery grid = query(10, false, StatsQuery.DEFAULT_RANKS, List.of("duration")).withPass(
+        StatsQuery.Pass.HISTOGRAM, Map.of("duration", new StatsQuery.Bins(0, 60, 12)));
+    stats.publish("alpha", "grid-1", 1, grid, stats.world.submitter);
+    alpha.answerPending();
+    assertThat(stats.answer("alpha", "grid-1", StatsMessages.passOf(grid.pass()), 1).type(),
+        equalTo(StatsMessages.STATS));
+
+    StatsQuery shifted = query(10, false, StatsQuery.DEFAULT_RANKS, List.of("duration")).withPass(
+        StatsQuery.Pass.HISTOGRAM, Map.of("duration", new StatsQuery.Bins(0.5, 60.5, 12)));
+    assertRefused("grid-2", shifted, RefusalReason.OUTSIDE_POLICY, "other bins");
+
+    stats.publish("alpha", "grid-3", 1, grid, stats.world.submitter);
+    alpha.answerPending();
+    assertThat("the same grid again, in another job", stats.answer("alpha", "grid-3",
+        StatsMessages.passOf(grid.pass()), 1).type(), equalTo(StatsMessages.STATS));
+  }
+
   @Test
   void reAskingANoisyQueryGetsTheCachedReleaseNotFreshNoise() throws Exception {
     Map<String, StatsQuery.Clip> clip = new TreeMap<>();
