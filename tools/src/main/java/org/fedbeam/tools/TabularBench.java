@@ -40,14 +40,14 @@ import org.fedbeam.transforms.Artifacts;
  * {@code OUTPUT/tabular.csv} and {@code OUTPUT/tabular.md}, and ends with {@code TABULAR {json}}.
  */
 final class TabularBench {
-  static final String USAGE = "usage: fedbeam bench tabular [--seeds 3] [--rounds 30] [--output DIR] [flags]";
+  static final String USAGE = "usage: fedbeam bench tabular [--seeds 3] [--rounds 20] [--output DIR] [flags]";
 
   static final List<Option> FLAGS = List.of(
       Option.text("output", "DIR", "Folder for the runs and the table").withDefault("target/bench-tabular"),
       new Option("seeds", Option.Kind.WHOLE, "N", "3", false, "Seeds, from --seed up (test/validation rows, silo"
           + " split, initial model and training follow the seed)"),
       new Option("seed", Option.Kind.WHOLE, "N", "42", false, "The first seed"),
-      new Option("rounds", Option.Kind.WHOLE, "R", "30", false, "Federated rounds, all run; the centralized model"
+      new Option("rounds", Option.Kind.WHOLE, "R", "20", false, "Federated rounds, all run; the centralized model"
           + " gets R x epochs passes"),
       new Option("silos", Option.Kind.WHOLE, "K", "3", false, "Silos"),
       Option.text("datasets", "LIST", "Data sets, comma-separated").withDefault("breast-cancer,wine,credit-g"),
