@@ -33,9 +33,11 @@ import org.junit.jupiter.api.io.TempDir;
  *       training rows (b): the same inputs, vocabularies and classes, every center, scale and imputed
  *       value to 1e-9 relative;</li>
  *   <li>the federated run with federated preprocessing beats the test set's majority-class rate by a
- *       margin (credit-g: 0.03, measured 0.04-0.06 above its 0.70 majority; breast-cancer: 0.25, measured
- *       about 0.33 above its 0.63 majority): a model that learnt nothing, or inputs left unscaled,
- *       scores the majority rate or below;</li>
+ *       margin: breast-cancer by 0.25 (measured: 0.9737 against a majority of 0.6053, +0.37); credit-g by
+ *       0.02, i.e. 4 more of its 200 test rows right than always answering "good" (measured: 0.7750 against
+ *       0.7350, +0.04; credit-g is hard: docs/tabular.md has logreg at 0.68-0.78 over seeds). A model that
+ *       learnt nothing scores the majority rate; the run is deterministic for its seed on the pinned
+ *       OpenBLAS kernel, so the slack is against code changes, not noise;</li>
  *   <li>(a) and (b) give the same model: when their silos' inputs (float32) are byte-identical, the
  *       models must be bit-identical (training is deterministic for a seed); otherwise a fit that differs
  *       in the last bits of a double can flip a float32 input by one ulp, so the models may differ by
@@ -60,7 +62,7 @@ class TabularFederatedVsPooledTest {
     assertThat(out, containsString("credit-g: 1000 rows, 20 columns (13 categorical)"));
     assertThat(out, containsString("breast-cancer: 569 rows, 30 columns (0 categorical)"));
 
-    check(output.resolve("runs/credit-g/logreg/iid/seed-42"), 0.03, 61);
+    check(output.resolve("runs/credit-g/logreg/iid/seed-42"), 0.02, 74);
     check(output.resolve("runs/breast-cancer/logreg/iid/seed-42"), 0.25, 30);
     assertThat(Files.readString(output.resolve("tabular.md")), containsString("| credit-g | logreg | iid |"));
   }
