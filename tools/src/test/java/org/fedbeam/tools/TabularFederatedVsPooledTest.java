@@ -20,6 +20,7 @@ import org.fedbeam.model.bundle.ModelBundle;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.preprocess.NumericSpec;
 import org.fedbeam.preprocess.Preprocessing;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -44,6 +45,7 @@ import org.junit.jupiter.api.io.TempDir;
  *       rounding, and must agree to 1e-4 per weight and in test accuracy to one test row.</li>
  * </ul>
  */
+@Tag("slow")
 class TabularFederatedVsPooledTest {
   @TempDir
   Path dir;
