@@ -115,6 +115,8 @@ public final class FedBeam {
         case "export" -> {
           return ExportCommand.run(rest, out);
         }
+        case "job" -> { return JobCommand.run(rest, out, err); }
+        case "prepare", "sample-data" -> { return PrepareCommand.run(command, rest, out); }
         case "predict" -> {
           Map<String, String> f = Flags.values("predict", rest, PREDICT);
           org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(
@@ -183,6 +185,8 @@ public final class FedBeam {
         Help.print(out, new Help.Section("export", ExportCommand.OPTIONS));
       }
       case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
+      case "job" -> { out.println(JobCommand.USAGE); Help.print(out, new Help.Section("job new", JobCommand.NEW)); }
+      case "prepare", "sample-data" -> PrepareCommand.help(command, all, out);
       case "predict" -> {
         out.println(PREDICT_USAGE);
         Help.print(out, new Help.Section("predict", PREDICT));
