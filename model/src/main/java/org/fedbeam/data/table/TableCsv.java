@@ -201,6 +201,14 @@ public final class TableCsv {
     return new Result(built.table(), profile);
   }
 
+  /**
+   * Whether {@code cell} is a number as this reader types it: a finite decimal ({@code -1.5}, {@code 2e3});
+   * not {@code NaN}, {@code Infinity}, hex or a trailing type letter.
+   */
+  public static boolean isNumber(String cell) {
+    return TableColumns.isFiniteNumber(cell);
+  }
+
   static String valueOf(String cell, Options o) {
     return o.missingMarkers().contains(cell) ? null : cell;
   }
