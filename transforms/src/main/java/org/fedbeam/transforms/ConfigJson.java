@@ -26,10 +26,11 @@ import org.fedbeam.model.TrainConfig;
  * names the field and {@code where} it was read.
  */
 public final class ConfigJson {
-  private static final Set<String> TRAIN_FIELDS =
+  /** The fields of {@code train}, {@code train.dp} and {@code model}: the job file's schema test reads these. */
+  public static final Set<String> TRAIN_FIELDS =
       Set.of("epochs", "batch_size", "learning_rate", "momentum", "weight_decay", "proximal_mu", "dp");
-  private static final Set<String> DP_FIELDS = Set.of("clip", "noise_multiplier");
-  private static final Set<String> MODEL_FIELDS = Set.of("kind", "layers");
+  public static final Set<String> DP_FIELDS = Set.of("clip", "noise_multiplier");
+  public static final Set<String> MODEL_FIELDS = Set.of("kind", "layers");
 
   private ConfigJson() {}
 

@@ -34,11 +34,13 @@ import org.fedbeam.model.bundle.ModelBundle;
 public record JobBundleFields(List<String> featureNames, FeatureScaling scaling, List<String> classLabels) {
   /** The job file's field names. */
   public static final List<String> FIELDS = List.of("features", "scaling", "class_labels");
+  /** The fields of {@code scaling}. */
+  public static final List<String> SCALING_FIELDS = List.of("mean", "scale");
 
   /** Reads the fields of the job file {@code file} (already checked by {@link JobSpec#read}). */
   public static JobBundleFields read(Path file, ModelSpec spec) {
     try {
-      return parse(Signed.JSON.readTree(Files.readAllBytes(file)), spec, "job file " + file);
+      return parse(JobSpec.JSON.readTree(Files.readAllBytes(file)), spec, "job file " + file);
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the job file " + file + ": " + e.getMessage(), e);
     }
@@ -54,7 +56,8 @@ public record JobBundleFields(List<String> featureNames, FeatureScaling scaling,
     float[] scale = new float[inputs];
     Arrays.fill(scale, 1f);
     if (scaling != null) {
-      if (!scaling.isObject() || scaling.size() != 2 || !scaling.has("mean") || !scaling.has("scale")) {
+      if (!scaling.isObject() || scaling.size() != SCALING_FIELDS.size()
+          || !SCALING_FIELDS.stream().allMatch(scaling::has)) {
         throw new IllegalArgumentException(where + ": scaling must be an object {\"mean\": [...], \"scale\": [...]}");
       }
       mean = numbers(scaling.get("mean"), inputs, where + ": scaling.mean", false);

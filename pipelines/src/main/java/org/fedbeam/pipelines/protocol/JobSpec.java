@@ -1,24 +1,25 @@
 package org.fedbeam.pipelines.protocol;
 
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.PublicKey;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import org.fedbeam.model.ModelSpec;
 import org.fedbeam.model.TrainConfig;
 import org.fedbeam.model.strategy.Participation;
-import org.fedbeam.model.strategy.Strategies;
 import org.fedbeam.model.strategy.Strategy;
-import org.fedbeam.transforms.ConfigJson;
 
 /**
  * A federated job, as the orchestrator's JSON file states it. It names each silo only by its id,
@@ -51,7 +52,9 @@ import org.fedbeam.transforms.ConfigJson;
  * </pre>
  *
  * <p>The file is read strictly: a field not listed here, or a value of the wrong type or out of
- * range, is an error naming the field. {@code min_silos} (the quorum) defaults to the silos asked
+ * range, is an error naming the field; one reading reports every bad field ({@link JobFileException}).
+ * {@code //} and {@code /* ... *}{@code /} comments are allowed. docs/job.md documents every field, and
+ * {@code job.schema.json} next to this class is its JSON Schema. {@code min_silos} (the quorum) defaults to the silos asked
  * per round ({@code ceil(fraction x silos)}).
  *
  * <p>A silo's {@code samples} is the most weight one of its updates can have: an update claiming
@@ -66,12 +69,10 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     List<Silo> silos, Map<String, String> evaluation, long pollMillis, double maxUpdateNorm, long maxSamples,
     double maxSiloShare, Strategy strategy, Participation participation, String initialModel) {
   /** Every field a job file may have; any other is an error naming it. */
-  static final Set<String> FIELDS = Set.of("job_id", "submitter_key", "output", "model", "train", "rounds", "min_silos",
+  public static final Set<String> FIELDS = Set.of("job_id", "submitter_key", "output", "model", "train", "rounds", "min_silos",
       "round_timeout_s", "grace_s", "max_attempts", "seed", "patience", "tolerance", "poll_ms", "max_update_norm",
       "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction", "initial_model",
       "features", "scaling", "class_labels"); // the last three: JobBundleFields
-  private static final Set<String> SILO_FIELDS = Set.of("id", "exchange", "public_key", "public_keys", "samples");
-  private static final Set<String> KEY_FIELDS = Set.of("public_key", "not_before", "not_after");
 
   /**
    * A silo as the orchestrator knows it.
@@ -109,52 +110,130 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     }
   }
 
-  /** Reads and validates a job file; errors name the file and the field. */
   /**
-   * Reads and checks a job file strictly: a field the job file does not have, a value of the wrong
-   * type or out of range is an error naming the file and the field.
+   * The reader of job files: strict like {@link Signed#JSON} (a duplicate key or trailing data is
+   * refused), and it also takes {@code //} and {@code /* *}{@code /} comments, which
+   * {@code fedbeam job new} writes to explain each field.
    */
-  public static JobSpec read(Path file) {
+  public static final ObjectMapper JSON = JsonMapper.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
+      .build();
+
+  /** Parses a job file's JSON (comments allowed); an unreadable file or bad JSON is an error naming the file. */
+  public static JsonNode tree(Path file) {
     JsonNode n;
     try {
-      n = Signed.JSON.readTree(Files.readAllBytes(file));
+      n = JSON.readTree(Files.readAllBytes(file));
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the job file " + file + ": " + e.getMessage(), e);
     }
-    String where = "job file " + file;
     if (n == null || !n.isObject()) {
-      throw new IllegalArgumentException(where + " is not a JSON object");
+      throw new IllegalArgumentException("job file " + file + " is not a JSON object");
     }
-    ConfigJson.onlyFields(n, FIELDS, where);
-    ModelSpec spec = ConfigJson.modelSpec(n.get("model"), where + ": model");
-    JobBundleFields.parse(n, spec, where); // checked now, used when the job ends
-    TrainConfig config = ConfigJson.trainConfig(n.get("train"), where + ": train");
-    if (config.proximalMu() > 0) {
-      // a strategy's local part belongs to the strategy, so the summary and provenance say what ran
-      throw new IllegalArgumentException(where + ": train.proximal_mu is set by the strategy: use \"strategy\":"
-          + " {\"name\": \"fedprox\", \"mu\": " + config.proximalMu() + "}");
+    return n;
+  }
+
+  /**
+   * Reads and checks a job file strictly: a field the job file does not have, a value of the wrong
+   * type or out of range is an error naming the file and the field. One reading finds every bad
+   * field: a {@link JobFileException} lists them all.
+   *
+   * @throws JobFileException for bad fields; an {@link IllegalArgumentException} if the file cannot be read or
+   *     is not a JSON object
+   */
+  public static JobSpec read(Path file) {
+    JsonNode n = tree(file);
+    String where = "job file " + file;
+    Problems p = new Problems();
+    unknownFields(n, FIELDS, where, p);
+    String jobId = p.get(() -> Messages.requireId(ConfigFields.text(n, "job_id", where), where + ": job_id"), null);
+    Path submitterKey = p.get(() -> Path.of(ConfigFields.text(n, "submitter_key", where)), null);
+    String output = p.get(() -> ConfigFields.text(n, "output", where), null);
+    ModelSpec spec = JobSections.model(n, where, p);
+    if (spec != null) {
+      JobSections.bundleFields(n, spec, where, p); // checked now, used when the job ends
     }
-    List<Silo> silos = new ArrayList<>();
-    JsonNode list = n.get("silos");
-    if (list == null || !list.isArray() || list.isEmpty()) {
-      throw new IllegalArgumentException(where + ": silos is missing or empty");
-    }
-    int index = 0;
-    for (JsonNode s : list) {
-      String at = where + ": silos[" + index++ + "]";
-      if (!s.isObject()) {
-        throw new IllegalArgumentException(at + " is not an object");
+    TrainConfig config = JobSections.train(n, where, p);
+    List<Silo> silos = JobSilos.read(n.get("silos"), where, p);
+    int siloCount = n.path("silos").isArray() ? n.get("silos").size() : 0;
+    Map<String, String> evaluation = p.get(() -> evaluation(n.get("evaluation"), where), Map.of());
+    int rounds = p.get(() -> {
+      int r = whole(n, "rounds", -1, 1, Integer.MAX_VALUE, where);
+      if (r < 1) {
+        throw new IllegalArgumentException(where + ": rounds is missing; it must be an integer >= 1");
       }
-      ConfigJson.onlyFields(s, SILO_FIELDS, at);
-      String id = Messages.requireId(ConfigFields.text(s, "id", at), at + ": id");
-      if (silos.stream().anyMatch(x -> x.id().equals(id))) {
-        throw new IllegalArgumentException(where + ": silo " + id + " is listed twice");
+      return r;
+    }, 1);
+    Strategy strategy = JobSections.strategy(n.get("strategy"), where, p);
+    Double fraction = p.get(() -> {
+      double f = number(n, "fraction", 1.0, where);
+      if (!(f > 0 && f <= 1)) {
+        throw new IllegalArgumentException(where + ": fraction must be in (0, 1], was " + n.get("fraction"));
       }
-      silos.add(new Silo(id, ConfigFields.text(s, "exchange", where + " silo " + id), keys(s, where + ": silo " + id),
-          declaredSamples(s, where + ": silo " + id)));
+      return f;
+    }, null);
+    Integer minSilos = null;
+    Participation participation = null;
+    if (fraction != null && siloCount > 0) {
+      int asked = new Participation(fraction, 1).perRound(siloCount);
+      minSilos = p.get(() -> whole(n, "min_silos", asked, 1, siloCount, where), null);
+      if (minSilos != null) {
+        participation = new Participation(fraction, minSilos);
+        quorum(participation, strategy, siloCount, where, p);
+      }
     }
+    double timeout = p.get(() -> atLeast(n, "round_timeout_s", 300, false, where), 1.0);
+    double grace = p.get(() -> atLeast(n, "grace_s", 5, true, where), 0.0);
+    double tolerance = p.get(() -> atLeast(n, "tolerance", 0, true, where), 0.0);
+    int maxAttempts = p.get(() -> whole(n, "max_attempts", 3, 1, 1000, where), 1);
+    long seed = p.get(() -> longValue(n, "seed", 42, where), 0L);
+    int patience = p.get(() -> whole(n, "patience", rounds, 1, Integer.MAX_VALUE, where), 1);
+    int pollMillis = p.get(() -> whole(n, "poll_ms", 100, 5, 60_000, where), 100);
+    double maxUpdateNorm = p.get(() -> atMost(positive(number(n, "max_update_norm", 1000.0, where),
+        where + ": max_update_norm"), 1e6, where + ": max_update_norm"), 1.0);
+    long maxSamples = p.get(() -> (long) positive(number(n, "max_samples", 1e9, where), where + ": max_samples"), 1L);
+    double maxSiloShare = p.get(() -> maxSiloShare(n, where), 1.0);
+    String initialModel = p.get(() -> n.has("initial_model") ? ConfigFields.text(n, "initial_model", where) : null, null);
+    p.throwIfAny();
+    return new JobSpec(jobId, submitterKey, output, spec, config, rounds, minSilos, (long) (timeout * 1000),
+        (long) (grace * 1000), maxAttempts, seed, patience, tolerance, List.copyOf(silos), Map.copyOf(evaluation),
+        pollMillis, maxUpdateNorm, maxSamples, maxSiloShare, strategy, participation, initialModel);
+  }
+
+  /** Records each field of {@code n} that is not in {@code known}, naming it and {@code where}. */
+  static void unknownFields(JsonNode n, Set<String> known, String where, Problems problems) {
+    for (var names = n.fieldNames(); names.hasNext();) {
+      String name = names.next();
+      if (!known.contains(name)) {
+        problems.add(where + " has an unknown field \"" + name + "\"; known: " + String.join(", ", new TreeSet<>(known)));
+      }
+    }
+  }
+
+  /** The quorum against the silos and the strategy: a round closing with min_silos updates must be usable. */
+  private static void quorum(Participation participation, Strategy strategy, int silos, String where, Problems p) {
+    p.check(() -> {
+      try {
+        participation.validate(silos);
+        if (strategy == null) {
+          return;
+        }
+        strategy.validate(participation.perRound(silos));
+        if (participation.minSilos() < strategy.minimumUpdates()) {
+          throw new IllegalArgumentException("min_silos " + participation.minSilos() + " is below the "
+              + strategy.minimumUpdates() + " updates strategy " + strategy.name() + " needs in a round "
+              + strategy.parameters() + "; a round closing with fewer could not be aggregated");
+        }
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
+      }
+    });
+  }
+
+  private static Map<String, String> evaluation(JsonNode evalNode, String where) {
     Map<String, String> evaluation = new LinkedHashMap<>();
-    JsonNode evalNode = n.get("evaluation");
     if (evalNode != null) {
       if (!evalNode.isObject()) {
         throw new IllegalArgumentException(where + ": evaluation must be an object of name: data set URI");
@@ -162,86 +241,17 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       evalNode.fields().forEachRemaining(f -> evaluation.put(f.getKey(),
           ConfigFields.text(evalNode, f.getKey(), where + ": evaluation")));
     }
-    int rounds = whole(n, "rounds", -1, 1, Integer.MAX_VALUE, where);
-    if (rounds < 1) {
-      throw new IllegalArgumentException(where + ": rounds is missing; it must be an integer >= 1");
-    }
-    Strategy strategy = strategy(n.get("strategy"), where);
-    double fraction = number(n, "fraction", 1.0, where);
-    if (!(fraction > 0 && fraction <= 1)) {
-      throw new IllegalArgumentException(where + ": fraction must be in (0, 1], was " + n.get("fraction"));
-    }
-    int asked = new Participation(fraction, 1).perRound(silos.size());
-    int minSilos = whole(n, "min_silos", asked, 1, silos.size(), where);
-    Participation participation = new Participation(fraction, minSilos);
-    try {
-      participation.validate(silos.size());
-      strategy.validate(participation.perRound(silos.size()));
-      if (minSilos < strategy.minimumUpdates()) {
-        // a round may close with min_silos updates: the aggregator must be able to use that many
-        throw new IllegalArgumentException("min_silos " + minSilos + " is below the " + strategy.minimumUpdates()
-            + " updates strategy " + strategy.name() + " needs in a round " + strategy.parameters()
-            + "; a round closing with fewer could not be aggregated");
-      }
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(where + ": " + e.getMessage(), e);
-    }
-    double timeout = number(n, "round_timeout_s", 300, where);
-    if (!(timeout > 0)) {
-      throw new IllegalArgumentException(where + ": round_timeout_s must be > 0, was " + n.get("round_timeout_s"));
-    }
-    double grace = number(n, "grace_s", 5, where);
-    if (!(grace >= 0)) {
-      throw new IllegalArgumentException(where + ": grace_s must be >= 0, was " + n.get("grace_s"));
-    }
-    double tolerance = number(n, "tolerance", 0, where);
-    if (!(tolerance >= 0)) {
-      throw new IllegalArgumentException(where + ": tolerance must be >= 0, was " + n.get("tolerance"));
-    }
-    return new JobSpec(Messages.requireId(ConfigFields.text(n, "job_id", where), where + ": job_id"),
-        Path.of(ConfigFields.text(n, "submitter_key", where)), ConfigFields.text(n, "output", where), spec, config, rounds,
-        minSilos, (long) (timeout * 1000), (long) (grace * 1000), whole(n, "max_attempts", 3, 1, 1000, where),
-        longValue(n, "seed", 42, where), whole(n, "patience", rounds, 1, Integer.MAX_VALUE, where), tolerance,
-        List.copyOf(silos), Map.copyOf(evaluation), whole(n, "poll_ms", 100, 5, 60_000, where),
-        atMost(positive(number(n, "max_update_norm", 1000.0, where), where + ": max_update_norm"), 1e6,
-            where + ": max_update_norm"),
-        (long) positive(number(n, "max_samples", 1e9, where), where + ": max_samples"), maxSiloShare(n, where),
-        strategy, participation, n.has("initial_model") ? ConfigFields.text(n, "initial_model", where) : null);
+    return evaluation;
   }
 
-  /**
-   * The job's strategy: {@code "strategy": "fedavg"} or {@code {"name": "fedadam", "server_lr": 0.01, ...}};
-   * FedAvg when absent.
-   */
-  private static Strategy strategy(JsonNode node, String where) {
-    if (node == null) {
-      return Strategies.create(Strategies.DEFAULT, Map.of());
+  /** A number {@code > 0} (or {@code >= 0} if {@code zeroAllowed}), {@code fallback} if absent. */
+  private static double atLeast(JsonNode n, String field, double fallback, boolean zeroAllowed, String where) {
+    double v = number(n, field, fallback, where);
+    if (zeroAllowed ? !(v >= 0) : !(v > 0)) {
+      throw new IllegalArgumentException(where + ": " + field + " must be " + (zeroAllowed ? ">= 0" : "> 0") + ", was "
+          + n.get(field));
     }
-    String at = where + ": strategy";
-    try {
-      if (node.isTextual()) {
-        return Strategies.create(node.asText(), Map.of());
-      }
-      if (!node.isObject()) {
-        throw new IllegalArgumentException("must be a name or an object with a name and parameters, was " + node);
-      }
-      String name = ConfigFields.text(node, "name", at);
-      Map<String, Double> params = new LinkedHashMap<>();
-      var fields = node.fields();
-      while (fields.hasNext()) {
-        var f = fields.next();
-        if (f.getKey().equals("name")) {
-          continue;
-        }
-        if (!f.getValue().isNumber()) {
-          throw new IllegalArgumentException(f.getKey() + " must be a number, was " + f.getValue());
-        }
-        params.put(f.getKey(), f.getValue().asDouble());
-      }
-      return Strategies.create(name, params);
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(e.getMessage().startsWith(at) ? e.getMessage() : at + ": " + e.getMessage(), e);
-    }
+    return v;
   }
 
   private static int whole(JsonNode n, String field, int fallback, int min, int max, String where) {
@@ -276,63 +286,6 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       throw new IllegalArgumentException(where + ": " + field + " must be a number, was " + v);
     }
     return v.asDouble();
-  }
-
-  /** A silo's keys: {@code public_key} (no limits) and/or {@code public_keys} (each with its validity). */
-  private static List<SiloKey> keys(JsonNode s, String where) {
-    List<SiloKey> keys = new ArrayList<>();
-    if (s.has("public_key")) {
-      keys.add(new SiloKey(Keys.publicKey(ConfigFields.text(s, "public_key", where), where + " public_key"), null, null));
-    }
-    if (s.has("public_keys")) {
-      int i = 0;
-      for (JsonNode k : ConfigFields.array(s, "public_keys", where)) {
-        String at = where + " public_keys[" + i++ + "]";
-        if (!k.isObject()) {
-          throw new IllegalArgumentException(at + " is not an object");
-        }
-        ConfigJson.onlyFields(k, KEY_FIELDS, at);
-        SiloKey key = new SiloKey(Keys.publicKey(ConfigFields.text(k, "public_key", at), at + " public_key"),
-            instant(k, "not_before", at), instant(k, "not_after", at));
-        if (key.notBefore() != null && key.notAfter() != null && key.notAfter().isBefore(key.notBefore())) {
-          throw new IllegalArgumentException(at + ": not_after " + key.notAfter() + " is before not_before " + key.notBefore());
-        }
-        keys.add(key);
-      }
-    }
-    if (keys.isEmpty()) {
-      throw new IllegalArgumentException(where + ": public_key or public_keys is missing");
-    }
-    if (keys.stream().map(SiloKey::keyId).distinct().count() < keys.size()) {
-      throw new IllegalArgumentException(where + ": a public key is listed twice");
-    }
-    return keys;
-  }
-
-  private static Instant instant(JsonNode k, String field, String where) {
-    if (!k.has(field)) {
-      return null;
-    }
-    String text = ConfigFields.text(k, field, where);
-    try {
-      return OffsetDateTime.parse(text).toInstant();
-    } catch (DateTimeParseException e) {
-      throw new IllegalArgumentException(where + ": " + field + " '" + text + "' is not an ISO-8601 date-time with"
-          + " an offset, such as 2025-07-01T00:00:00Z");
-    }
-  }
-
-  /** The silo's declared sample count, or 0 if it declared none. */
-  private static long declaredSamples(JsonNode s, String where) {
-    JsonNode v = s.get("samples");
-    if (v == null) {
-      return 0;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToLong() || v.asLong() < 1) {
-      throw new IllegalArgumentException(where + ": samples must be an integer >= 1 (the silo's declared sample"
-          + " count), was " + v);
-    }
-    return v.asLong();
   }
 
   private static double maxSiloShare(JsonNode n, String where) {

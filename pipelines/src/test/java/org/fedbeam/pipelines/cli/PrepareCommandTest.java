@@ -134,6 +134,19 @@ class PrepareCommandTest {
     assertThat(prepared(p.out()).get("duplicate_ids").asInt(), equalTo(0));
   }
 
+  @Test
+  void helpListsEachCommandsFlags() {
+    Run prepare = fedbeam("prepare", "--help");
+    Run sample = fedbeam("sample-data", "--help");
+
+    assertThat(prepare.code(), equalTo(0));
+    assertThat(prepare.out(), allOf(containsString("usage: fedbeam prepare"), containsString("--id-column"),
+        containsString("--categorical-columns"), containsString("--missing-values")));
+    assertThat(sample.code(), equalTo(0));
+    assertThat(sample.out(), allOf(containsString("usage: fedbeam sample-data"), containsString("--split"),
+        containsString("--with-id")));
+  }
+
   private static void assertRefused(Run r, String message) {
     assertThat(r.out() + r.err(), r.code(), equalTo(2));
     assertThat(r.err(), containsString(message));
