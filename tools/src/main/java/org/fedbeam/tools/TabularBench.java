@@ -79,6 +79,9 @@ final class TabularBench {
     if (seeds < 1) {
       throw new IllegalArgumentException("--seeds must be >= 1, was " + seeds);
     }
+    choose("datasets", flags.get("datasets"), SampleData.NAMES);
+    choose("models", flags.get("models"), List.of("logreg", "mlp"));
+    choose("splits", flags.get("splits"), List.of("iid", "dirichlet"));
     for (String name : list(flags.get("datasets"))) {
       SampleData.Export export = SampleData.load(name);
       Path csv = dataDir.resolve(name + ".csv");
@@ -106,6 +109,18 @@ final class TabularBench {
       }
     }
     return TabularTable.report(cells, flags, output, (System.nanoTime() - t0) / 1e9, out);
+  }
+
+  /** Checks a list flag's every item before any run: {@code --models: 'svm' is not one of [logreg, mlp]}. */
+  private static void choose(String flag, String value, List<String> known) {
+    if (list(value).isEmpty()) {
+      throw new IllegalArgumentException("--" + flag + " names nothing; one or more of " + known);
+    }
+    for (String item : list(value)) {
+      if (!known.contains(item)) {
+        throw new IllegalArgumentException("--" + flag + ": '" + item + "' is not one of " + known);
+      }
+    }
   }
 
   static List<String> list(String s) {
