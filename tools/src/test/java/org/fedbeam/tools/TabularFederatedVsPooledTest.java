@@ -69,6 +69,24 @@ class TabularFederatedVsPooledTest {
     assertThat(Files.readString(output.resolve("tabular.md")), containsString("| credit-g | logreg | iid |"));
   }
 
+  @Test
+  void badListsAreRefusedBeforeAnyRunNamingTheFlagAndTheItem() {
+    String[][] cases = {{"--datasets", "breast-cancer,iris", "--datasets: 'iris' is not one of [breast-cancer, wine, credit-g]"},
+        {"--models", "svm", "--models: 'svm' is not one of [logreg, mlp]"},
+        {"--splits", "iid,quantity", "--splits: 'quantity' is not one of [iid, dirichlet]"},
+        {"--seeds", "0", "--seeds must be >= 1, was 0"}};
+    for (String[] c : cases) {
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      Path output = dir.resolve("bad");
+      int code = FedBeamTools.run(new String[] {"bench", "tabular", c[0], c[1], "--output", output.toString()},
+          new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+          new PrintStream(err, true, StandardCharsets.UTF_8));
+      assertThat(c[0], code, equalTo(2));
+      assertThat(err.toString(StandardCharsets.UTF_8), containsString(c[2]));
+      assertThat("nothing ran for " + c[0], Files.exists(output.resolve("runs")), equalTo(false));
+    }
+  }
+
   private static void check(Path run, double margin, int inputs) throws Exception {
     Path a = run.resolve("a-federated");
     Path b = run.resolve("b-pooled");
