@@ -54,6 +54,15 @@ public final class FedBeamTools {
     List<String> rest = Arrays.asList(args).subList(1, args.length);
     boolean help = rest.contains("--help") || rest.contains("-h") || rest.contains("--help-all");
     try {
+      if (args[0].equals("bench") && !rest.isEmpty() && rest.get(0).equals("tabular")) {
+        if (help) {
+          out.println(TabularBench.USAGE);
+          Help.print(out, new Help.Section("bench tabular", TabularBench.FLAGS));
+          return 0;
+        }
+        TabularBench.run(Flags.values("bench tabular", rest.subList(1, rest.size()), TabularBench.FLAGS), out);
+        return 0;
+      }
       if (args[0].equals("bench")) {
         if (help) {
           Help.options(out, "bench", BENCH_USAGE, BenchOptions.class, rest.contains("--help-all"));

@@ -5,22 +5,32 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
 import org.fedbeam.data.CsvReader;
 import org.fedbeam.data.Dataset;
 import org.fedbeam.data.FeatureScaling;
 import org.fedbeam.data.IdxReader;
+import org.fedbeam.data.table.Table;
+import org.fedbeam.data.table.TableCsv;
 import org.fedbeam.model.OutputHead;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.Permutations;
 import org.fedbeam.model.Seeds;
 import org.fedbeam.model.bundle.ModelBundle;
+import org.fedbeam.preprocess.CategoricalSpec;
+import org.fedbeam.preprocess.ColumnSpec;
+import org.fedbeam.preprocess.Preprocessing;
 
 /**
- * The orchestrator's own data, lined up with the model {@code fedbeam finetune} starts from: the raw
- * columns the model reads, in its order (a bundle's feature names, matched by name in a CSV; the
+ * The orchestrator's own data, lined up with the model {@code fedbeam finetune} starts from. A bundle
+ * with a table preprocessing (from a CSV run) reads the CSV as a table ({@link TableCsv}, its categorical
+ * columns declared as the preprocessing has them, missing values kept for it to impute) and encodes
+ * it with that preprocessing, never refitted, so the fine-tuned model reads what the federated one did.
+ * Otherwise: the raw columns the model reads, in its order (a bundle's feature names, matched by name in a CSV; the
  * pixels of Fashion-MNIST), standardised with the bundle's own scaling (a bare model: the training
  * rows' scaling for a CSV, {@code /255} for Fashion-MNIST); the labels mapped to the model's outputs
  * by their class label (a bare model has none: the data's sorted classes are its outputs in order), or
@@ -35,9 +45,10 @@ import org.fedbeam.model.bundle.ModelBundle;
  * @param scaling their preprocessing
  * @param classLabels the fine-tuned model's class labels
  * @param source what the data is, for the summary
+ * @param preprocessing the input bundle's table preprocessing, with the fine-tuned model's classes, or null
  */
 record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters start, List<String> featureNames,
-    FeatureScaling scaling, List<String> classLabels, String source) {
+    FeatureScaling scaling, List<String> classLabels, String source, Preprocessing preprocessing) {
 
   /** Fashion-MNIST's columns, as a bundle of a Fashion-MNIST run names them. */
   static final List<String> FASHION_MNIST_FEATURES = ModelBundle.numberedNames("pixel_", 784);
@@ -54,7 +65,8 @@ record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters 
    *     width, the bundle's columns missing from the data, the data's classes the model lacks
    */
   static FinetuneData prepare(FinetuneOptions o, FinetuneModel model, PrintStream out) {
-    Raw raw = "fashion-mnist".equals(o.getDataset()) ? fashionMnist(o) : csv(o, out);
+    Raw raw = "fashion-mnist".equals(o.getDataset()) ? fashionMnist(o)
+        : model.preprocessing() != null ? table(o, model.preprocessing(), out) : csv(o, out);
     String modelName = "model " + model.uri() + " (" + model.parameters().spec() + ")";
     int inputs = model.parameters().spec().inputs();
     int[] columns = columns(raw, model, modelName, inputs);
@@ -113,7 +125,8 @@ record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters 
     return new FinetuneData(build(raw, columns, scaling, classOf, classes, trainRows, "fine-tuning rows"),
         build(raw, columns, scaling, classOf, classes, validationRows, "validation rows"),
         build(raw, columns, scaling, classOf, classes, testRows, "test rows"),
-        start, features, scaling, labels, raw.source());
+        start, features, scaling, labels, raw.source(),
+        model.preprocessing() == null ? null : new Preprocessing(o.getLabelColumn(), labels, model.preprocessing().columns()));
   }
 
   /** For each input of the model, the data's column that feeds it. */
@@ -189,6 +202,34 @@ record FinetuneData(Dataset train, Dataset validation, Dataset test, Parameters 
     float[] values = values(data);
     int[] labels = labels(data);
     return new Raw(values, d, table.featureNames(), table.classNames(), labels, "csv " + o.getDataset());
+  }
+
+  /** The CSV as a table, encoded by the bundle's preprocessing: its inputs are the model's, by name. */
+  private static Raw table(FinetuneOptions o, Preprocessing pre, PrintStream out) {
+    Set<String> categorical = new HashSet<>();
+    for (ColumnSpec c : pre.columns()) {
+      if (c instanceof CategoricalSpec) {
+        categorical.add(c.name());
+      }
+    }
+    Path file = Path.of(o.getDataset());
+    TableCsv.Result read = TableCsv.read(file, new TableCsv.Options(',', o.getLabelColumn(), null, Set.of(), categorical,
+        TableCsv.Missing.IMPUTE, TableCsv.Options.DEFAULT_MISSING, o.getMaxBadRowShare()));
+    if (read.profile().malformed() > 0) {
+      out.println("warning: " + o.getDataset() + ": skipped " + read.profile().malformed() + " malformed rows, first: "
+          + String.join("; ", read.profile().malformedLines()));
+    }
+    Table table = read.table();
+    double[] x = pre.encode(table);
+    float[] values = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      values[i] = (float) x[i];
+    }
+    int[] labels = new int[table.rows()];
+    for (int r = 0; r < labels.length; r++) {
+      labels[r] = table.label().code(r);
+    }
+    return new Raw(values, pre.inputs(), pre.featureNames(), table.label().dictionary(), labels, "csv " + o.getDataset());
   }
 
   private static FeatureScaling fit(Raw raw, int[] columns, int[] trainRows, FinetuneOptions o) {

@@ -77,8 +77,10 @@ public final class FinetuneJob {
     ObjectNode stage = stage(o, input, data, config, freezing, validationBefore, validationAfter, testBefore, testAfter);
     ArrayNode chain = input.chain().deepCopy();
     chain.add(stage);
-    ModelBundle bundle = new ModelBundle(model, data.featureNames(), data.scaling(), data.classLabels(),
-        RoundRecords.JSON.writeValueAsString(chain));
+    ModelBundle bundle = data.preprocessing() != null
+        ? ModelBundle.of(model, data.preprocessing(), RoundRecords.JSON.writeValueAsString(chain))
+        : new ModelBundle(model, data.featureNames(), data.scaling(), data.classLabels(),
+            RoundRecords.JSON.writeValueAsString(chain));
     byte[] bytes = BundleFormat.encode(bundle);
     Artifacts.writeAtomically(modelUri, bytes);
 

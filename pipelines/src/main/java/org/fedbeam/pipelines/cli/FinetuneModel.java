@@ -9,6 +9,7 @@ import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.Parameters;
 import org.fedbeam.model.bundle.BundleFormat;
 import org.fedbeam.model.bundle.ModelBundle;
+import org.fedbeam.preprocess.Preprocessing;
 import org.fedbeam.pipelines.rounds.RoundRecords;
 import org.fedbeam.transforms.Artifacts;
 
@@ -24,9 +25,15 @@ import org.fedbeam.transforms.Artifacts;
  * @param chain the provenance chain so far (a JSON array of stages, oldest first)
  * @param uri where it was read from
  * @param sha256 the file's SHA-256
+ * @param preprocessing the bundle's table preprocessing (a bundle from a CSV run), or null
  */
 record FinetuneModel(Parameters parameters, List<String> featureNames, FeatureScaling scaling,
-    List<String> classLabels, ArrayNode chain, String uri, String sha256) {
+    List<String> classLabels, ArrayNode chain, String uri, String sha256, Preprocessing preprocessing) {
+
+  FinetuneModel(Parameters parameters, List<String> featureNames, FeatureScaling scaling, List<String> classLabels,
+      ArrayNode chain, String uri, String sha256) {
+    this(parameters, featureNames, scaling, classLabels, chain, uri, sha256, null);
+  }
 
   boolean isBundle() {
     return featureNames != null;
@@ -39,7 +46,7 @@ record FinetuneModel(Parameters parameters, List<String> featureNames, FeatureSc
     if (BundleFormat.looksLikeBundle(bytes)) {
       ModelBundle bundle = BundleFormat.decode(bytes, uri);
       return new FinetuneModel(bundle.model(), bundle.featureNames(), bundle.scaling(), bundle.classLabels(),
-          chain(bundle.provenance(), uri), uri, sha);
+          chain(bundle.provenance(), uri), uri, sha, bundle.preprocessing());
     }
     Parameters model = ModelFormat.decode(bytes, uri);
     ArrayNode chain = RoundRecords.JSON.createArrayNode();

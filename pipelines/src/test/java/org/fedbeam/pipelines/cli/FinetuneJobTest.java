@@ -66,6 +66,9 @@ class FinetuneJobTest {
     assertArrayEquals(input.scaling().scale(), tuned.scaling().scale());
     assertThat(tuned.classLabels(), equalTo(input.classLabels()));
     assertThat(tuned.model().spec(), equalTo(input.model().spec()));
+    // the federated bundle's preprocessing encoded the orchestrator's rows and travels on, never refitted
+    assertThat(input.preprocessing() != null, equalTo(true));
+    assertThat(tuned.preprocessing(), equalTo(input.preprocessing()));
     JsonNode chain = RoundRecords.JSON.readTree(tuned.provenance());
     assertThat(stages(chain), equalTo(List.of("pretrained", "federated", "fine-tuned")));
     JsonNode last = chain.get(2);
@@ -98,6 +101,8 @@ class FinetuneJobTest {
     ModelBundle tuned = BundleFormat.decode(Files.readAllBytes(out.resolve("model.fbmb")), "output");
     assertThat(tuned.classLabels(), equalTo(List.of("x", "y", "z")));
     assertThat(tuned.model().spec().describe(), equalTo("mlp 4-8-3"));
+    assertThat(tuned.preprocessing().columns(), equalTo(input.preprocessing().columns()));
+    assertThat(tuned.preprocessing().classes(), equalTo(List.of("x", "y", "z")));
     int lower = input.model().spec().weightOffset(1);
     assertArrayEquals(Arrays.copyOf(input.model().toArray(), lower), Arrays.copyOf(tuned.model().toArray(), lower));
     JsonNode summary = RoundRecords.JSON.readTree(out.resolve("finetune-summary.json").toFile());
