@@ -45,8 +45,8 @@ public final class FedBeam {
       + " and the class probabilities of each row";
   static final List<Option> PREDICT = List.of(
       Option.required("model", "BUNDLE", "The model bundle (.fbmb), e.g. a run's OUTPUT/model-best.fbmb"),
-      Option.required("input", "CSV", "CSV file with a header row: one column per feature of the bundle, by name,"
-          + " in any order"),
+      Option.required("input", "CSV", "CSV file with a header row: one column per raw column of the bundle, by name,"
+          + " in any order (a bundle from a CSV run reads the raw export as train did; the label column may be absent)"),
       Option.required("output", "CSV", "CSV file to write (replaced atomically, and only if every row was predicted)"),
       Option.text("id-column", "NAME", "An input column copied to the output as each row's id (not a feature);"
           + " any other column that is not a feature is refused"),

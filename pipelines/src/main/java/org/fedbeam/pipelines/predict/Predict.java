@@ -10,9 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Set;
 import org.fedbeam.data.CsvLine;
 import org.fedbeam.data.DataFormatException;
@@ -190,9 +188,7 @@ public final class Predict {
     private final Learner learner;
     private final int features;
     private final int classes;
-    private int[] featureAt;
     private int idAt = -1;
-    private int width;
     private final float[] chunk;
     private final List<String> ids = new ArrayList<>();
     private int filled;
@@ -210,37 +206,9 @@ public final class Predict {
     }
 
     long all(BufferedReader reader, Reading reading) throws IOException {
-      if (bundle.preprocessing() != null) {
-        return preprocessed(reader, reading);
-      }
-      String line = reader.readLine();
-      int lineNo = 1;
-      while (line != null && line.isBlank()) {
-        line = reader.readLine();
-        lineNo++;
-      }
-      if (line == null) {
-        throw new DataFormatException(source + ": empty file, expected a header row");
-      }
-      header(CsvLine.split(stripBom(line)));
-      long rows = 0;
-      while ((line = reader.readLine()) != null) {
-        lineNo++;
-        if (line.isBlank()) {
-          continue;
-        }
-        row(CsvLine.split(line), lineNo);
-        rows++;
-        if (filled == chunkRows) {
-          flush();
-        }
-      }
-      flush();
-      return rows;
-    }
-
-    private long preprocessed(BufferedReader reader, Reading reading) throws IOException {
-      PreprocessedInput in = new PreprocessedInput(reader, source, bundle.preprocessing(), reading);
+      PredictInput in = bundle.preprocessing() != null
+          ? new PreprocessedInput(reader, source, bundle.preprocessing(), reading)
+          : new NumericInput(reader, source, bundle, idColumn);
       idAt = in.hasId() ? 0 : -1;
       writeHeader();
       long rows = 0;
@@ -266,78 +234,6 @@ public final class Predict {
       out.add("predicted");
       bundle.classLabels().forEach(l -> out.add("p_" + l));
       writeLine(out);
-    }
-
-    private void header(List<String> header) throws IOException {
-      Map<String, Integer> at = new HashMap<>();
-      for (int c = 0; c < header.size(); c++) {
-        if (at.put(header.get(c), c) != null) {
-          throw new DataFormatException(source + ": the header names column '" + header.get(c) + "' twice");
-        }
-      }
-      width = header.size();
-      featureAt = new int[features];
-      List<String> missing = new ArrayList<>();
-      for (int f = 0; f < features; f++) {
-        Integer c = at.remove(bundle.featureNames().get(f));
-        if (c == null) {
-          missing.add(bundle.featureNames().get(f));
-        } else {
-          featureAt[f] = c;
-        }
-      }
-      if (idColumn != null) {
-        Integer c = at.remove(idColumn);
-        if (c == null) {
-          throw new DataFormatException(source + ": no id column '" + idColumn + "' in the header"
-              + (bundle.featureNames().contains(idColumn) ? " ('" + idColumn + "' is one of the model's features)" : ""));
-        }
-        idAt = c;
-      }
-      if (!missing.isEmpty()) {
-        throw new DataFormatException(source + ": missing " + missing.size() + " of the model's " + features
-            + " feature columns: " + abbreviate(missing));
-      }
-      if (!at.isEmpty()) {
-        List<String> extra = header.stream().filter(at::containsKey).toList();
-        throw new DataFormatException(source + ": column(s) " + abbreviate(extra) + " are not features of the model"
-            + (idColumn == null ? "; name an id column with --id-column, or remove them" : "; remove them"));
-      }
-      writeHeader();
-    }
-
-    private void row(List<String> cells, int lineNo) {
-      if (cells.size() != width) {
-        throw new DataFormatException(source + ": line " + lineNo + ": expected " + width + " columns, found "
-            + cells.size());
-      }
-      int base = filled * features;
-      float[] mean = bundle.scaling().mean();
-      float[] scale = bundle.scaling().scale();
-      for (int f = 0; f < features; f++) {
-        String cell = cells.get(featureAt[f]);
-        float x;
-        try {
-          x = Float.parseFloat(cell);
-        } catch (NumberFormatException e) {
-          x = Float.NaN;
-        }
-        if (!Float.isFinite(x)) {
-          throw new DataFormatException(source + ": line " + lineNo + ", column '" + bundle.featureNames().get(f)
-              + "': not a finite number: '" + (cell.length() > 40 ? cell.substring(0, 40) + "..." : cell) + "'");
-        }
-        float scaled = (x - mean[f]) / scale[f];
-        if (!Float.isFinite(scaled)) {
-          throw new DataFormatException(source + ": line " + lineNo + ", column '" + bundle.featureNames().get(f)
-              + "': " + cell + " scaled by the bundle's scaling ((x - " + mean[f] + ") / " + scale[f]
-              + ") is not a finite number");
-        }
-        chunk[base + f] = scaled;
-      }
-      if (idAt >= 0) {
-        ids.add(cells.get(idAt));
-      }
-      filled++;
     }
 
     private void flush() throws IOException {
@@ -400,10 +296,6 @@ public final class Predict {
         writer.write(CsvLine.quote(spreadsheetSafe(cells.get(i))));
       }
       writer.write('\n');
-    }
-
-    private static String stripBom(String line) {
-      return line.startsWith("\uFEFF") ? line.substring(1) : line;
     }
 
   }

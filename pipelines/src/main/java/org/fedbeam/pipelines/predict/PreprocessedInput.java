@@ -20,7 +20,7 @@ import org.fedbeam.preprocess.RowEncoder;
  * column may be there or not (it is ignored); the ID column is passed through; dropped columns are
  * skipped; any other column is refused, so a renamed or misplaced column is never silently ignored.
  */
-final class PreprocessedInput {
+final class PreprocessedInput implements PredictInput {
   private final String source;
   private final Preprocessing preprocessing;
   private final TableCsvRows rows;
@@ -69,17 +69,13 @@ final class PreprocessedInput {
     this.values = new String[columns.size()];
   }
 
-  /** Whether an ID column is passed through. */
-  boolean hasId() {
+  @Override
+  public boolean hasId() {
     return idAt >= 0;
   }
 
-  /**
-   * Encodes the next row into {@code chunk} from {@code base}.
-   *
-   * @return the row's ID cell ("" without an ID column), or null at the end of the input
-   */
-  String next(float[] chunk, int base) {
+  @Override
+  public String next(float[] chunk, int base) {
     TableCsvRows.Row row = rows.next();
     if (row == null) {
       return null;

@@ -109,7 +109,9 @@ final class FinetuneFixtures {
         .set("provenance", RoundRecords.JSON.readTree(fbm.resolveSibling(fbm.getFileName().toString()
             .replace(".fbm", ".json")).toFile()));
     Path bundle = dir.resolve("federated.fbmb");
-    Files.write(bundle, BundleFormat.encode(start.withModel(model, RoundRecords.JSON.writeValueAsString(chain))));
+    // the run trained on its own preprocessing (fitted from the silos' statistics): the bundle carries it
+    Files.write(bundle, BundleFormat.encode(ModelBundle.of(model, data.metadata().preprocessing(),
+        RoundRecords.JSON.writeValueAsString(chain))));
     return bundle;
   }
 

@@ -159,8 +159,8 @@ class FinetuneJobTest {
     Path fbm = shared.resolve("run/models/round-0003.fbm");
     Path out = dir.resolve("refused");
     String[][] cases = {
-        {"--model", federated.toString(), "--dataset", narrow.toString(), "|" + narrow + " lacks 1 of the 4 columns model "
-            + federated + " (mlp 4-8-4) reads: [f3]"},
+        {"--model", federated.toString(), "--dataset", narrow.toString(), "|" + narrow
+            + ": column 'f3' is missing (the preprocessing expects a numeric column)"},
         {"--model", fbm.toString(), "--dataset", narrow.toString(), "|model " + fbm + " (mlp 4-8-4) reads 4 features, csv "
             + narrow + " has 3"},
         {"--model", federated.toString(), "--dataset", otherClasses.toString(), "|csv " + otherClasses
