@@ -21,6 +21,7 @@ import org.apache.beam.sdk.values.PCollection;
 import org.fedbeam.data.table.Table;
 import org.fedbeam.data.table.TableFormat;
 import org.fedbeam.pipelines.runners.RoundRunner;
+import org.fedbeam.pipelines.rounds.StatsFiles;
 import org.fedbeam.pipelines.runners.Runners;
 import org.fedbeam.stats.GlobalStats;
 import org.fedbeam.stats.GlobalStatsJson;
@@ -73,33 +74,12 @@ final class StatsCommand {
       Passes first = runPass(o, session, summary, silos, uris, dir, 1);
       StatsQuery second = summary.forHistograms(first.global);
       Passes hist = runPass(o, session, second, silos, uris, dir, 2);
-      passes = new Passes(first.global.withHistograms(hist.global), merge(first.silos, hist.silos));
+      passes = new Passes(first.global.withHistograms(hist.global), StatsFiles.combine(first.silos, hist.silos));
     }
-    StatsReport report = new StatsReport(passes.global, passes.silos, summary);
-    ObjectNode doc = JSON.createObjectNode();
-    doc.set("global", GlobalStatsJson.tree(passes.global));
-    ObjectNode quantiles = doc.putObject("quantiles"); // read from the merged sketch (or, with noise, the histogram)
-    for (org.fedbeam.stats.GlobalColumn c : passes.global.globalColumns()) {
-      if ("numeric".equals(c.type())) {
-        ObjectNode q = quantiles.putObject(c.name());
-        for (double r : summary.ranks()) {
-          c.quantile(r).ifPresent(v -> q.put(Double.toString(r), v));
-        }
-      }
-    }
-    ArrayNode per = doc.putArray("silos");
-    for (SiloStats s : passes.silos.values()) {
-      per.add(JSON.readTree(SiloStatsJson.encode(s)));
-    }
-    Files.write(dir.resolve("stats.json"), JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(doc));
-    Files.writeString(dir.resolve("stats.txt"), report.text());
-    ObjectNode s = JSON.createObjectNode();
-    s.put("columns", passes.global.globalColumns().size());
-    s.put("silos", silos.size());
-    s.put("suppressed_cells", report.suppressedCells());
-    s.put("epsilon_spent", passes.global.epsilon());
-    s.put("pooled_max_rel_error", StatsSilos.pooledMaxRelError(passes.global, silos));
-    s.put("output", dir.toString());
+    ObjectNode s = StatsFiles.write(dir.toString(), null, passes.global, passes.silos, summary, more -> {
+      more.put("pooled_max_rel_error", StatsSilos.pooledMaxRelError(passes.global, silos));
+      more.put("output", dir.toString());
+    });
     out.println("SUMMARY " + JSON.writeValueAsString(s));
     return 0;
   }
@@ -134,12 +114,6 @@ final class StatsCommand {
       per.put(t.source(), SiloStatsJson.decode(Files.readAllBytes(f), f.toString()));
     }
     return new Passes(global, per);
-  }
-
-  private static Map<String, SiloStats> merge(Map<String, SiloStats> summary, Map<String, SiloStats> histograms) {
-    Map<String, SiloStats> out = new LinkedHashMap<>();
-    summary.forEach((name, s) -> out.put(name, StatsSilos.withHistograms(s, histograms.get(name))));
-    return out;
   }
 
   /** Writes a silo's release of the pass (the simulation's stand-in for the exchange). */

@@ -124,18 +124,6 @@ final class StatsSilos {
         o.getK(), o.getReleaseMinMax(), 3, noise, clips);
   }
 
-  /** A silo's summary release with its histograms from the second pass. */
-  static SiloStats withHistograms(SiloStats s, SiloStats h) {
-    List<SiloStats.ColumnStats> cols = new ArrayList<>();
-    for (SiloStats.ColumnStats c : s.columns()) {
-      SiloStats.ColumnStats d = h == null ? null : h.column(c.name());
-      cols.add(d == null || d.histogram() == null ? c : new SiloStats.ColumnStats(c.name(), c.type(), c.count(),
-          c.missing(), c.moments(), c.min(), c.max(), d.bins(), d.histogram(), c.sketch(), c.categories()));
-    }
-    return new SiloStats(s.silo(), s.pass(), s.k(), s.rows(), cols, s.labelName(), s.labels(), s.mechanism(),
-        s.epsilon() + (h == null ? 0 : h.epsilon()), s.delta() + (h == null ? 0 : h.delta()));
-  }
-
   /** The largest relative difference of a federated mean or variance from the pooled two-pass one. */
   static double pooledMaxRelError(GlobalStats global, List<Table> silos) {
     double worst = 0;

@@ -10,6 +10,7 @@ import java.util.Map;
 import org.apache.beam.sdk.Pipeline;
 import org.fedbeam.pipelines.protocol.Keys;
 import org.fedbeam.pipelines.protocol.StatsJob;
+import org.fedbeam.pipelines.rounds.StatsFiles;
 import org.fedbeam.pipelines.rounds.StatsMergePipeline;
 import org.fedbeam.pipelines.runners.RoundRunner;
 import org.fedbeam.pipelines.runners.Runners;
@@ -25,7 +26,7 @@ import org.fedbeam.transforms.Errors;
  * signed exchange ({@link StatsRounds}), merges the verified releases on the orchestrator's own Flink
  * ({@link StatsMergePipeline}, a Beam CombineFn); pass 2 asks for histograms whose edges come from pass
  * 1's merge, and merges them too. It writes {@code stats.json} and {@code stats.txt} ({@link
- * StatsOutput}) and returns the summary ({@code columns}, {@code silos}, {@code suppressed_cells},
+ * StatsFiles}) and returns the summary ({@code columns}, {@code silos}, {@code suppressed_cells},
  * {@code epsilon_spent}) that the command prints as {@code SUMMARY {json}}. A silo whose answer is
  * invalid is left out, named, and the pass goes on with the quorum; releases that cannot be merged (a
  * column missing in one silo, or of another type there) fail the job naming the silos and the column.
@@ -65,7 +66,10 @@ public final class StatsOrchestrator {
         global = summary.withHistograms(pass(histograms, 2, runner, releases));
       }
     }
-    ObjectNode result = StatsOutput.write(output, job.jobId(), global, releases);
+    Map<String, SiloStats> silos = new LinkedHashMap<>();
+    releases.forEach((silo, passes) -> silos.put(silo,
+        StatsFiles.withHistograms(passes.get(0), passes.size() > 1 ? passes.get(1) : null)));
+    ObjectNode result = StatsFiles.write(output, job.jobId(), global, silos, job.query(), more -> { });
     out.printf("statistics written to %s (stats.json, stats.txt)%n", output);
     out.flush();
     return result;

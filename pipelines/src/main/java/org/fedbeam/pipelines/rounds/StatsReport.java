@@ -1,4 +1,4 @@
-package org.fedbeam.pipelines.cli;
+package org.fedbeam.pipelines.rounds;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -10,20 +10,23 @@ import org.fedbeam.stats.SiloStats;
 import org.fedbeam.stats.StatsQuery;
 import org.fedbeam.stats.Total;
 
-/** {@code stats.txt}: per column, each silo beside the global view; a suppressed cell shows as {@code <k}. */
-final class StatsReport {
+/**
+ * {@code stats.txt}, in both modes: per column, each silo beside the global view; a suppressed cell shows
+ * as {@code <k}, a global cell with a suppressed share as {@code >=n}.
+ */
+public final class StatsReport {
   private final GlobalStats global;
   private final Map<String, SiloStats> silos;
   private final StatsQuery query;
 
-  StatsReport(GlobalStats global, Map<String, SiloStats> silos, StatsQuery query) {
+  public StatsReport(GlobalStats global, Map<String, SiloStats> silos, StatsQuery query) {
     this.global = global;
     this.silos = silos;
     this.query = query;
   }
 
   /** Every count cell that some silo suppressed (null in its release). */
-  long suppressedCells() {
+  public long suppressedCells() {
     long n = 0;
     for (SiloStats s : silos.values()) {
       for (SiloStats.ColumnStats c : s.columns()) {
@@ -42,7 +45,7 @@ final class StatsReport {
     return n;
   }
 
-  String text() {
+  public String text() {
     StringBuilder b = new StringBuilder();
     List<String> names = new ArrayList<>(silos.keySet());
     b.append(String.format(Locale.ROOT, "federated statistics: %d silos, k = %d, noise %s (epsilon %s)%n",
