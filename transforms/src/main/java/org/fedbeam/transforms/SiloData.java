@@ -102,6 +102,15 @@ public final class SiloData {
     return table;
   }
 
+  /** A prepared table's SHA-256 (its trailer, hex), read without reading the rest where possible. */
+  public static String tableSha256(String uri, String owner) {
+    MatchResult.Metadata metadata = Artifacts.metadataOrNull(uri);
+    if (metadata == null) {
+      throw new IllegalArgumentException(owner + ": data file " + uri + " does not exist");
+    }
+    return java.util.HexFormat.of().formatHex(lastBytes(metadata, owner, TABLE_TRAILER));
+  }
+
   /** The last four bytes of the file (the shard's CRC32C), read without reading the rest where possible. */
   private static int trailer(MatchResult.Metadata metadata, String owner) {
     if (metadata.sizeBytes() < 4) {

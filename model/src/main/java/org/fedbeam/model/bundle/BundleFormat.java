@@ -16,24 +16,30 @@ import org.fedbeam.data.FeatureScaling;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.ModelFormatException;
 import org.fedbeam.model.Parameters;
+import org.fedbeam.preprocess.Preprocessing;
 
 /**
  * The file format of a {@link ModelBundle} ({@code .fbmb}), big-endian:
  *
  * <pre>
- *   magic "FBMB" | u16 format version (1)
+ *   magic "FBMB" | u16 format version (1 or 2)
  *   | u32 F | F x (u16 length, UTF-8 feature name) | F x f32 mean | F x f32 scale
  *   | u32 C | C x (u16 length, UTF-8 class label)
+ *   | version 2 only: u32 length, UTF-8 {@link Preprocessing} JSON
  *   | u32 length, UTF-8 provenance JSON
  *   | u32 length, the model in {@link ModelFormat}
  *   | 32 bytes SHA-256 of every byte before it
  * </pre>
  *
- * A truncated, extended, corrupted or newer file is refused with a message naming the file and
+ * A bundle with a {@link Preprocessing} is written as version 2; one without is written as version 1,
+ * byte for byte as before (so numeric bundles and their hashes do not change), and both versions
+ * are read. A truncated, extended, corrupted or newer file is refused with a message naming the file and
  * what was wrong; nothing is read from it.
  */
 public final class BundleFormat {
-  public static final int VERSION = 1;
+  /** The newest version this build writes and reads (version 1, without a preprocessing, is still read and written). */
+  public static final int VERSION = 2;
+  private static final int MAX_PREPROCESSING = 8 << 20;
   /** The bundle file's usual extension. */
   public static final String EXTENSION = ".fbmb";
   private static final byte[] MAGIC = {'F', 'B', 'M', 'B'};
@@ -52,7 +58,7 @@ public final class BundleFormat {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
       out.write(MAGIC);
-      out.writeShort(VERSION);
+      out.writeShort(bundle.preprocessing() == null ? 1 : 2);
       writeNames(out, bundle.featureNames());
       for (float m : bundle.scaling().mean()) {
         out.writeFloat(m);
@@ -61,6 +67,11 @@ public final class BundleFormat {
         out.writeFloat(s);
       }
       writeNames(out, bundle.classLabels());
+      if (bundle.preprocessing() != null) {
+        byte[] json = bundle.preprocessing().toJson();
+        out.writeInt(json.length);
+        out.write(json);
+      }
       byte[] provenance = bundle.provenance().getBytes(StandardCharsets.UTF_8);
       out.writeInt(provenance.length);
       out.write(provenance);
@@ -93,7 +104,7 @@ public final class BundleFormat {
     ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.BIG_ENDIAN);
     buf.position(4);
     int version = Short.toUnsignedInt(buf.getShort());
-    if (version != VERSION) {
+    if (version != 1 && version != VERSION) {
       throw new ModelFormatException(source + ": model bundle format version " + version + " is "
           + (version > VERSION ? "newer than" : "not") + " the version this build reads (" + VERSION + ")");
     }
@@ -112,13 +123,15 @@ public final class BundleFormat {
         scale[i] = buf.getFloat();
       }
       List<String> classes = readNames(buf, source, "class labels");
+      Preprocessing preprocessing = version < 2 ? null
+          : Preprocessing.fromJson(readBlock(buf, source, "preprocessing"), "its preprocessing");
       String provenance = new String(readBlock(buf, source, "provenance"), StandardCharsets.UTF_8);
       Parameters model = ModelFormat.decode(readBlock(buf, source, "model"), source + " (its model)");
       if (buf.position() != bytes.length - 32) {
         throw new ModelFormatException(source + ": " + (bytes.length - 32 - buf.position())
             + " unexpected bytes after the model");
       }
-      return new ModelBundle(model, features, new FeatureScaling(mean, scale), classes, provenance);
+      return new ModelBundle(model, features, new FeatureScaling(mean, scale), classes, provenance, preprocessing);
     } catch (BufferUnderflowException e) {
       throw new ModelFormatException(source + ": truncated model bundle");
     } catch (ModelFormatException e) {
@@ -156,7 +169,8 @@ public final class BundleFormat {
 
   private static byte[] readBlock(ByteBuffer buf, String source, String what) {
     int length = buf.getInt();
-    if (length < 0 || length > buf.remaining() || (what.equals("provenance") && length > MAX_TEXT)) {
+    if (length < 0 || length > buf.remaining() || (what.equals("provenance") && length > MAX_TEXT)
+        || (what.equals("preprocessing") && length > MAX_PREPROCESSING)) {
       throw new ModelFormatException(source + ": implausible length of the " + what + ": "
           + Integer.toUnsignedString(length));
     }

@@ -22,6 +22,12 @@ import org.fedbeam.model.bundle.ModelBundle;
  * identical parameters. The metadata_props carry {@code fedbeam.feature_names} and
  * {@code fedbeam.class_labels} (JSON arrays, in input and output order), {@code fedbeam.model} (the
  * spec) and {@code fedbeam.provenance}. A model kind this exporter cannot express is refused.
+ *
+ * <p>A bundle with a table {@link org.fedbeam.preprocess.Preprocessing}: its numeric columns' center
+ * and scale become the Sub/Div constants (as float32); its imputation is not expressed, so the ONNX
+ * model's inputs must have no missing value (NaN stays NaN). A bundle whose preprocessing one-hot
+ * encodes categorical columns is refused: this exporter does not express categorical encoding (use
+ * {@code fedbeam predict}).
  */
 public final class OnnxExport {
   /** The model kinds ONNX can express here: dense networks with ReLU hidden layers and a softmax output. */
@@ -31,6 +37,29 @@ public final class OnnxExport {
   private static final int INT = 2;
 
   private OnnxExport() {}
+
+  /** The Sub/Div constants: the bundle's scaling, or its numeric preprocessing's center and scale. */
+  static org.fedbeam.data.FeatureScaling scaling(ModelBundle bundle) {
+    org.fedbeam.preprocess.Preprocessing pre = bundle.preprocessing();
+    if (pre == null) {
+      return bundle.scaling();
+    }
+    List<String> categorical = pre.columns().stream()
+        .filter(c -> c instanceof org.fedbeam.preprocess.CategoricalSpec).map(c -> c.name()).toList();
+    if (!categorical.isEmpty()) {
+      throw new IllegalArgumentException("the bundle one-hot encodes categorical columns " + categorical
+          + "; the ONNX export does not express categorical preprocessing: apply the bundle with fedbeam predict,"
+          + " or train with these columns left out (--drop-columns)");
+    }
+    float[] mean = new float[pre.inputs()];
+    float[] scale = new float[pre.inputs()];
+    for (int i = 0; i < mean.length; i++) {
+      org.fedbeam.preprocess.NumericSpec n = (org.fedbeam.preprocess.NumericSpec) pre.columns().get(i);
+      mean[i] = (float) n.center();
+      scale[i] = (float) n.scale();
+    }
+    return new org.fedbeam.data.FeatureScaling(mean, scale);
+  }
 
   /** The bundle as the bytes of an ONNX file. */
   public static byte[] encode(ModelBundle bundle) {
@@ -44,12 +73,13 @@ public final class OnnxExport {
       throw new IllegalArgumentException("model kind " + spec.kind().id() + " (" + spec + ") cannot be expressed in"
           + " ONNX by this exporter; it exports " + expressible.stream().map(ModelKind::id).toList());
     }
+    org.fedbeam.data.FeatureScaling scaling = scaling(bundle);
     float[] values = bundle.model().toArray();
     ProtoWriter graph = new ProtoWriter();
     graph.message(1, node("standardise_sub", "Sub", List.of("features", "scaling.mean"), "centred"));
     graph.message(1, node("standardise_div", "Div", List.of("centred", "scaling.scale"), "scaled"));
-    graph.message(5, OnnxTensors.floatTensor("scaling.mean", new long[] {spec.inputs()}, bundle.scaling().mean()));
-    graph.message(5, OnnxTensors.floatTensor("scaling.scale", new long[] {spec.inputs()}, bundle.scaling().scale()));
+    graph.message(5, OnnxTensors.floatTensor("scaling.mean", new long[] {spec.inputs()}, scaling.mean()));
+    graph.message(5, OnnxTensors.floatTensor("scaling.scale", new long[] {spec.inputs()}, scaling.scale()));
     String x = "scaled";
     for (int l = 0; l < spec.depth(); l++) {
       int in = spec.layers().get(l);

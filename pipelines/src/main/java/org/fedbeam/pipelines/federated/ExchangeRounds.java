@@ -78,6 +78,9 @@ final class ExchangeRounds implements RoundLoop.Executor {
   private final String aggregationUri;
   private final Supplier<Pipeline> pipeline;
   private final PostedAttempts posted;
+  /** The job's preprocessing as published beside each global model (canonical JSON), or null. */
+  private final byte[] preprocessing;
+  private final String preprocessingSha;
   private RoundRunner runner;
   private int accepted;
   private int refused;
@@ -97,6 +100,10 @@ final class ExchangeRounds implements RoundLoop.Executor {
     this.strategy = job.strategy();
     this.aggregationUri = Artifacts.resolve(Artifacts.resolve(job.output(), "rounds"), "current-aggregation.json");
     this.posted = new PostedAttempts(job.output());
+    this.preprocessing = job.preprocessing() == null ? null
+        : org.fedbeam.pipelines.protocol.JobPreprocessing.load(job.preprocessing(), job.spec(), "job " + job.jobId())
+            .toJson();
+    this.preprocessingSha = preprocessing == null ? null : Artifacts.sha256Hex(preprocessing);
     // the same pipeline every round (it reads the round from its descriptor): a runner may translate it once
     this.pipeline = () -> {
       Pipeline p = Pipeline.create(options);
@@ -301,9 +308,13 @@ final class ExchangeRounds implements RoundLoop.Executor {
       nonces.put(silo.id(), nonce);
       Messages.RoundRequest request = new Messages.RoundRequest(job.jobId(), round, attempt, nonce, silo.id(),
           SiloPipeline.REF, job.spec(), modelSha, config,
-          org.fedbeam.model.Seeds.derive(job.seed(), "local-train", round, job.silos().indexOf(silo)), deadline);
+          org.fedbeam.model.Seeds.derive(job.seed(), "local-train", round, job.silos().indexOf(silo)), deadline,
+          preprocessingSha);
       // through no link: a link planted in the exchange is moved aside, never written through
       exchange.write(exchange.globalModel(slot), globalBytes);
+      if (preprocessing != null) { // its SHA-256 is signed in the request
+        exchange.write(TableRequests.preprocessingUri(exchange, slot), preprocessing);
+      }
       // the signed request is written last: it tells the silo the model is complete
       exchange.write(exchange.request(slot), Signed.seal(Messages.REQUEST, request.toJson(), identity));
       published.put(silo.id(), clock.millis()); // latencies on the same clock as the deadline and grace

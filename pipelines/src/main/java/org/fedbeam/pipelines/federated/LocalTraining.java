@@ -48,9 +48,11 @@ final class LocalTraining {
    * Trains on the silo's shard with the silo's own seed, {@code Seeds.fromSecret(secret, job,
    * round)}: the request's seed is not used, so the orchestrator can neither choose nor predict how
    * the rows are shuffled, sampled or noised. {@code epsilon} is reported as {@code epsilon_spent}.
+   * {@code preparation} (null for a numeric shard) is the verified preprocessing of a prepared table
+   * ({@link TableRequests}), applied in the pipeline's ReadLocalData.
    */
   Staged train(Messages.RoundRequest r, Exchange.Slot slot, Parameters global, double epsilon, SiloPolicy policy,
-      SiloPipeline.Plan plan) throws Rejected {
+      SiloPipeline.Plan plan, SiloPipeline.Preparation preparation) throws Rejected {
     String staging = Artifacts.resolve(Artifacts.resolve(Artifacts.resolve(policy.state(), "jobs"), slot.jobId()),
         String.format("r%04d-a%d", slot.round(), slot.attempt()));
     Artifacts.requireNoLinks(policy.state(), Artifacts.resolve(staging, "global.fbm")); // no link in silo state either
@@ -60,7 +62,7 @@ final class LocalTraining {
     String globalCopy = Artifacts.resolve(staging, "global.fbm");
     Artifacts.writeAtomically(globalCopy, ModelFormat.encode(global));
     new SiloPipeline.SiloRound(r.round(), org.fedbeam.model.Seeds.fromSecret(secret, r.jobId(), r.round()), globalCopy,
-        staging, r.spec(), r.config(), epsilon).write(plan.roundUri());
+        staging, r.spec(), r.config(), epsilon, preparation).write(plan.roundUri());
     try {
       run(r.round(), plan);
     } catch (RuntimeException e) {
@@ -114,12 +116,14 @@ final class LocalTraining {
     String scratch = Artifacts.resolve(policy.state(), "warm-up");
     int runs = 0;
     try {
-      org.fedbeam.data.Dataset shard = org.fedbeam.transforms.SiloData.load(policy.data(), "silo " + policy.silo());
+      SiloPipeline.Preparation neutral = neutralPreparation(policy, scratch);
+      org.fedbeam.data.Dataset shard = org.fedbeam.transforms.SiloData.load(neutral == null ? policy.data()
+          : neutral.prepare(policy.data(), "silo " + policy.silo()).datasetUri(), "silo " + policy.silo());
       String global = Artifacts.resolve(scratch, "global.fbm");
       for (org.fedbeam.model.ModelSpec spec : warmUpSpecs(policy, shard)) {
         Artifacts.writeAtomically(global, ModelFormat.encode(new org.fedbeam.model.DenseNetwork(spec).initialize(runs)));
-        new SiloPipeline.SiloRound(1, runs, global, scratch, spec, new org.fedbeam.model.TrainConfig(1, 64, 0.01, 0, 0))
-            .write(plan.roundUri());
+        new SiloPipeline.SiloRound(1, runs, global, scratch, spec, new org.fedbeam.model.TrainConfig(1, 64, 0.01, 0, 0),
+            Double.NaN, neutral).write(plan.roundUri());
         run(0, plan);
         runs++;
       }
@@ -131,6 +135,7 @@ final class LocalTraining {
     } finally {
       List<String> scratchFiles = new ArrayList<>(SiloPipeline.STAGED_FILES);
       scratchFiles.add("global.fbm");
+      scratchFiles.add("neutral-preprocessing.json");
       for (String name : scratchFiles) {
         try {
           Artifacts.deleteIfExists(Artifacts.resolve(scratch, name));
@@ -140,6 +145,24 @@ final class LocalTraining {
       }
       out.flush();
     }
+  }
+
+  /**
+   * For a silo whose data is a prepared table, the warm-up's preparation: a neutral preprocessing of
+   * the table ({@link org.fedbeam.transforms.TablePreparation#neutral}: numeric columns as they are,
+   * categorical ones as one constant input), under the policy's limits, cached in the scratch folder;
+   * null for a numeric shard. It runs the same ReadLocalData path a request's preprocessing does.
+   */
+  private static SiloPipeline.Preparation neutralPreparation(SiloPolicy policy, String scratch) {
+    String owner = "silo " + policy.silo();
+    if (!org.fedbeam.transforms.TablePreparation.isTable(policy.data(), owner)) {
+      return null;
+    }
+    org.fedbeam.preprocess.Preprocessing neutral = org.fedbeam.transforms.TablePreparation.neutral(
+        org.fedbeam.transforms.SiloData.loadTable(policy.data(), owner));
+    String uri = Artifacts.resolve(scratch, "neutral-preprocessing.json");
+    Artifacts.writeAtomically(uri, neutral.toJson());
+    return new SiloPipeline.Preparation(uri, policy.preprocessing(), Artifacts.resolve(scratch, "prepared"));
   }
 
   /**

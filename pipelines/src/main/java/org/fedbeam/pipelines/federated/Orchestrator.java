@@ -102,6 +102,10 @@ public final class Orchestrator {
     f.put("max_update_norm", Double.toString(job.maxUpdateNorm()));
     f.put("max_samples", Long.toString(job.maxSamples()));
     f.put("max_silo_share", Double.toString(job.maxSiloShare()));
+    if (job.preprocessing() != null) { // absent for jobs without one, so their fingerprints are unchanged
+      f.put("preprocessing_sha256", Artifacts.sha256Hex(org.fedbeam.pipelines.protocol.JobPreprocessing.load(
+          job.preprocessing(), job.spec(), "job " + job.jobId()).toJson()));
+    }
     return f;
   }
 
@@ -179,6 +183,11 @@ public final class Orchestrator {
 
   /** The job file's features, scaling and class labels ({@link org.fedbeam.pipelines.protocol.JobBundleFields}). */
   private org.fedbeam.pipelines.loop.Bundles.Metadata bundleMetadata() {
+    if (job.preprocessing() != null) { // the preprocessing names the inputs and classes; predict applies it
+      var pre = org.fedbeam.pipelines.protocol.JobPreprocessing.load(job.preprocessing(), job.spec(), "job " + job.jobId());
+      var b = org.fedbeam.model.bundle.ModelBundle.of(new org.fedbeam.model.DenseNetwork(job.spec()).initialize(0), pre, "");
+      return new org.fedbeam.pipelines.loop.Bundles.Metadata(b.featureNames(), b.scaling(), b.classLabels(), pre);
+    }
     if (options.getJob() == null) {
       return org.fedbeam.pipelines.loop.Bundles.Metadata.numbered(job.spec().inputs(), job.spec().classes());
     }

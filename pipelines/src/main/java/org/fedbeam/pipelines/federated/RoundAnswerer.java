@@ -57,6 +57,7 @@ final class RoundAnswerer {
       event.put("submitter_key", opened.signer());
       request = Messages.RoundRequest.fromJson(opened.body());
       RequestChecks.checkRequest(request, slot, policy);
+      TableRequests.Verified prepared = TableRequests.verify(request, slot, exchange, policy);
       SiloAgent.JobState state = jobs.read(slot.jobId());
       RequestChecks.checkReplay(request, state, JobLedger.place(slot));
       Parameters global = RequestChecks.verifiedGlobalModel(request, slot, exchange);
@@ -69,11 +70,14 @@ final class RoundAnswerer {
       jobs.started(state, request, slot);
       accepted = true;
       event.put("decision", "accepted");
+      if (prepared != null) { // what the silo folded, dropped and clamped in its table (counts only)
+        event.set("preparation", prepared.auditJson());
+      }
       audit.record(event.deepCopy());
       out.printf("%s: round %d attempt %d of job %s accepted, training%n", policy.silo(), slot.round(), slot.attempt(),
           slot.jobId());
       out.flush();
-      trainAndPublish(request, slot, global, admission.epsilon(), event);
+      trainAndPublish(request, slot, global, admission.epsilon(), prepared, event);
     } catch (Rejected e) {
       refuse(slot, request, accepted, e, event);
     } catch (RuntimeException e) {
@@ -85,10 +89,11 @@ final class RoundAnswerer {
 
   /** Trains an accepted request, records the outcome in the job state, then publishes the update. */
   private void trainAndPublish(Messages.RoundRequest request, Exchange.Slot slot, Parameters global, double epsilon,
-      ObjectNode event) throws Rejected {
+      TableRequests.Verified prepared, ObjectNode event) throws Rejected {
     LocalTraining.Staged staged;
     try {
-      staged = training.train(request, slot, global, epsilon, policy(), live.plan());
+      staged = training.train(request, slot, global, epsilon, policy(), live.plan(),
+          prepared == null ? null : prepared.preparation());
     } catch (Rejected e) {
       if (e.code() == RefusalReason.GUARD) {
         jobs.recordOutcome(slot.jobId(), request.modelSha256(), o -> o.put("refused", e.getMessage()));

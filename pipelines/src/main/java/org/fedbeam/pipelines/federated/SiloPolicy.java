@@ -61,8 +61,14 @@ import org.fedbeam.pipelines.protocol.Signed;
  *   "metadata_rules": {"train_loss": {"min": 0, "max": 1e6, "significant_digits": 4},
  *                      "train_ms": {"min": 0, "max": 604800000, "significant_digits": 0}},
  *   "revoked_keys": "/srv/silo/revoked-keys.json",  default: revoked-keys.json beside the policy
- *   "audit_rotate_bytes": 1048576
- * }
+ *   "audit_rotate_bytes": 1048576,
+ *   "preprocessing": {                         optional ({@link PreprocessingPolicy}), for a silo whose data
+ *     "max_columns": 1024,                     is a prepared table: these are the defaults. A request's
+ *     "max_vocabulary": 1000,                  preprocessing may name at most max_columns columns and
+ *     "min_category_count": 10,                max_vocabulary values per categorical column; category
+ *     "max_abs_input": 1000                    values and classes held in fewer than min_category_count
+ *   }                                          records are folded into "other" (classes: dropped), and
+ * }                                            every model input is clamped to +-max_abs_input
  * </pre>
  *
  * <p>The silo trains with its own randomness ({@link org.fedbeam.model.Seeds#fromSecret} of the
@@ -82,7 +88,9 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     long maxDeadlineSeconds, TrainingBounds training, PrivacyPolicy privacy,
     // issue 10 parts 6 and 7 (exchange and keys)
     TrustedKeys trustedKeys, Path revocationList, org.fedbeam.transforms.MetadataRules metadataRules,
-    long declaredSamples, long auditRotateBytes) {
+    long declaredSamples, long auditRotateBytes,
+    // issue 13: bounds on the preprocessing a request brings to a prepared table (PreprocessingPolicy)
+    org.fedbeam.transforms.TablePreparation.Limits preprocessing) {
 
   /** The SM fields an update may carry at most. */
   public static final Set<String> KNOWN_METADATA = org.fedbeam.transforms.MetadataRules.DEFAULTS.keySet();
@@ -171,7 +179,7 @@ public record SiloPolicy(String silo, String data, String exchange, String state
         n.has("max_attempts_per_round") ? (int) ConfigFields.positiveLong(n, "max_attempts_per_round", where) : 3,
         n.has("max_deadline_s") ? ConfigFields.positiveLong(n, "max_deadline_s", where) : 3600,
         TrainingBounds.parse(n, where), PrivacyPolicy.parse(n, where),
-        trustedKeys, revocation, rules, declared, auditRotate);
+        trustedKeys, revocation, rules, declared, auditRotate, PreprocessingPolicy.parse(n, where));
   }
 
   /** The policy's {@code metadata_rules} over the defaults; errors name the field. */

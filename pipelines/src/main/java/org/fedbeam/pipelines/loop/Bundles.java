@@ -45,8 +45,15 @@ public final class Bundles {
    * @param featureNames the raw input columns, in the model's order
    * @param scaling {@code (x - mean) / scale} per feature, raw value to model input
    * @param classLabels the label of each class, in output order
+   * @param preprocessing the table preprocessing the inputs came from (a CSV run), or null
    */
-  public record Metadata(List<String> featureNames, FeatureScaling scaling, List<String> classLabels) {
+  public record Metadata(List<String> featureNames, FeatureScaling scaling, List<String> classLabels,
+      org.fedbeam.preprocess.Preprocessing preprocessing) {
+    /** Metadata of numeric features without a table preprocessing. */
+    public Metadata(List<String> featureNames, FeatureScaling scaling, List<String> classLabels) {
+      this(featureNames, scaling, classLabels, null);
+    }
+
     public Metadata {
       if (featureNames == null || scaling == null || classLabels == null) {
         throw new IllegalArgumentException("bundle metadata needs feature names, a scaling and class labels");
@@ -96,7 +103,8 @@ public final class Bundles {
       Metadata metadata, String run, ObjectNode summary) {
     byte[] modelBytes = Artifacts.read(round.modelUri(), "round " + round.round() + " model");
     ModelBundle bundle = new ModelBundle(ModelFormat.decode(modelBytes, round.modelUri()), metadata.featureNames(),
-        metadata.scaling(), metadata.classLabels(), provenance(settings, result, round, run, summary, modelBytes));
+        metadata.scaling(), metadata.classLabels(), provenance(settings, result, round, run, summary, modelBytes,
+        metadata.preprocessing()), metadata.preprocessing());
     Artifacts.writeAtomically(uri, BundleFormat.encode(bundle));
   }
 
@@ -106,6 +114,12 @@ public final class Bundles {
    */
   static String provenance(RoundLoop.Settings settings, RoundLoop.Result result, RoundLoop.RoundStats round, String run,
       ObjectNode summary, byte[] modelBytes) {
+    return provenance(settings, result, round, run, summary, modelBytes, null);
+  }
+
+  /** As above; a run with a table preprocessing records its SHA-256 (of its canonical JSON) in the stage. */
+  static String provenance(RoundLoop.Settings settings, RoundLoop.Result result, RoundLoop.RoundStats round, String run,
+      ObjectNode summary, byte[] modelBytes, org.fedbeam.preprocess.Preprocessing preprocessing) {
     ArrayNode chain = RoundRecords.JSON.createArrayNode();
     if (settings.initialModel() != null) {
       JsonNode earlier = parseOrNull(settings.initialOrigin());
@@ -130,6 +144,9 @@ public final class Bundles {
     putAccuracy(stage, "validation_accuracy", round.evaluation("validation"));
     putAccuracy(stage, "test_accuracy", round.evaluation("test"));
     stage.put("model_sha256", Artifacts.sha256Hex(modelBytes));
+    if (preprocessing != null) {
+      stage.put("preprocessing_sha256", Artifacts.sha256Hex(preprocessing.toJson()));
+    }
     stage.put("code_version", Provenance.codeVersion());
     try {
       return RoundRecords.oneLine(chain);

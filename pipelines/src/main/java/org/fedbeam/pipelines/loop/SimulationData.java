@@ -5,7 +5,6 @@ import java.util.List;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.SplittableRandom;
-import org.fedbeam.data.CsvReader;
 import org.fedbeam.data.Dataset;
 import org.fedbeam.data.DatasetFormat;
 import org.fedbeam.data.FeatureScaling;
@@ -33,10 +32,19 @@ import org.fedbeam.transforms.Artifacts;
  *     on the training pool; Fashion-MNIST: {@link IdxReader#pixelScaling(int)}, mean 0 and scale 255)
  * @param classLabels the class names in label order (a CSV's sorted label values; Fashion-MNIST's
  *     official names)
+ * @param preprocessing a CSV's fitted table preprocessing (then {@code featureNames} are its expanded
+ *     inputs and {@code scaling} the identity), or null
  */
 public record SimulationData(Map<String, String> silos, Map<String, String> evaluationSets, int featureCount,
     int classes, Map<String, Integer> siloSizes, String source, List<String> featureNames, FeatureScaling scaling,
-    List<String> classLabels) {
+    List<String> classLabels, org.fedbeam.preprocess.Preprocessing preprocessing) {
+
+  /** Data without a table preprocessing. */
+  public SimulationData(Map<String, String> silos, Map<String, String> evaluationSets, int featureCount, int classes,
+      Map<String, Integer> siloSizes, String source, List<String> featureNames, FeatureScaling scaling,
+      List<String> classLabels) {
+    this(silos, evaluationSets, featureCount, classes, siloSizes, source, featureNames, scaling, classLabels, null);
+  }
 
   public SimulationData {
     Bundles.Metadata checked = new Bundles.Metadata(featureNames, scaling, classLabels);
@@ -57,12 +65,12 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
   private SimulationData(Map<String, String> silos, Map<String, String> evaluationSets, int featureCount, int classes,
       Map<String, Integer> siloSizes, String source, Bundles.Metadata metadata) {
     this(silos, evaluationSets, featureCount, classes, siloSizes, source, metadata.featureNames(), metadata.scaling(),
-        metadata.classLabels());
+        metadata.classLabels(), metadata.preprocessing());
   }
 
   /** What a model bundle of this data carries besides the model. */
   public Bundles.Metadata metadata() {
-    return new Bundles.Metadata(featureNames, scaling, classLabels);
+    return new Bundles.Metadata(featureNames, scaling, classLabels, preprocessing);
   }
 
   /**
@@ -82,20 +90,7 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
       metadata = new Bundles.Metadata(org.fedbeam.model.bundle.ModelBundle.numberedNames("pixel_", pool.featureCount()),
           IdxReader.pixelScaling(pool.featureCount()), IdxReader.FASHION_MNIST_CLASSES);
     } else {
-      CsvReader.Table table = CsvReader.read(Path.of(options.getDataset()),
-          new CsvReader.Options(options.getLabelColumn(), options.getMaxBadRowShare()));
-      if (!table.badRows().isEmpty()) {
-        out.println("warning: " + options.getDataset() + ": skipped " + table.badRows().size()
-            + " malformed rows, first: " + table.badRows().get(0));
-      }
-      Dataset[] split = holdOut(table.dataset(), options.getTestShare(), Seeds.derive(options.getSeed(), "test-split"));
-      pool = split[0];
-      test = split[1];
-      source = "csv " + options.getDataset() + " (" + table.classNames().size() + " classes " + table.classNames() + ")";
-      FeatureScaling scaling = FeatureScaling.fit(pool);
-      pool = scaling.apply(pool);
-      test = scaling.apply(test);
-      metadata = new Bundles.Metadata(table.featureNames(), scaling, table.classNames());
+      return TableSimulationData.prepare(options, out);
     }
     Dataset[] trainVal = holdOut(pool, options.getValidationShare(), Seeds.derive(options.getSeed(), "validation-split"));
     return write(trainVal[0], trainVal[1], test, options, source, metadata);
@@ -109,15 +104,30 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
     }
     int[][] parts = Partitioner.split(labels, train.classes(), options.getSilos(),
         Partitioner.Scheme.parse(options.getPartition()), options.getAlpha(), Seeds.derive(options.getSeed(), "partition"));
+    List<Dataset> shards = new java.util.ArrayList<>();
+    for (int s = 0; s < parts.length; s++) {
+      shards.add(train.subset(siloId(s), parts[s]));
+    }
+    return writeShards(shards, validation, test, options, source, metadata);
+  }
+
+  /** A silo's id: {@code silo-NN}. */
+  static String siloId(int s) {
+    return String.format("silo-%02d", s);
+  }
+
+  /** Writes each silo's shard (named by its id) and the orchestrator's evaluation sets. */
+  static SimulationData writeShards(List<Dataset> shards, Dataset validation, Dataset test, TrainOptions options,
+      String source, Bundles.Metadata metadata) {
     Map<String, String> silos = new LinkedHashMap<>();
     Map<String, Integer> sizes = new LinkedHashMap<>();
     String root = Artifacts.resolve(options.getOutput(), "silos");
-    for (int s = 0; s < parts.length; s++) {
-      String id = String.format("silo-%02d", s);
+    for (int s = 0; s < shards.size(); s++) {
+      String id = siloId(s);
       String uri = Artifacts.resolve(Artifacts.resolve(root, id), "train.fbds");
-      Artifacts.writeAtomically(uri, DatasetFormat.encode(train.subset(id, parts[s])));
+      Artifacts.writeAtomically(uri, DatasetFormat.encode(shards.get(s)));
       silos.put(id, uri);
-      sizes.put(id, parts[s].length);
+      sizes.put(id, shards.get(s).size());
     }
     Map<String, String> eval = new LinkedHashMap<>();
     String evalRoot = Artifacts.resolve(options.getOutput(), "orchestrator");
@@ -126,25 +136,30 @@ public record SimulationData(Map<String, String> silos, Map<String, String> eval
       Artifacts.writeAtomically(uri, DatasetFormat.encode(e.getValue()));
       eval.put(e.getKey(), uri);
     }
-    return new SimulationData(silos, eval, train.featureCount(), train.classes(), sizes, source, metadata);
+    return new SimulationData(silos, eval, validation.featureCount(), validation.classes(), sizes, source, metadata);
   }
 
   /** Splits off a random {@code share} of rows: [kept, held out]. */
   static Dataset[] holdOut(Dataset data, double share, long seed) {
+    int[][] rows = holdOutRows(data.size(), share, seed, data.name());
+    return new Dataset[] {data.subset(data.name(), rows[0]), data.subset(data.name() + " (held out)", rows[1])};
+  }
+
+  /** The row indices {@link #holdOut} keeps and holds out, each sorted: [kept, held out]. */
+  static int[][] holdOutRows(int n, double share, long seed, String name) {
     if (!(share > 0 && share < 1)) {
       throw new IllegalArgumentException("a held-out share must be in (0, 1), was " + share);
     }
-    int n = data.size();
     int[] order = Permutations.identity(n);
     Permutations.shuffle(order, new SplittableRandom(seed));
     int held = (int) Math.round(n * share);
     if (held < 1 || held >= n) {
-      throw new IllegalArgumentException(data.name() + ": holding out " + share + " of " + n + " rows leaves an empty side");
+      throw new IllegalArgumentException(name + ": holding out " + share + " of " + n + " rows leaves an empty side");
     }
     int[] keep = java.util.Arrays.copyOfRange(order, held, n);
     int[] out = java.util.Arrays.copyOfRange(order, 0, held);
     java.util.Arrays.sort(keep);
     java.util.Arrays.sort(out);
-    return new Dataset[] {data.subset(data.name(), keep), data.subset(data.name() + " (held out)", out)};
+    return new int[][] {keep, out};
   }
 }

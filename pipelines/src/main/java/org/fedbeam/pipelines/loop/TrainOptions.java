@@ -7,7 +7,7 @@ import org.apache.beam.sdk.options.Validation;
 import org.fedbeam.pipelines.runners.FlinkTlsOptions;
 
 /** Options of {@code fedbeam train}: a federated training simulation with baselines. */
-public interface TrainOptions extends PipelineOptions, FlinkTlsOptions, RunOptions {
+public interface TrainOptions extends PipelineOptions, FlinkTlsOptions, RunOptions, TableReadOptions {
   @Description("Folder (or URI) for the run's models, metrics.csv, run-summary.json and silo shards")
   @Validation.Required
   String getOutput();

@@ -47,7 +47,9 @@ import org.fedbeam.model.strategy.Strategy;
  *   "evaluation": {"validation": "/srv/orchestrator/validation.fbds", "test": "/srv/orchestrator/test.fbds"},
  *   "strategy": {"name": "fedprox", "mu": 0.01},                   optional (default fedavg): a name, or an object
  *                                                                   with the name and the strategy's parameters
- *   "fraction": 1.0                                                 optional: the share of silos asked each round
+ *   "fraction": 1.0,                                                optional: the share of silos asked each round
+ *   "preprocessing": "/srv/orchestrator/preprocessing.json"         optional: for silos holding prepared tables
+ *                                                                   (JobPreprocessing)
  * }
  * </pre>
  *
@@ -67,12 +69,13 @@ import org.fedbeam.model.strategy.Strategy;
 public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec spec, TrainConfig config, int rounds,
     int minSilos, long roundTimeoutMillis, long graceMillis, int maxAttempts, long seed, int patience, double tolerance,
     List<Silo> silos, Map<String, String> evaluation, long pollMillis, double maxUpdateNorm, long maxSamples,
-    double maxSiloShare, Strategy strategy, Participation participation, String initialModel) {
+    double maxSiloShare, Strategy strategy, Participation participation, String initialModel, String preprocessing) {
   /** Every field a job file may have; any other is an error naming it. */
   public static final Set<String> FIELDS = Set.of("job_id", "submitter_key", "output", "model", "train", "rounds", "min_silos",
       "round_timeout_s", "grace_s", "max_attempts", "seed", "patience", "tolerance", "poll_ms", "max_update_norm",
       "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction", "initial_model",
-      "features", "scaling", "class_labels"); // the last three: JobBundleFields
+      "features", "scaling", "class_labels", // these three: JobBundleFields
+      "preprocessing"); // JobPreprocessing
 
   /**
    * A silo as the orchestrator knows it.
@@ -196,10 +199,14 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     long maxSamples = p.get(() -> (long) positive(number(n, "max_samples", 1e9, where), where + ": max_samples"), 1L);
     double maxSiloShare = p.get(() -> maxSiloShare(n, where), 1.0);
     String initialModel = p.get(() -> n.has("initial_model") ? ConfigFields.text(n, "initial_model", where) : null, null);
+    String preprocessing = p.get(() -> n.has("preprocessing") ? ConfigFields.text(n, "preprocessing", where) : null, null);
+    if (preprocessing != null && spec != null) {
+      p.check(() -> JobPreprocessing.checkBundleFields(n, JobPreprocessing.load(preprocessing, spec, where), where));
+    }
     p.throwIfAny();
     return new JobSpec(jobId, submitterKey, output, spec, config, rounds, minSilos, (long) (timeout * 1000),
         (long) (grace * 1000), maxAttempts, seed, patience, tolerance, List.copyOf(silos), Map.copyOf(evaluation),
-        pollMillis, maxUpdateNorm, maxSamples, maxSiloShare, strategy, participation, initialModel);
+        pollMillis, maxUpdateNorm, maxSamples, maxSiloShare, strategy, participation, initialModel, preprocessing);
   }
 
   /** Records each field of {@code n} that is not in {@code known}, naming it and {@code where}. */

@@ -57,9 +57,18 @@ public final class Messages {
    * ({@code {"clip": C, "noise_multiplier": sigma}}, optional) asks for DP-SGD. {@code seed} is
    * kept for compatibility and signed, but a silo agent does not train with it: it draws its
    * randomness from its own secret ({@link org.fedbeam.model.Seeds#fromSecret}).
+   * {@code preprocessing_sha256} (optional) is the SHA-256 of the job's preprocessing, published
+   * next to the global model: a silo whose data is a prepared table applies it inside the silo.
    */
   public record RoundRequest(String jobId, int round, int attempt, String nonce, String silo, PipelineRef pipeline,
-      ModelSpec spec, String modelSha256, TrainConfig config, long seed, long deadlineMillis) {
+      ModelSpec spec, String modelSha256, TrainConfig config, long seed, long deadlineMillis,
+      String preprocessingSha256) {
+    /** A request without a preprocessing (for a silo whose data is a numeric shard). */
+    public RoundRequest(String jobId, int round, int attempt, String nonce, String silo, PipelineRef pipeline,
+        ModelSpec spec, String modelSha256, TrainConfig config, long seed, long deadlineMillis) {
+      this(jobId, round, attempt, nonce, silo, pipeline, spec, modelSha256, config, seed, deadlineMillis, null);
+    }
+
     public ObjectNode toJson() {
       ObjectNode n = header(jobId, round, nonce, silo, modelSha256);
       n.put("attempt", attempt);
@@ -68,6 +77,9 @@ public final class Messages {
       n.set("train", ConfigJson.toJson(config));
       n.put("seed", seed);
       n.put("deadline_ms", deadlineMillis);
+      if (preprocessingSha256 != null) {
+        n.put("preprocessing_sha256", preprocessingSha256);
+      }
       return n;
     }
 
@@ -86,7 +98,8 @@ public final class Messages {
       return new RoundRequest(id(n, "job_id", where), positive(n, "round", where), positive(n, "attempt", where),
           nonceField(n, where), id(n, "silo", where),
           PipelineRef.fromJson(n.get("pipeline"), "request pipeline"), spec, hex64(n, "model_sha256", where), config,
-          longValue(n, "seed", where), longValue(n, "deadline_ms", where));
+          longValue(n, "seed", where), longValue(n, "deadline_ms", where),
+          n.has("preprocessing_sha256") ? hex64(n, "preprocessing_sha256", where) : null);
     }
   }
 

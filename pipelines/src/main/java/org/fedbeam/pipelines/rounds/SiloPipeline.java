@@ -91,12 +91,20 @@ public final class SiloPipeline {
    * @param config the training settings, with DP-SGD ({@link TrainConfig#privacy()}) or without
    * @param epsilonSpent the silo's lifetime epsilon after this round, reported as
    *     {@code epsilon_spent}; NaN when the round does not train with DP
+   * @param preparation for a silo whose data is a prepared table: the verified preprocessing to apply
+   *     in ReadLocalData ({@link org.fedbeam.transforms.TablePreparation}); null for a numeric shard
    */
   public record SiloRound(int round, long seed, String globalModelUri, String stagingDir, ModelSpec spec,
-      TrainConfig config, double epsilonSpent) implements Serializable {
+      TrainConfig config, double epsilonSpent, Preparation preparation) implements Serializable {
     /** A round without DP accounting. */
     public SiloRound(int round, long seed, String globalModelUri, String stagingDir, ModelSpec spec, TrainConfig config) {
       this(round, seed, globalModelUri, stagingDir, spec, config, Double.NaN);
+    }
+
+    /** A round on a numeric shard. */
+    public SiloRound(int round, long seed, String globalModelUri, String stagingDir, ModelSpec spec, TrainConfig config,
+        double epsilonSpent) {
+      this(round, seed, globalModelUri, stagingDir, spec, config, epsilonSpent, null);
     }
 
     public void write(String uri) {
@@ -109,6 +117,9 @@ public final class SiloPipeline {
       n.set("train", ConfigJson.toJson(config));
       if (!Double.isNaN(epsilonSpent)) {
         n.put("epsilon_spent", epsilonSpent);
+      }
+      if (preparation != null) {
+        preparation.write(n.putObject("preparation"));
       }
       try {
         Artifacts.writeAtomically(uri, Signed.JSON.writeValueAsBytes(n));
@@ -123,10 +134,38 @@ public final class SiloPipeline {
         return new SiloRound(n.get("round").asInt(), n.get("seed").asLong(), n.get("global_model").asText(),
             n.get("staging").asText(), ConfigJson.modelSpec(n.get("model"), "silo round model"),
             ConfigJson.trainConfig(n.get("train"), "silo round train"),
-            n.has("epsilon_spent") ? n.get("epsilon_spent").asDouble() : Double.NaN);
+            n.has("epsilon_spent") ? n.get("epsilon_spent").asDouble() : Double.NaN,
+            n.has("preparation") ? Preparation.read(n.get("preparation")) : null);
       } catch (IOException | RuntimeException e) {
         throw new IllegalStateException("cannot read the silo round descriptor " + uri + ": " + e.getMessage(), e);
       }
+    }
+  }
+
+  /**
+   * How a silo whose data is a prepared table turns it into training rows, all silo-private: the
+   * verified copy of the request's preprocessing, the policy's limits, and the cache of prepared rows.
+   */
+  public record Preparation(String preprocessingUri, org.fedbeam.transforms.TablePreparation.Limits limits,
+      String cacheDir) implements Serializable {
+    void write(ObjectNode n) {
+      n.put("preprocessing", preprocessingUri);
+      n.put("max_columns", limits.maxColumns());
+      n.put("max_vocabulary", limits.maxVocabulary());
+      n.put("min_category_count", limits.minCategoryCount());
+      n.put("max_abs_input", limits.maxAbsInput());
+      n.put("cache", cacheDir);
+    }
+
+    static Preparation read(com.fasterxml.jackson.databind.JsonNode n) {
+      return new Preparation(n.get("preprocessing").asText(), new org.fedbeam.transforms.TablePreparation.Limits(
+          n.get("max_columns").asInt(), n.get("max_vocabulary").asInt(), n.get("min_category_count").asLong(),
+          n.get("max_abs_input").asDouble()), n.get("cache").asText());
+    }
+
+    /** The prepared rows of the table at {@code dataUri} (cached), and what the silo folded, dropped and clamped. */
+    public org.fedbeam.transforms.TablePreparation.Cached prepare(String dataUri, String owner) {
+      return org.fedbeam.transforms.TablePreparation.cached(dataUri, preprocessingUri, limits, cacheDir, owner);
     }
   }
 
@@ -190,7 +229,10 @@ public final class SiloPipeline {
 
   /**
    * Checks the silo's shard is there and readable, and makes the round's training task: with the
-   * silo's own seed and the round's settings, DP-SGD included, from the round descriptor.
+   * silo's own seed and the round's settings, DP-SGD included, from the round descriptor. A silo
+   * whose data is a prepared table gets its rows prepared here, inside the silo, with the round's
+   * preprocessing, folded and clamped by the silo's own limits ({@link Preparation}); the task then
+   * trains on those numeric rows (cached in the silo's private state).
    */
   static final class ReadLocalDataFn extends DoFn<String, SiloTask> {
     private final Plan plan;
@@ -202,8 +244,12 @@ public final class SiloPipeline {
     @ProcessElement
     public void process(@Element String dataUri, OutputReceiver<SiloTask> out) {
       SiloRound round = SiloRound.read(plan.roundUri());
-      SiloData.load(dataUri, "silo " + plan.silo()); // fails naming the silo and the file if it is missing or bad
-      out.output(new SiloTask(plan.silo(), dataUri, round.round(), round.seed(), round.config()));
+      String rows = dataUri;
+      if (round.preparation() != null) {
+        rows = round.preparation().prepare(dataUri, "silo " + plan.silo()).datasetUri();
+      }
+      SiloData.load(rows, "silo " + plan.silo()); // fails naming the silo and the file if it is missing or bad
+      out.output(new SiloTask(plan.silo(), rows, round.round(), round.seed(), round.config()));
     }
   }
 
