@@ -117,6 +117,7 @@ public final class FedBeam {
         }
         case "job" -> { return JobCommand.run(rest, out, err); }
         case "prepare", "sample-data" -> { return PrepareCommand.run(command, rest, out); }
+        case "stats" -> out.println("SUMMARY " + RoundRecords.oneLine(org.fedbeam.pipelines.federated.StatsOrchestrator.run(parse("stats", rest, org.fedbeam.pipelines.federated.StatsJobOptions.class), out)));
         case "predict" -> {
           Map<String, String> f = Flags.values("predict", rest, PREDICT);
           org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(

@@ -69,6 +69,42 @@ final class PrivacyLedger {
     return epsilon;
   }
 
+  /**
+   * Charges one noisy statistics release whose R&eacute;nyi DP at the accountant's orders is {@code rdp}
+   * (see {@code StatsAnswerer#rdpOf}): added to the lifetime RDP like a training's, if the lifetime
+   * epsilon at the policy's delta stays within its max_epsilon; returns that epsilon. Otherwise refuses
+   * ({@link RefusalReason#PRIVACY_BUDGET}) and charges nothing.
+   */
+  double chargeRelease(PrivacyPolicy policy, double[] rdp, String place, String what) throws Rejected {
+    ObjectNode ledger = read();
+    double[] before = accountant(ledger).rdp();
+    double[] after = new double[before.length];
+    for (int i = 0; i < after.length; i++) {
+      after[i] = before[i] + rdp[i];
+    }
+    double epsilon = RdpAccountant.fromRdp(after).epsilon(policy.delta());
+    if (!(epsilon <= policy.maxEpsilon())) {
+      throw new Rejected(RefusalReason.PRIVACY_BUDGET, String.format(java.util.Locale.ROOT,
+          "statistics %s (%s) would bring the silo's lifetime epsilon to %.4g at delta %.3g, above max_epsilon %.4g",
+          place, what, epsilon, policy.delta(), policy.maxEpsilon()));
+    }
+    ArrayNode out = ledger.putArray("rdp");
+    for (double v : after) {
+      if (Double.isFinite(v)) {
+        out.add(v);
+      } else {
+        out.add("Infinity");
+      }
+    }
+    ledger.put("delta", policy.delta());
+    ledger.put("epsilon", epsilon);
+    ledger.put("statistics_releases", ledger.path("statistics_releases").asLong() + 1);
+    ((ArrayNode) ledger.withArray("history")).addObject().put("place", place).put("statistics", what)
+        .put("epsilon_after", epsilon).put("at", java.time.Instant.now().toString());
+    RoundRecords.write(uri, ledger);
+    return epsilon;
+  }
+
   /** Records a training without DP (allowed only when the policy does not require DP). */
   void countNonPrivate(String place) {
     ObjectNode ledger = read();

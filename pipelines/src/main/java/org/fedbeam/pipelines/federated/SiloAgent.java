@@ -53,6 +53,7 @@ public final class SiloAgent implements AutoCloseable {
   private final LocalTraining training;
   private final JobLedger jobs;
   private final RoundAnswerer answerer;
+  private final StatsAnswerer stats;
   private final java.util.concurrent.atomic.AtomicLong movedAside = new java.util.concurrent.atomic.AtomicLong();
   private final PrintStream out;
   private volatile boolean stopping;
@@ -92,6 +93,8 @@ public final class SiloAgent implements AutoCloseable {
     // the same pipeline every round (it reads the round from its descriptor): translated once on an embedded cluster
     this.training = new LocalTraining(session.roundRunner(), options, secret, out);
     this.answerer = new RoundAnswerer(live, exchange, jobs, training, audit, out);
+    this.stats = new StatsAnswerer(live, exchange, audit, session.roundRunner(session.runName() + "-stats"), options,
+        secret, out);
   }
 
   /**
@@ -208,7 +211,7 @@ public final class SiloAgent implements AutoCloseable {
     if (exchange.hasAnswer(slot)) {
       return false;
     }
-    if (jobs.answeredBefore(slot)) {
+    if (jobs.answeredBefore(slot) || stats.answeredBefore(slot)) {
       // answered before, and the answer has gone from the exchange: not trained again on request
       if (reportedGone.add(JobLedger.place(slot))) {
         out.printf("%s: the answer to %s is no longer in the exchange; it is not trained again%n", policy().silo(),
@@ -221,7 +224,11 @@ public final class SiloAgent implements AutoCloseable {
     if (opened == null) {
       return false;
     }
-    answerer.answer(opened, slot);
+    if (org.fedbeam.pipelines.protocol.StatsMessages.STATS_REQUEST.equals(opened.type())) {
+      stats.answer(opened, slot, answerer.event(slot));
+    } else {
+      answerer.answer(opened, slot);
+    }
     return true;
   }
 
@@ -233,7 +240,8 @@ public final class SiloAgent implements AutoCloseable {
   private Signed.Opened open(String uri, Quarantine aside) {
     try {
       byte[] bytes = exchange.read(uri, "round request", Signed.MAX_BYTES, RefusalReason.INVALID_REQUEST);
-      return Signed.open(bytes, Set.of(Messages.REQUEST), policy().trustedKeys().at(java.time.Instant.now()));
+      return Signed.open(bytes, Set.of(Messages.REQUEST, org.fedbeam.pipelines.protocol.StatsMessages.STATS_REQUEST),
+          policy().trustedKeys().at(java.time.Instant.now()));
     } catch (Rejected e) {
       java.nio.file.Path local = Artifacts.localPath(uri);
       if (local != null ? !java.nio.file.Files.exists(local, java.nio.file.LinkOption.NOFOLLOW_LINKS) : !Artifacts.exists(uri)) {

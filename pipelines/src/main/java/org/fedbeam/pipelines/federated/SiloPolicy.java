@@ -68,13 +68,17 @@ import org.fedbeam.pipelines.protocol.Signed;
  *     "min_category_count": 10,                max_vocabulary values per categorical column; category
  *     "max_abs_input": 1000                    values and classes held in fewer than min_category_count
  *   }                                          records are folded into "other" (classes: dropped), and
- * }                                            every model input is clamped to +-max_abs_input
+ *                                              every model input is clamped to +-max_abs_input
+ *   "statistics": {"allowed": true, "min_cell_count": 10, ...}   optional ({@link StatsPolicy}): federated
+ *                                                statistics; without it the silo answers none
+ * }
  * </pre>
  *
  * <p>The silo trains with its own randomness ({@link org.fedbeam.model.Seeds#fromSecret} of the
  * secret in its key folder, the job and the round), trains each global model at most once per
  * job, and charges every DP training to its lifetime privacy ledger before it runs
- * ({@link PrivacyLedger}).
+ * ({@link PrivacyLedger}). A noisy statistics release is charged to the same ledger
+ * ({@link StatsAnswerer}); the stats pipeline needs its own entry in {@code approved_pipelines}.
 
  * <p>A trusted submitter may carry {@code "not_before"} and {@code "not_after"} (ISO-8601): see
  * {@link TrustedKeys}. Every field but {@code samples} that {@code metadata_rules} leaves out keeps
@@ -90,7 +94,9 @@ public record SiloPolicy(String silo, String data, String exchange, String state
     TrustedKeys trustedKeys, Path revocationList, org.fedbeam.transforms.MetadataRules metadataRules,
     long declaredSamples, long auditRotateBytes,
     // issue 13: bounds on the preprocessing a request brings to a prepared table (PreprocessingPolicy)
-    org.fedbeam.transforms.TablePreparation.Limits preprocessing) {
+    org.fedbeam.transforms.TablePreparation.Limits preprocessing,
+    // issue 13 part 2 (federated statistics)
+    StatsPolicy statistics) {
 
   /** The SM fields an update may carry at most. */
   public static final Set<String> KNOWN_METADATA = org.fedbeam.transforms.MetadataRules.DEFAULTS.keySet();
@@ -179,7 +185,8 @@ public record SiloPolicy(String silo, String data, String exchange, String state
         n.has("max_attempts_per_round") ? (int) ConfigFields.positiveLong(n, "max_attempts_per_round", where) : 3,
         n.has("max_deadline_s") ? ConfigFields.positiveLong(n, "max_deadline_s", where) : 3600,
         TrainingBounds.parse(n, where), PrivacyPolicy.parse(n, where),
-        trustedKeys, revocation, rules, declared, auditRotate, PreprocessingPolicy.parse(n, where));
+        trustedKeys, revocation, rules, declared, auditRotate, PreprocessingPolicy.parse(n, where),
+        StatsPolicy.parse(n, where));
   }
 
   /** The policy's {@code metadata_rules} over the defaults; errors name the field. */

@@ -75,7 +75,8 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       "round_timeout_s", "grace_s", "max_attempts", "seed", "patience", "tolerance", "poll_ms", "max_update_norm",
       "max_samples", "max_silo_share", "silos", "evaluation", "strategy", "fraction", "initial_model",
       "features", "scaling", "class_labels", // these three: JobBundleFields
-      "preprocessing"); // JobPreprocessing
+      "preprocessing", // JobPreprocessing
+      "statistics"); // fedbeam stats --job (StatsJob)
 
   /**
    * A silo as the orchestrator knows it.
@@ -202,6 +203,9 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     String preprocessing = p.get(() -> n.has("preprocessing") ? ConfigFields.text(n, "preprocessing", where) : null, null);
     if (preprocessing != null && spec != null) {
       p.check(() -> JobPreprocessing.checkBundleFields(n, JobPreprocessing.load(preprocessing, spec, where), where));
+    }
+    if (n.has("statistics")) {
+      p.check(() -> StatsJob.query(n.get("statistics"), where));
     }
     p.throwIfAny();
     return new JobSpec(jobId, submitterKey, output, spec, config, rounds, minSilos, (long) (timeout * 1000),

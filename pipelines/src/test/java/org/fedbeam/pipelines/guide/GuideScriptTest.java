@@ -42,7 +42,7 @@ class GuideScriptTest {
     assertThat(s.blocks().stream().map(GuideScript.Block::party).toList(), equalTo(List.of("owner", "hospital-a", ".")));
     assertThat(s.blocks().stream().map(GuideScript.Block::background).toList(), equalTo(List.of(false, true, false)));
     assertThat(s.blocks().get(0).line(), equalTo(2));
-    assertThat(s.blocks().get(1).describe(), equalTo("block at line 14 (hospital-a, runs until stopped): fedbeam agent"
+    assertThat(s.blocks().get(1).describe(), equalTo("block at line 13 (hospital-a, runs until stopped): fedbeam agent"
         + " --policy policy.json"));
   }
 
