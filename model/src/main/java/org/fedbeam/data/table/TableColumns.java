@@ -12,8 +12,10 @@ import java.util.regex.Pattern;
 import org.fedbeam.data.DataFormatException;
 
 /**
- * The rows {@link TableCsv} keeps, as text, and how they become typed columns: type inference, dropping
- * rows with missing values, canonical labels, sorted dictionaries, and the per-column profile.
+ * The rows {@link TableCsv} keeps, as text, and how they become typed columns: type inference (a column
+ * where more than half of the non-missing cells are numbers is numeric, unless declared categorical; its
+ * other cells make their rows malformed, see {@link #rejectNonNumbers}), dropping rows with missing
+ * values, canonical labels, sorted dictionaries, and the per-column profile.
  */
 final class TableColumns {
   private static final Pattern NUMBER = Pattern.compile("[+-]?(\\d+\\.?\\d*|\\.\\d+)([eE][+-]?\\d+)?");
@@ -23,11 +25,22 @@ final class TableColumns {
   record Built(Table table, long droppedMissing, Map<String, Long> labelCounts,
       List<TableProfile.ColumnProfile> columns, List<String> warnings) {}
 
+  /** A malformed row: its line and what was wrong with it. */
+  record Bad(int line, String problem) {
+    String text() {
+      return "line " + line + ": " + problem;
+    }
+  }
+
+  private static final int CELL_SHOWN = 40;
+
   private final String source;
   private final TableCsv.Options options;
   private final List<String> names;
   private final List<String[]> rows = new ArrayList<>();
   private final List<String> labels = new ArrayList<>();
+  private final List<Integer> lines = new ArrayList<>();
+  private boolean[] numeric;
 
   TableColumns(String source, TableCsv.Options options, List<String> names) {
     this.source = source;
@@ -39,29 +52,82 @@ final class TableColumns {
     return rows.size();
   }
 
-  /** A row with a label; a null cell is missing. */
-  void add(String[] row, String label) {
+  /** A row with a label, read from {@code line}; a null cell is missing. */
+  void add(String[] row, String label, int line) {
     rows.add(row);
     labels.add(label);
+    lines.add(line);
+  }
+
+  /**
+   * Infers each column's type and takes out the rows that do not fit it: a column is numeric when it
+   * is not declared categorical and more than half of its non-missing cells are finite numbers (or it
+   * has no value at all); a row holding anything else in a numeric column is malformed. Call once,
+   * before {@link #build}.
+   *
+   * @return the rows taken out, in line order
+   */
+  List<Bad> rejectNonNumbers() {
+    int width = names.size();
+    long[] numbers = new long[width];
+    long[] present = new long[width];
+    for (String[] row : rows) {
+      for (int f = 0; f < width; f++) {
+        if (row[f] != null) {
+          present[f]++;
+          if (isFiniteNumber(row[f])) {
+            numbers[f]++;
+          }
+        }
+      }
+    }
+    numeric = new boolean[width];
+    for (int f = 0; f < width; f++) {
+      numeric[f] = !options.categoricalColumns().contains(names.get(f)) && 2 * numbers[f] > present[f]
+          || present[f] == 0;
+    }
+    List<Bad> bad = new ArrayList<>();
+    int kept = 0;
+    for (int r = 0; r < rows.size(); r++) {
+      String problem = nonNumber(rows.get(r));
+      if (problem != null) {
+        bad.add(new Bad(lines.get(r), problem));
+        continue;
+      }
+      rows.set(kept, rows.get(r));
+      labels.set(kept, labels.get(r));
+      lines.set(kept, lines.get(r));
+      kept++;
+    }
+    rows.subList(kept, rows.size()).clear();
+    labels.subList(kept, labels.size()).clear();
+    lines.subList(kept, lines.size()).clear();
+    return bad;
+  }
+
+  private String nonNumber(String[] row) {
+    for (int f = 0; f < row.length; f++) {
+      if (numeric[f] && row[f] != null && !isFiniteNumber(row[f])) {
+        String cell = row[f].length() > CELL_SHOWN ? row[f].substring(0, CELL_SHOWN) + "..." : row[f];
+        return "column '" + names.get(f) + "' is not a number: '" + cell + "'";
+      }
+    }
+    return null;
   }
 
   Built build() {
     if (rows.isEmpty()) {
       throw new DataFormatException(source + ": no row has a value in label column '" + options.labelColumn() + "'");
     }
+    if (numeric == null) {
+      throw new IllegalStateException("rejectNonNumbers() must run before build()");
+    }
     int width = names.size();
     long[] missing = new long[width];
-    boolean[] numeric = new boolean[width];
-    Arrays.fill(numeric, true);
-    for (int f = 0; f < width; f++) {
-      numeric[f] = !options.categoricalColumns().contains(names.get(f));
-    }
     for (String[] row : rows) {
       for (int f = 0; f < width; f++) {
         if (row[f] == null) {
           missing[f]++;
-        } else if (numeric[f] && !isFiniteNumber(row[f])) {
-          numeric[f] = false;
         }
       }
     }

@@ -19,13 +19,18 @@ import org.fedbeam.data.DataFormatException;
  * optional ID column (kept out of the features), columns to leave out, and every other column a numeric
  * or categorical feature. Quoting follows RFC 4180 (see {@link CsvRecords}); any one-character delimiter.
  *
- * <p>Type inference: a column is numeric when every non-missing cell is a finite decimal number, else
- * categorical; {@link Options#categoricalColumns} forces a column categorical (codes like {@code 01}).
+ * <p>Type inference: a column is numeric when more than half of its non-missing cells are finite
+ * decimal numbers (a column with no value at all is numeric too), else categorical; {@link
+ * Options#categoricalColumns} forces a column categorical (codes like {@code 01}). In a numeric column,
+ * a non-missing cell that is not a number (a typo such as {@code oops}) makes its row malformed, named
+ * with its line, column and cell.
  * A cell that is empty or one of {@link Options#missingMarkers} is missing. A row without a label is
  * dropped; a row with a missing feature is dropped ({@link Missing#DROP}) or kept with the cell missing
  * ({@link Missing#IMPUTE}, for the fitted preprocessing to impute). Numeric labels are canonical
- * ({@code 1.0} is {@code 1}). A row with the wrong number of cells is malformed: counted, and the read
- * fails if more than {@link Options#maxBadRowShare} of the data rows are. Errors are {@link
+ * ({@code 1.0} is {@code 1}). A row with the wrong number of cells, bad quoting or a non-number in a
+ * numeric column is malformed: counted, and the read fails if more than {@link Options#maxBadRowShare} of
+ * the data rows are. Files without a label column (rows to predict) are read row by row, untyped, by
+ * {@link TableCsvRows}. Errors are {@link
  * DataFormatException}s naming the file and, where there is one, the line and the column.
  */
 public final class TableCsv {
@@ -39,7 +44,8 @@ public final class TableCsv {
    * How to read a CSV export.
    *
    * @param delimiter the cell separator, e.g. {@code ','}, {@code ';'}, {@code '\t'}, {@code '|'}
-   * @param labelColumn the label column's name in the header
+   * @param labelColumn the label column's name in the header; null for a file without labels, which only
+   *     {@link TableCsvRows} reads ({@link #read} and {@link #parse} need a label)
    * @param idColumn an ID column kept out of the features (duplicates are counted), or null for none
    * @param dropColumns columns left out
    * @param categoricalColumns columns read as categorical even when their values look numeric
@@ -57,15 +63,15 @@ public final class TableCsv {
       if (delimiter == '"' || delimiter == '\n' || delimiter == '\r' || delimiter == '\uFEFF') {
         throw new IllegalArgumentException("delimiter must not be a quote or a line break, was '" + delimiter + "'");
       }
-      if (labelColumn == null || labelColumn.isBlank()) {
-        throw new IllegalArgumentException("labelColumn must be named");
+      if (labelColumn != null && labelColumn.isBlank()) {
+        throw new IllegalArgumentException("labelColumn must be named or null (no label), was blank");
       }
       if (idColumn != null && (idColumn.isBlank() || idColumn.equals(labelColumn))) {
         throw new IllegalArgumentException("idColumn must be a named column other than the label, was '" + idColumn + "'");
       }
       dropColumns = Set.copyOf(java.util.Objects.requireNonNull(dropColumns, "dropColumns"));
       categoricalColumns = Set.copyOf(java.util.Objects.requireNonNull(categoricalColumns, "categoricalColumns"));
-      if (dropColumns.contains(labelColumn) || categoricalColumns.contains(labelColumn)) {
+      if (labelColumn != null && (dropColumns.contains(labelColumn) || categoricalColumns.contains(labelColumn))) {
         throw new IllegalArgumentException("the label column '" + labelColumn
             + "' cannot be dropped or declared categorical (a label is always categorical)");
       }
@@ -109,6 +115,9 @@ public final class TableCsv {
 
   /** Reads CSV text from {@code in}; {@code source} names it in errors and becomes the table's source. */
   public static Result parse(Reader in, String source, Options o) {
+    if (o.labelColumn() == null) {
+      throw new IllegalArgumentException(source + ": a table needs a label column; rows without one are read by TableCsvRows");
+    }
     CsvRecords records = new CsvRecords(in, source, o.delimiter());
     CsvRecords.Record head = records.next();
     if (head == null) {
@@ -131,18 +140,18 @@ public final class TableCsv {
     TableColumns cols = new TableColumns(source, o, featureIdx.stream().map(header::get).toList());
     Set<String> ids = new HashSet<>();
     long rowsRead = 0;
-    long malformed = 0;
     long missingLabel = 0;
     long duplicateIds = 0;
     long missingIds = 0;
-    List<String> bad = new ArrayList<>();
+    List<TableColumns.Bad> bad = new ArrayList<>();
+    long malformed = 0;
     for (CsvRecords.Record r = records.next(); r != null; r = records.next()) {
       rowsRead++;
       List<String> cells = r.cells();
       if (r.problem() != null || cells.size() != width) {
         malformed++;
         if (bad.size() < EXAMPLES) {
-          bad.add("line " + r.line() + ": " + (r.problem() != null ? r.problem() : "expected " + width + " cells, found " + cells.size()));
+          bad.add(new TableColumns.Bad(r.line(), r.problem() != null ? r.problem() : "expected " + width + " cells, found " + cells.size()));
         }
         continue;
       }
@@ -166,29 +175,45 @@ public final class TableCsv {
       for (int f = 0; f < row.length; f++) {
         row[f] = valueOf(cells.get(featureIdx.get(f)), o);
       }
-      cols.add(row, label);
+      cols.add(row, label, r.line());
     }
     if (rowsRead == 0) {
       throw new DataFormatException(source + ": no data rows after the header on line " + head.line());
     }
+    List<TableColumns.Bad> notNumbers = cols.rejectNonNumbers();
+    malformed += notNumbers.size();
+    bad.addAll(notNumbers);
+    bad.sort(java.util.Comparator.comparingInt(TableColumns.Bad::line));
+    List<String> first = bad.stream().limit(EXAMPLES).map(TableColumns.Bad::text).toList();
     double share = (double) malformed / rowsRead;
     if (share > o.maxBadRowShare()) {
       throw new DataFormatException(String.format(Locale.ROOT,
-          "%s: %d of %d data rows are malformed (%.1f%%, more than the allowed %.1f%%; see --max-bad-row-share); first: %s",
-          source, malformed, rowsRead, 100 * share, 100 * o.maxBadRowShare(), String.join("; ", bad)));
+          "%s: %d of %d data rows are malformed (%.1f%%, more than the allowed %.1f%%; see --max-bad-row-share); first: %s%s",
+          source, malformed, rowsRead, 100 * share, 100 * o.maxBadRowShare(), String.join("; ", first),
+          notNumbers.isEmpty() ? "" : ". A column where more than half of the cells are numbers is numeric: if its text"
+              + " values mean something, declare it with --categorical-columns; if they mean \"no value\", list them"
+              + " with --missing-values"));
     }
     TableColumns.Built built = cols.build();
     TableProfile profile = new TableProfile(source, rowsRead, built.table().rows(), missingLabel, built.droppedMissing(),
-        malformed, bad, o.labelColumn(), built.labelCounts(), o.idColumn(), duplicateIds, missingIds,
+        malformed, first, o.labelColumn(), built.labelCounts(), o.idColumn(), duplicateIds, missingIds,
         header.stream().filter(o.dropColumns()::contains).toList(), built.columns(), built.warnings());
     return new Result(built.table(), profile);
   }
 
-  private static String valueOf(String cell, Options o) {
+  /**
+   * Whether {@code cell} is a number as this reader types it: a finite decimal ({@code -1.5}, {@code 2e3});
+   * not {@code NaN}, {@code Infinity}, hex or a trailing type letter.
+   */
+  public static boolean isNumber(String cell) {
+    return TableColumns.isFiniteNumber(cell);
+  }
+
+  static String valueOf(String cell, Options o) {
     return o.missingMarkers().contains(cell) ? null : cell;
   }
 
-  private static void checkHeader(CsvRecords.Record head, String source, Options o) {
+  static void checkHeader(CsvRecords.Record head, String source, Options o) {
     List<String> header = head.cells();
     String at = source + ": line " + head.line() + " (header)";
     if (head.problem() != null) {
@@ -212,7 +237,9 @@ public final class TableCsv {
       }
     }
     Set<String> named = new LinkedHashSet<>();
-    named.add(o.labelColumn());
+    if (o.labelColumn() != null) {
+      named.add(o.labelColumn());
+    }
     if (o.idColumn() != null) {
       named.add(o.idColumn());
     }

@@ -99,6 +99,81 @@ class TableCsvTest {
   }
 
   @Test
+  void aTypoInAMostlyNumericColumnMakesItsRowMalformedNamingLineColumnAndCell() {
+    String csv = "x,y,outcome\n1,u,a\n2,v,b\noops,w,a\n4,u,b\n5.5,v,a\n";
+    TableCsv.Options lenient = new TableCsv.Options(',', "outcome", null, Set.of(), Set.of(), TableCsv.Missing.DROP,
+        TableCsv.Options.DEFAULT_MISSING, 0.25);
+
+    TableCsv.Result r = parse(csv, lenient);
+
+    assertThat(((NumericColumn) r.table().column("x")).values(), equalTo(new double[] {1, 2, 4, 5.5}));
+    assertThat(r.table().rows(), equalTo(4));
+    assertThat(r.profile().malformed(), equalTo(1L));
+    assertThat(r.profile().malformedLines(), contains("line 4: column 'x' is not a number: 'oops'"));
+    assertThat(r.profile().render(), containsString("malformed: line 4: column 'x' is not a number: 'oops'"));
+  }
+
+  @Test
+  void tooManyTyposFailNamingFileLineColumnCellAndTheFlagsThatHelp() {
+    String csv = "x,outcome\n1,a\n2,b\n3,a\n-,b\n" + "y".repeat(60) + ",a\n";
+
+    DataFormatException e = assertThrows(DataFormatException.class, () -> parse(csv, OUTCOME));
+
+    assertThat(e.getMessage(), allOf(startsWith(SRC + ": 2 of 5 data rows are malformed (40.0%"),
+        containsString("first: line 5: column 'x' is not a number: '-'; line 6: column 'x' is not a number: '"
+            + "y".repeat(40) + "...'"),
+        containsString("declare it with --categorical-columns"), containsString("list them with --missing-values")));
+  }
+
+  @Test
+  void aDeclaredCategoricalColumnOrAMissingMarkerTakesTheTypoInstead() {
+    String csv = "x,outcome\n1,a\n2,b\n-,a\n4,b\n";
+    TableCsv.Options declared = new TableCsv.Options(',', "outcome", null, Set.of(), Set.of("x"), TableCsv.Missing.DROP,
+        TableCsv.Options.DEFAULT_MISSING, 0.0);
+    TableCsv.Options dash = new TableCsv.Options(',', "outcome", null, Set.of(), Set.of(), TableCsv.Missing.IMPUTE,
+        Set.of("-"), 0.0);
+
+    Table asCategories = parse(csv, declared).table();
+    Table asMissing = parse(csv, dash).table();
+
+    assertThat(((CategoricalColumn) asCategories.column("x")).dictionary(), contains("-", "1", "2", "4"));
+    assertThat(asMissing.column("x").type(), equalTo("numeric"));
+    assertTrue(asMissing.column("x").isMissing(2));
+  }
+
+  @Test
+  void aColumnWithHalfOrMoreTextStaysCategoricalWithNoRowLost() {
+    String csv = "grade,size,outcome\nlow,1,a\n2,2,b\nhigh,3,a\n3,4,b\n";
+
+    TableCsv.Result r = parse(csv, OUTCOME);
+
+    assertThat(((CategoricalColumn) r.table().column("grade")).dictionary(), contains("2", "3", "high", "low"));
+    assertThat(r.table().column("size").type(), equalTo("numeric"));
+    assertThat(r.profile().malformed(), equalTo(0L));
+  }
+
+  @Test
+  void rowsWithoutALabelAreReadUntypedWithTheSameRules() {
+    String csv = "\uFEFFpatient_id;age;ward\nP-1;54;01\n\nP-2;NA;\"a;b\"\nP-3;1\n";
+    TableCsv.Options o = new TableCsv.Options(';', null, "patient_id", Set.of(), Set.of(), TableCsv.Missing.IMPUTE,
+        TableCsv.Options.DEFAULT_MISSING, 0.0);
+
+    TableCsvRows rows = new TableCsvRows(new StringReader(csv), SRC, o);
+    TableCsvRows.Row first = rows.next();
+    TableCsvRows.Row second = rows.next();
+    DataFormatException e = assertThrows(DataFormatException.class, rows::next);
+
+    assertThat(rows.header(), contains("patient_id", "age", "ward"));
+    assertThat(first.cells(), contains("P-1", "54", "01"));
+    assertThat(second.line(), equalTo(4));
+    assertThat(rows.value(second.cells().get(1)), equalTo(null));
+    assertThat(second.cells().get(2), equalTo("a;b"));
+    assertThat(e.getMessage(), equalTo(SRC + ": line 5: expected 3 cells, found 2"));
+    assertThat(assertThrows(IllegalArgumentException.class, () -> parse(csv, o)).getMessage(),
+        containsString("a table needs a label column"));
+  }
+
+  @Test
   void dropAndImputeCountTheRowsTheyDropAndKeep() {
     TableCsv.Result drop = parse(PATIENTS, patients(TableCsv.Missing.DROP, Set.of()));
     TableCsv.Result impute = parse(PATIENTS, patients(TableCsv.Missing.IMPUTE, Set.of()));

@@ -50,6 +50,10 @@ public final class FedBeam {
       Option.required("output", "CSV", "CSV file to write (replaced atomically, and only if every row was predicted)"),
       Option.text("id-column", "NAME", "An input column copied to the output as each row's id (not a feature);"
           + " any other column that is not a feature is refused"),
+      Option.text("delimiter", "C", "Bundle from a CSV run: the cell delimiter, one character or 'tab'").withDefault(","),
+      Option.text("missing-values", "A,B", "Bundle from a CSV run: cell texts that mean 'no value' (imputed as the"
+          + " bundle's preprocessing says); default NA,N/A,NaN,nan,null,NULL,?,None"),
+      Option.text("drop-columns", "A,B", "Bundle from a CSV run: input columns to skip"),
       Option.text("chunk-rows", "N", "Rows predicted at a time: the most rows held in memory").withDefault("4096")
           .ofKind(Option.Kind.WHOLE));
   static final List<Option> KEYS_NEW = List.of(Option.required("out", "DIR", "Folder for the new Ed25519 key pair"
@@ -126,7 +130,8 @@ public final class FedBeam {
           Map<String, String> f = Flags.values("predict", rest, PREDICT);
           org.fedbeam.pipelines.predict.Predict.run(new org.fedbeam.pipelines.predict.Predict.Request(
               java.nio.file.Path.of(f.get("model")), java.nio.file.Path.of(f.get("input")),
-              java.nio.file.Path.of(f.get("output")), f.get("id-column"),
+              java.nio.file.Path.of(f.get("output")), org.fedbeam.pipelines.predict.Predict.Reading.parse(
+                  f.get("id-column"), f.getOrDefault("delimiter", ","), f.get("missing-values"), f.get("drop-columns")),
               Integer.parseInt(f.getOrDefault("chunk-rows", "4096"))), out);
         }
         case "bench", "demo" -> {

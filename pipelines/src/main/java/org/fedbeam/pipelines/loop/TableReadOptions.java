@@ -40,6 +40,12 @@ public interface TableReadOptions extends PipelineOptions {
 
   void setMissing(String value);
 
+  @Description("CSV only: cell texts that mean 'no value', comma-separated (the empty cell always does);"
+      + " default: NA,N/A,NaN,nan,null,NULL,?,None")
+  String getMissingValues();
+
+  void setMissingValues(String value);
+
   @Description("CSV only: fit the preprocessing from the silos' merged statistics ('federated') or from the pooled training rows ('pooled', the centralized baseline)")
   @Default.String("federated")
   String getPreprocessing();

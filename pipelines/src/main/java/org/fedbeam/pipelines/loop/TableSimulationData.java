@@ -37,6 +37,10 @@ final class TableSimulationData {
     Path file = Path.of(o.getDataset());
     TableCsv.Result read = TableCsv.read(file, csvOptions(o));
     Table all = read.table();
+    if (read.profile().malformed() > 0) {
+      out.println("warning: " + file + ": skipped " + read.profile().malformed() + " malformed rows, first: "
+          + String.join("; ", read.profile().malformedLines()));
+    }
     out.println("read " + file + ": " + all.rows() + " rows, " + all.columns().size() + " feature columns ("
         + all.categoricalNames().size() + " categorical)");
     long seed = o.getSeed();
@@ -138,6 +142,14 @@ final class TableSimulationData {
   }
 
   static TableCsv.Options csvOptions(TrainOptions o) {
+    return csvOptions(o, o.getLabelColumn(), o.getMaxBadRowShare());
+  }
+
+  /**
+   * How {@code o}'s flags read a CSV export; {@code label} null reads rows without a label
+   * ({@link org.fedbeam.data.table.TableCsvRows}).
+   */
+  static TableCsv.Options csvOptions(TableReadOptions o, String label, double maxBadRowShare) {
     String d = o.getDelimiter();
     if (!"tab".equals(d) && (d == null || d.length() != 1)) {
       throw new IllegalArgumentException("--delimiter must be one character or 'tab', was '" + d + "'");
@@ -148,8 +160,9 @@ final class TableSimulationData {
       default -> throw new IllegalArgumentException("--missing must be drop or impute, was '" + o.getMissing() + "'");
     };
     String id = o.getIdColumn() == null || o.getIdColumn().isBlank() ? null : o.getIdColumn();
-    return new TableCsv.Options("tab".equals(d) ? '\t' : d.charAt(0), o.getLabelColumn(), id, names(o.getDropColumns()),
-        names(o.getCategoricalColumns()), missing, TableCsv.Options.DEFAULT_MISSING, o.getMaxBadRowShare());
+    Set<String> markers = o.getMissingValues() == null ? TableCsv.Options.DEFAULT_MISSING : names(o.getMissingValues());
+    return new TableCsv.Options("tab".equals(d) ? '\t' : d.charAt(0), label, id, names(o.getDropColumns()),
+        names(o.getCategoricalColumns()), missing, markers, maxBadRowShare);
   }
 
   private static Set<String> names(String list) {

@@ -13,18 +13,24 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.fedbeam.data.CsvLine;
 import org.fedbeam.data.DataFormatException;
 import org.fedbeam.data.Dataset;
+import org.fedbeam.data.table.TableCsv;
 import org.fedbeam.model.Learner;
 import org.fedbeam.model.bundle.BundleFormat;
 import org.fedbeam.model.bundle.ModelBundle;
 
 /**
- * Applies a {@link ModelBundle} to a CSV file, streaming: the input's header must name every feature
- * of the bundle (in any order) and nothing else but the optional id column; each row's cells are
- * scaled as the bundle says ({@code (x - mean) / scale}) and predicted {@code chunkRows} rows at a
- * time. The output has a header, then per row: the id (with an id column), the predicted class label
+ * Applies a {@link ModelBundle} to a CSV file, streaming, {@code chunkRows} rows at a time. A bundle
+ * with a {@link org.fedbeam.preprocess.Preprocessing} (from a CSV run) reads the raw export as training
+ * read it ({@link Reading}: delimiter, missing-value markers, dropped columns; see {@link
+ * PreprocessedInput}): its raw columns by name, categories one-hot with unseen ones as "other", missing
+ * values imputed as fitted, the label column ignored if present. A bundle without one (version 1, or
+ * numeric data) reads comma-separated numbers: the header must name every feature of the bundle (in
+ * any order) and nothing else but the optional id column; each row's cells are scaled as the bundle
+ * says ({@code (x - mean) / scale}). The output has a header, then per row: the id (with an id column), the predicted class label
  * (the most probable class, the first of equals) and one {@code p_<label>} column per class, each
  * probability written as Java's shortest exact float text. It is written to a temporary file beside
  * the output and moved into place once every row is done, so a failure leaves any earlier output as
@@ -37,26 +43,70 @@ public final class Predict {
   public record Result(long rows, Path output) {}
 
   /**
+   * How the input is read ({@code --id-column --delimiter --missing-values --drop-columns}).
+   *
+   * @param idColumn the input column copied to the output as each row's id, or null for none
+   * @param delimiter the cell separator (a bundle without a preprocessing reads ',' only)
+   * @param missingValues cell texts that mean "no value" (the empty cell always does)
+   * @param dropColumns input columns skipped (a bundle with a preprocessing only)
+   */
+  public record Reading(String idColumn, char delimiter, Set<String> missingValues, Set<String> dropColumns) {
+    public Reading {
+      if (idColumn != null && idColumn.isEmpty()) {
+        idColumn = null;
+      }
+      missingValues = Set.copyOf(missingValues);
+      dropColumns = Set.copyOf(dropColumns);
+    }
+
+    /** Commas, the default missing-value markers, nothing dropped. */
+    public static Reading of(String idColumn) {
+      return new Reading(idColumn, ',', TableCsv.Options.DEFAULT_MISSING, Set.of());
+    }
+
+    /** From the flags' text: a delimiter of one character or 'tab', comma-separated lists (null: the default). */
+    public static Reading parse(String idColumn, String delimiter, String missingValues, String dropColumns) {
+      if (!"tab".equals(delimiter) && (delimiter == null || delimiter.length() != 1)) {
+        throw new IllegalArgumentException("--delimiter must be one character or 'tab', was '" + delimiter + "'");
+      }
+      return new Reading(idColumn, "tab".equals(delimiter) ? '\t' : delimiter.charAt(0),
+          missingValues == null ? TableCsv.Options.DEFAULT_MISSING : names(missingValues), names(dropColumns));
+    }
+
+    private static Set<String> names(String list) {
+      return list == null || list.isBlank() ? Set.of() : Set.copyOf(java.util.Arrays.stream(list.split(","))
+          .map(String::trim).filter(n -> !n.isEmpty()).toList());
+    }
+
+    boolean isDefault() {
+      return delimiter == ',' && missingValues.equals(TableCsv.Options.DEFAULT_MISSING) && dropColumns.isEmpty();
+    }
+  }
+
+  /**
    * What {@code fedbeam predict} is asked (its flags, {@code --model --input --output --id-column --chunk-rows}).
    *
    * @param idColumn the input column copied to the output as each row's id, or null for none
    * @param chunkRows rows predicted at a time: the most rows held in memory
    */
-  public record Request(Path model, Path input, Path output, String idColumn, int chunkRows) {
+  public record Request(Path model, Path input, Path output, Reading reading, int chunkRows) {
     public Request {
       if (chunkRows < 1) {
         throw new IllegalArgumentException("--chunk-rows must be >= 1, was " + chunkRows);
       }
-      if (idColumn != null && idColumn.isEmpty()) {
-        idColumn = null;
-      }
+      java.util.Objects.requireNonNull(reading, "reading");
+    }
+
+    /** Comma-separated input, default missing-value markers, nothing dropped. */
+    public Request(Path model, Path input, Path output, String idColumn, int chunkRows) {
+      this(model, input, output, Reading.of(idColumn), chunkRows);
     }
   }
 
   /** Runs {@code fedbeam predict}; prints one line on {@code out}. */
   public static Result run(Request request, PrintStream out) {
     ModelBundle bundle = read(request.model());
-    Result result = predict(bundle, request.input(), request.output(), request.idColumn(), request.chunkRows());
+    Result result = predict(bundle, request.input(), request.output(), request.reading(), request.chunkRows());
     out.printf("predicted %d rows with %s (%s, classes %s) into %s%n", result.rows(), request.model(),
         bundle.model().spec().describe(), bundle.classLabels(), result.output());
     return result;
@@ -74,8 +124,17 @@ public final class Predict {
     }
   }
 
-  /** Predicts every row of {@code input} into {@code output} (see the class comment). */
+  /** Predicts every row of comma-separated {@code input} into {@code output} (see the class comment). */
   public static Result predict(ModelBundle bundle, Path input, Path output, String idColumn, int chunkRows) {
+    return predict(bundle, input, output, Reading.of(idColumn), chunkRows);
+  }
+
+  /** Predicts every row of {@code input}, read as {@code reading} says, into {@code output} (see the class comment). */
+  public static Result predict(ModelBundle bundle, Path input, Path output, Reading reading, int chunkRows) {
+    if (bundle.preprocessing() == null && !reading.isDefault()) {
+      throw new IllegalArgumentException("--delimiter, --missing-values and --drop-columns apply to a bundle with a"
+          + " preprocessing (from a CSV run); this bundle has none: its input is comma-separated numbers");
+    }
     if (!Files.isRegularFile(input)) {
       throw new IllegalArgumentException("--input " + input + ": no such file");
     }
@@ -105,7 +164,7 @@ public final class Predict {
       long rows;
       try (BufferedReader reader = Files.newBufferedReader(input, StandardCharsets.UTF_8);
           BufferedWriter writer = Files.newBufferedWriter(temp, StandardCharsets.UTF_8)) {
-        rows = new Run(bundle, input.toString(), idColumn, chunkRows, writer).all(reader);
+        rows = new Run(bundle, input.toString(), reading.idColumn(), chunkRows, writer).all(reader, reading);
       }
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return new Result(rows, output);
@@ -150,7 +209,10 @@ public final class Predict {
       this.chunk = new float[Math.multiplyExact(chunkRows, features)];
     }
 
-    long all(BufferedReader reader) throws IOException {
+    long all(BufferedReader reader, Reading reading) throws IOException {
+      if (bundle.preprocessing() != null) {
+        return preprocessed(reader, reading);
+      }
       String line = reader.readLine();
       int lineNo = 1;
       while (line != null && line.isBlank()) {
@@ -175,6 +237,35 @@ public final class Predict {
       }
       flush();
       return rows;
+    }
+
+    private long preprocessed(BufferedReader reader, Reading reading) throws IOException {
+      PreprocessedInput in = new PreprocessedInput(reader, source, bundle.preprocessing(), reading);
+      idAt = in.hasId() ? 0 : -1;
+      writeHeader();
+      long rows = 0;
+      for (String id = in.next(chunk, 0); id != null; id = in.next(chunk, filled * features)) {
+        if (idAt >= 0) {
+          ids.add(id);
+        }
+        filled++;
+        rows++;
+        if (filled == chunkRows) {
+          flush();
+        }
+      }
+      flush();
+      return rows;
+    }
+
+    private void writeHeader() throws IOException {
+      List<String> out = new ArrayList<>();
+      if (idAt >= 0) {
+        out.add(idColumn);
+      }
+      out.add("predicted");
+      bundle.classLabels().forEach(l -> out.add("p_" + l));
+      writeLine(out);
     }
 
     private void header(List<String> header) throws IOException {
@@ -212,13 +303,7 @@ public final class Predict {
         throw new DataFormatException(source + ": column(s) " + abbreviate(extra) + " are not features of the model"
             + (idColumn == null ? "; name an id column with --id-column, or remove them" : "; remove them"));
       }
-      List<String> out = new ArrayList<>();
-      if (idAt >= 0) {
-        out.add(idColumn);
-      }
-      out.add("predicted");
-      bundle.classLabels().forEach(l -> out.add("p_" + l));
-      writeLine(out);
+      writeHeader();
     }
 
     private void row(List<String> cells, int lineNo) {
@@ -321,9 +406,10 @@ public final class Predict {
       return line.startsWith("\uFEFF") ? line.substring(1) : line;
     }
 
-    private static String abbreviate(List<String> names) {
-      return names.size() <= 10 ? names.toString()
-          : names.subList(0, 10).toString().replace("]", ", ... (" + (names.size() - 10) + " more)]");
-    }
+  }
+
+  static String abbreviate(List<String> names) {
+    return names.size() <= 10 ? names.toString()
+        : names.subList(0, 10).toString().replace("]", ", ... (" + (names.size() - 10) + " more)]");
   }
 }

@@ -18,12 +18,17 @@ import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.fedbeam.data.CsvReader;
+import org.fedbeam.data.DataFormatException;
 import org.fedbeam.data.Dataset;
+import org.fedbeam.data.table.Table;
+import org.fedbeam.data.table.TableCsv;
 import org.fedbeam.model.ModelFormat;
 import org.fedbeam.model.bundle.BundleFormat;
 import org.fedbeam.model.bundle.ModelBundle;
 import org.fedbeam.pipelines.cli.FedBeam;
 import org.fedbeam.pipelines.rounds.RoundRecords;
+import org.fedbeam.preprocess.NumericSpec;
+import org.fedbeam.preprocess.Preprocessing;
 import org.fedbeam.transforms.Artifacts;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,15 +100,23 @@ class PredictTest {
   }
 
   @Test
-  void theBundlesScalingIsTheStandardisationTheModelWasTrainedWith() throws Exception {
+  void theBundlesPreprocessingIsTheStandardisationTheModelWasTrainedWith() throws Exception {
     ModelBundle bundle = Predict.read(out.resolve("model-best.fbmb"));
 
-    // the training pool is most of the file: its mean of x1 is near the whole file's, its scale near the std
+    // the silos' training shares are most of the file: the federated mean of x1 is near the whole file's,
+    // its scale near the std; the bundle's own scaling is the identity (the preprocessing does it all)
     Dataset all = CsvReader.read(csv, new CsvReader.Options("kind", 0.01)).dataset();
     org.fedbeam.data.FeatureScaling whole = org.fedbeam.data.FeatureScaling.fit(all);
+    Preprocessing pre = bundle.preprocessing();
+    assertThat(pre.labelName(), equalTo("kind"));
     for (int f = 0; f < 3; f++) {
-      assertThat((double) bundle.scaling().mean()[f], closeTo(whole.mean()[f], 0.25));
-      assertThat((double) bundle.scaling().scale()[f], closeTo(whole.scale()[f], 0.25));
+      NumericSpec spec = (NumericSpec) pre.columns().get(f);
+      assertThat(spec.name(), equalTo("x" + (f + 1)));
+      assertThat(spec.scaling(), equalTo(Preprocessing.Scaling.STANDARDIZE));
+      assertThat(spec.center(), closeTo(whole.mean()[f], 0.25));
+      assertThat(spec.scale(), closeTo(whole.scale()[f], 0.25));
+      assertThat(bundle.scaling().mean()[f], equalTo(0f));
+      assertThat(bundle.scaling().scale()[f], equalTo(1f));
     }
   }
 
@@ -117,8 +130,8 @@ class PredictTest {
     cli("predict", "--model", out.resolve("model-best.fbmb").toString(), "--input", input.toString(), "--output",
         predictions.toString(), "--id-column", "kind", "--chunk-rows", "7");
 
-    Dataset raw = CsvReader.read(csv, new CsvReader.Options("kind", 0.01)).dataset();
-    float[] expected = bundle.model().spec().learner().predictProbabilities(bundle.model(), bundle.scaling().apply(raw));
+    Dataset raw = encoded(bundle, TableCsv.read(csv, TableCsv.Options.of("kind")).table());
+    float[] expected = bundle.model().spec().learner().predictProbabilities(bundle.model(), raw);
     List<String> lines = Files.readAllLines(predictions);
     assertThat(lines.get(0), equalTo("kind,predicted,p_blue,p_green,p_red"));
     assertThat(lines.size(), equalTo(raw.size() + 1));
@@ -155,12 +168,14 @@ class PredictTest {
     Path output = dir.resolve("kept.csv");
     Files.writeString(output, "an earlier output\n");
     String[][] cases = {
-        {"x1,x3\n1,2\n", "missing 1 of the model's 3 feature columns: [x2]"},
-        {"x1,x2,x3,kind\n1,2,3,red\n", "column(s) [kind] are not features of the model; name an id column with --id-column"},
+        {"x1,x3\n1,2\n", "missing 1 of the model's 3 columns: [x2]"},
+        {"x1,x2,x3,note\n1,2,3,red\n", "column(s) [note] are not columns of the model; name an id column with"
+            + " --id-column, leave them out with --drop-columns"},
         {"x3,x1,x2\n1,2,3\n4,oops,6\n", "line 3, column 'x1': not a finite number: 'oops'"},
-        {"x3,x1,x2\n1,2,NaN\n", "line 2, column 'x2': not a finite number: 'NaN'"},
-        {"x1,x2,x3\n1,2\n", "line 2: expected 3 columns, found 2"},
-        {"x1,x2,x3,x1\n1,2,3,4\n", "the header names column 'x1' twice"},
+        {"x3,x1,x2\n1,2,Infinity\n", "line 2, column 'x2': not a finite number: 'Infinity'"},
+        {"x3,x1,x2\n1,2,1e999\n", "line 2, column 'x2': not a finite number: '1e999'"},
+        {"x1,x2,x3\n1,2\n", "line 2: expected 3 cells, found 2"},
+        {"x1,x2,x3,x1\n1,2,3,4\n", "column 'x1' appears twice"},
         {"", "empty file, expected a header row"},
     };
     for (String[] c : cases) {
@@ -182,6 +197,46 @@ class PredictTest {
   }
 
   @Test
+  void anOldFormatBundleWithoutAPreprocessingStillPredictsAndKeepsItsChecks() throws Exception {
+    ModelBundle v2 = Predict.read(out.resolve("model-best.fbmb"));
+    float[] mean = new float[3];
+    float[] scale = new float[3];
+    for (int f = 0; f < 3; f++) {
+      NumericSpec spec = (NumericSpec) v2.preprocessing().columns().get(f);
+      mean[f] = (float) spec.center();
+      scale[f] = (float) spec.scale();
+    }
+    ModelBundle v1 = new ModelBundle(v2.model(), v2.featureNames(), new org.fedbeam.data.FeatureScaling(mean, scale),
+        v2.classLabels(), v2.provenance());
+    Path old = dir.resolve("old.fbmb");
+    Files.write(old, BundleFormat.encode(v1));
+    Path input = reorder(csv, dir.resolve("input-old.csv"));
+    Path bad = dir.resolve("bad-old.csv");
+    Files.writeString(bad, "x1,x2,x3,kind\n1,2,NaN,red\n");
+
+    cli("predict", "--model", old.toString(), "--input", input.toString(), "--output", dir.resolve("old.csv").toString(),
+        "--id-column", "kind");
+    DataFormatException nan = assertThrows(DataFormatException.class,
+        () -> Predict.predict(Predict.read(old), bad, dir.resolve("x.csv"), "kind", 10));
+    IllegalArgumentException semicolons = assertThrows(IllegalArgumentException.class, () -> Predict.predict(
+        Predict.read(old), input, dir.resolve("x.csv"), Predict.Reading.parse(null, ";", null, null), 10));
+
+    assertThat(Files.readAllBytes(old)[5], equalTo((byte) 1)); // format version 1 (u16 big-endian after "FBMB")
+    Dataset raw = CsvReader.read(csv, new CsvReader.Options("kind", 0.01)).dataset();
+    float[] expected = v1.model().spec().learner().predictProbabilities(v1.model(), v1.scaling().apply(raw));
+    List<String> lines = Files.readAllLines(dir.resolve("old.csv"));
+    assertThat(lines.size(), equalTo(raw.size() + 1));
+    for (int r = 0; r < raw.size(); r++) {
+      String[] cells = lines.get(r + 1).split(",");
+      for (int c = 0; c < 3; c++) {
+        assertThat(Float.parseFloat(cells[2 + c]), equalTo(expected[r * 3 + c]));
+      }
+    }
+    assertThat(nan.getMessage(), containsString("line 2, column 'x3': not a finite number: 'NaN'"));
+    assertThat(semicolons.getMessage(), containsString("this bundle has none: its input is comma-separated numbers"));
+  }
+
+  @Test
   void aDamagedBundleOrABareModelIsRefusedNamingTheFile() throws Exception {
     byte[] bytes = Files.readAllBytes(out.resolve("model-best.fbmb"));
     Path damaged = dir.resolve("damaged.fbmb");
@@ -196,7 +251,17 @@ class PredictTest {
     assertThat(BundleFormat.looksLikeBundle(Files.readAllBytes(bare)), equalTo(false));
   }
 
-  private static String cli(String... args) {
+  /** Every row of {@code table} through the bundle's preprocessing, as the model reads it (float). */
+  static Dataset encoded(ModelBundle bundle, Table table) {
+    double[] x = bundle.preprocessing().encode(table);
+    float[] f = new float[x.length];
+    for (int i = 0; i < x.length; i++) {
+      f[i] = (float) x[i];
+    }
+    return new Dataset("expected", f, new int[table.rows()], bundle.featureNames().size(), bundle.classLabels().size());
+  }
+
+  static String cli(String... args) {
     ByteArrayOutputStream stdout = new ByteArrayOutputStream();
     ByteArrayOutputStream stderr = new ByteArrayOutputStream();
     int code = FedBeam.run(args, new PrintStream(stdout, true, StandardCharsets.UTF_8),
