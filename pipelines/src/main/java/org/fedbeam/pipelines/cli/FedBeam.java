@@ -103,9 +103,6 @@ public final class FedBeam {
           out.println(SiloPipeline.NAME + " version " + SiloPipeline.VERSION + " sha256 " + SiloPipeline.definitionSha256());
           if (flags.containsKey("list") && !"false".equals(flags.get("list"))) {
             org.fedbeam.pipelines.digest.DigestListing.print(SiloPipeline.definition(), out);
-          } else { // the statistics pipeline, approved on its own (--list covers the training pipeline)
-            var stats = org.fedbeam.pipelines.rounds.SiloStatsPipeline.REF;
-            out.println(stats.name() + " version " + stats.version() + " sha256 " + stats.sha256());
           }
         }
         case "agent" -> org.fedbeam.pipelines.federated.SiloAgent.run(parse("agent", rest, AgentOptions.class), out);
