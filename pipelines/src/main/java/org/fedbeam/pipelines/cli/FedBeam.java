@@ -103,6 +103,8 @@ public final class FedBeam {
           out.println(SiloPipeline.NAME + " version " + SiloPipeline.VERSION + " sha256 " + SiloPipeline.definitionSha256());
           if (flags.containsKey("list") && !"false".equals(flags.get("list"))) {
             org.fedbeam.pipelines.digest.DigestListing.print(SiloPipeline.definition(), out);
+          } else { // the statistics pipeline, approved separately (docs/federated.md)
+            out.println(org.fedbeam.pipelines.rounds.SiloStatsPipeline.NAME + " version " + org.fedbeam.pipelines.rounds.SiloStatsPipeline.VERSION + " sha256 " + org.fedbeam.pipelines.rounds.SiloStatsPipeline.definitionSha256());
           }
         }
         case "agent" -> org.fedbeam.pipelines.federated.SiloAgent.run(parse("agent", rest, AgentOptions.class), out);

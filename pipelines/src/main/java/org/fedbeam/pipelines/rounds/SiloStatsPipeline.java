@@ -8,7 +8,6 @@ import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Create;
 import org.apache.beam.sdk.transforms.DoFn;
@@ -67,7 +66,7 @@ public final class SiloStatsPipeline {
   /** The prefix of a refusal the computation made (the request cannot be answered), not the guard. */
   public static final String COMPUTATION = "computation: ";
 
-  private static final TupleTag<SiloStats> RELEASED = new TupleTag<>() {};
+  private static final TupleTag<String> RELEASED = new TupleTag<>() {};
   private static final TupleTag<String> UNANSWERABLE = new TupleTag<>() {};
 
   private SiloStatsPipeline() {}
@@ -130,7 +129,7 @@ public final class SiloStatsPipeline {
     PCollectionTuple computed = p.apply("StatsRun", Create.of(runUri))
         .apply("ReadLocalTable", ParDo.of(new ReadLocalTableFn()))
         .apply("ComputeStats", ParDo.of(new ComputeStatsFn(runUri)).withOutputTags(RELEASED, TupleTagList.of(UNANSWERABLE)));
-    PCollectionTuple guarded = computed.get(RELEASED).setCoder(SerializableCoder.of(SiloStats.class))
+    PCollectionTuple guarded = computed.get(RELEASED).setCoder(StringUtf8Coder.of())
         .apply("GuardStatsEgress", GuardStatsEgress.of(new CurrentRun(runUri)));
     guarded.get(GuardStatsEgress.ALLOWED).apply("WriteStats", ParDo.of(new WriteFn(runUri, STATS_FILE)));
     PCollectionList.of(computed.get(UNANSWERABLE).setCoder(StringUtf8Coder.of()))
@@ -160,7 +159,7 @@ public final class SiloStatsPipeline {
    * Runs {@link StatsComputation#INSTANCE} on the silo's table with the silo's seed; a query the table
    * cannot answer (a column absent, no value, fewer rows than k) goes out as a refusal, not a failure.
    */
-  static final class ComputeStatsFn extends DoFn<String, SiloStats> {
+  static final class ComputeStatsFn extends DoFn<String, String> {
     private final String runUri;
 
     ComputeStatsFn(String runUri) {
@@ -172,11 +171,14 @@ public final class SiloStatsPipeline {
       StatsRun run = StatsRun.read(runUri);
       String silo = run.expected().silo();
       Table table = SiloData.loadTable(run.expected().dataUri(), "silo " + silo).withSource(silo);
+      SiloStats release;
       try {
-        out.get(RELEASED).output(StatsComputation.INSTANCE.compute(run.query(), table, run.seed()));
+        release = StatsComputation.INSTANCE.compute(run.query(), table, run.seed());
       } catch (IllegalArgumentException e) {
         out.get(UNANSWERABLE).output(COMPUTATION + e.getMessage());
+        return;
       }
+      out.get(RELEASED).output(new String(org.fedbeam.stats.SiloStatsJson.encode(release), StandardCharsets.UTF_8));
     }
   }
 

@@ -6,7 +6,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.beam.sdk.Pipeline;
-import org.apache.beam.sdk.coders.SerializableCoder;
 import org.apache.beam.sdk.coders.StringUtf8Coder;
 import org.apache.beam.sdk.transforms.Combine;
 import org.apache.beam.sdk.transforms.Create;
@@ -49,9 +48,9 @@ public final class StatsMergePipeline {
         .apply("ListReleases", ParDo.of(new ListReleasesFn()))
         .setCoder(StringUtf8Coder.of())
         .apply("ReadSiloStats", ParDo.of(new ReadSiloStatsFn()))
-        .setCoder(SerializableCoder.of(SiloStats.class))
+        .setCoder(StringUtf8Coder.of())
         .apply("MergeStats", Combine.globally(new MergeStatsCombineFn()).withoutDefaults())
-        .setCoder(SerializableCoder.of(GlobalStats.class))
+        .setCoder(GLOBAL_CODER)
         .apply("WriteGlobalStats", ParDo.of(new WriteGlobalStatsFn(runUri)));
   }
 
@@ -62,27 +61,49 @@ public final class StatsMergePipeline {
     }
   }
 
-  static final class ReadSiloStatsFn extends DoFn<String, SiloStats> {
+  /** Reads a verified release and checks it strictly again; passes on its JSON. */
+  static final class ReadSiloStatsFn extends DoFn<String, String> {
     @ProcessElement
-    public void process(@Element String uri, OutputReceiver<SiloStats> out) {
-      out.output(SiloStatsJson.decode(Artifacts.read(uri, "verified release"), uri));
+    public void process(@Element String uri, OutputReceiver<String> out) {
+      byte[] bytes = Artifacts.read(uri, "verified release");
+      SiloStatsJson.decode(bytes, uri);
+      out.output(new String(bytes, java.nio.charset.StandardCharsets.UTF_8));
     }
   }
+
+  /** Merged statistics as their JSON ({@link GlobalStatsJson}); no silo yet as no bytes. */
+  static final org.apache.beam.sdk.coders.Coder<GlobalStats> GLOBAL_CODER = org.apache.beam.sdk.coders.DelegateCoder.of(
+      org.apache.beam.sdk.coders.ByteArrayCoder.of(),
+      g -> g.isEmpty() ? new byte[0] : GlobalStatsJson.encode(g),
+      b -> b.length == 0 ? GlobalStats.empty() : GlobalStatsJson.decode(b, "merge accumulator"));
 
   /**
    * Merges silos' releases into {@link GlobalStats}: exact counts and moments (Chan et al.), summed
    * histograms and categories, merged KLL sketches. A column missing in one silo or of another type
    * there fails the merge, naming the silos and the column.
    */
-  public static final class MergeStatsCombineFn extends Combine.CombineFn<SiloStats, GlobalStats, GlobalStats> {
+  public static final class MergeStatsCombineFn extends Combine.CombineFn<String, GlobalStats, GlobalStats> {
     @Override
     public GlobalStats createAccumulator() {
       return GlobalStats.empty();
     }
 
     @Override
-    public GlobalStats addInput(GlobalStats acc, SiloStats input) {
-      return acc.merge(GlobalStats.of(input));
+    public GlobalStats addInput(GlobalStats acc, String input) {
+      SiloStats s = SiloStatsJson.decode(input.getBytes(java.nio.charset.StandardCharsets.UTF_8), "a verified release");
+      return acc.merge(GlobalStats.of(s));
+    }
+
+    @Override
+    public org.apache.beam.sdk.coders.Coder<GlobalStats> getAccumulatorCoder(
+        org.apache.beam.sdk.coders.CoderRegistry registry, org.apache.beam.sdk.coders.Coder<String> input) {
+      return GLOBAL_CODER;
+    }
+
+    @Override
+    public org.apache.beam.sdk.coders.Coder<GlobalStats> getDefaultOutputCoder(
+        org.apache.beam.sdk.coders.CoderRegistry registry, org.apache.beam.sdk.coders.Coder<String> input) {
+      return GLOBAL_CODER;
     }
 
     @Override

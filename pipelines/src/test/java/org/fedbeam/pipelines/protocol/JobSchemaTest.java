@@ -51,6 +51,8 @@ class JobSchemaTest {
     JobSilos.KEY_FIELDS.forEach(x -> f.add("silos[].public_keys[]." + x));
     JobBundleFields.SCALING_FIELDS.forEach(x -> f.add("scaling." + x));
     f.add("strategy.name");
+    StatsJob.FIELDS.forEach(x -> f.add("statistics." + x));
+    StatsJob.NOISE_FIELDS.forEach(x -> f.add("statistics.noise." + x));
     Strategies.allParameterNames().forEach(x -> f.add("strategy." + x));
     return f;
   }
