@@ -137,6 +137,11 @@ public final class TablePreparation {
     }
   }
 
+  /** The rows of a silo's data: a prepared table's, or a numeric shard's. */
+  public static int rows(String uri, String owner) {
+    return isTable(uri, owner) ? SiloData.loadTable(uri, owner).rows() : SiloData.load(uri, owner).size();
+  }
+
   /**
    * Checks {@code pre} against the limits and the table: its size, its label column, each column it
    * names present here with the same type, each numeric scale positive and finite.

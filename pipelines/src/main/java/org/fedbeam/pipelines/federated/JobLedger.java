@@ -107,7 +107,7 @@ final class JobLedger {
     quota.check(policy.training().maxRequestsPerDay());
     double epsilon = Double.NaN;
     if (r.config().privacy() != null) {
-      int rows = org.fedbeam.transforms.SiloData.load(policy.data(), "silo " + policy.silo()).size();
+      int rows = org.fedbeam.transforms.TablePreparation.rows(policy.data(), "silo " + policy.silo());
       epsilon = ledger.charge(policy.privacy(), r.config(), rows, place);
     } else {
       ledger.countNonPrivate(place);

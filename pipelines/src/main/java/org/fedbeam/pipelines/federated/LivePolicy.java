@@ -36,7 +36,7 @@ final class LivePolicy {
     this.watch = new PolicyWatch(Path.of(policyFile), policy);
     // the declared sample count caps what an update may report; without one, the shard's own count
     this.shardSamples = policy.declaredSamples() > 0 ? 0
-        : org.fedbeam.transforms.SiloData.load(policy.data(), "silo " + policy.silo()).size();
+        : org.fedbeam.transforms.TablePreparation.rows(policy.data(), "silo " + policy.silo());
     this.plan = plan(policy);
   }
 

@@ -213,6 +213,7 @@ class FederatedPreprocessingTest {
 
   private void serve(String silo, PrintStream out, String... flags) throws Exception {
     SiloAgent agent = world.agent(silo, out, flags);
+    agent.warmUp(); // as fedbeam agent does before serving
     Thread t = new Thread(() -> {
       try {
         agent.serve();
