@@ -104,9 +104,9 @@ class GuideTest {
       assertThat(List.of("benign", "malignant"), hasItem(cells[1]));
       right += cells[1].equals(truth.get(id)) ? 1 : 0;
     }
-    // the diagnosis of standardised breast-cancer rows is easy: a model that saw unscaled inputs, or
-    // a preprocessing not applied at predict time, gets far fewer right
-    assertThat("predictions right of " + NEW_PATIENTS, right, greaterThanOrEqualTo(NEW_PATIENTS * 85 / 100));
+    // measured: 45 of 50 after 5 DP-SGD rounds (the silos' noise differs each run). Predicting one class
+    // for every row, as a model fed unscaled inputs tends to, gets about 63% (the share of benign rows)
+    assertThat("predictions right of " + NEW_PATIENTS, right, greaterThanOrEqualTo(NEW_PATIENTS * 80 / 100));
   }
 
   /** The {@code SUMMARY} JSON printed by the one block that runs {@code command}. */
