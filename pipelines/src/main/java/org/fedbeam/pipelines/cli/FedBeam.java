@@ -122,6 +122,7 @@ public final class FedBeam {
           return ExportCommand.run(rest, out);
         }
         case "job" -> { return JobCommand.run(rest, out, err); }
+        case "preprocess" -> { return PreprocessCommand.run(rest, out, err); }
         case "prepare", "sample-data" -> { return PrepareCommand.run(command, rest, out); }
         case "stats" -> {
           // the deployment (--job: real silos through the exchange) or the simulation (--dataset)
@@ -202,6 +203,7 @@ public final class FedBeam {
       }
       case "cluster" -> ClusterCommand.help(rest.isEmpty() ? null : rest.get(0), out);
       case "job" -> { out.println(JobCommand.USAGE); Help.print(out, new Help.Section("job new", JobCommand.NEW)); }
+      case "preprocess" -> PreprocessCommand.help(out);
       case "prepare", "sample-data" -> PrepareCommand.help(command, all, out);
       case "stats" -> StatsCommand.help(all, out);
       case "predict" -> {
