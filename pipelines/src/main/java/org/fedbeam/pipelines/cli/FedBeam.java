@@ -236,7 +236,8 @@ public final class FedBeam {
 
   /** Every command, for "did you mean". */
   static final List<String> COMMANDS = List.of("train", "finetune", "bench", "keys", "audit", "pipeline", "agent",
-      "orchestrate", "demo", "cluster", "export", "version", "help", "predict");
+      "orchestrate", "demo", "cluster", "export", "version", "help", "predict", "prepare", "sample-data", "stats",
+      "preprocess", "job");
 
   /** {@code fedbeam keys new --out DIR} and {@code fedbeam keys rotate --key DIR}. */
   static int keys(List<String> rest, PrintStream out, PrintStream err) throws java.io.IOException {
@@ -337,6 +338,12 @@ public final class FedBeam {
     out.println("  fedbeam demo federated --output DIR     silo agents and an orchestrator as processes on this machine");
     out.println("  fedbeam agent --policy POLICY.json      a silo agent (until SIGTERM; --once answers what waits)");
     out.println("  fedbeam orchestrate --job JOB.json      runs a federated job across silo agents");
+    out.println("  fedbeam prepare --input CSV --output FILE --label-column C   a provider's CSV export as its silo's data");
+    out.println("  fedbeam stats --job JOB.json            federated statistics through the silos' agents (only aggregates leave)");
+    out.println("  fedbeam stats --dataset CSV --silos K --output DIR   federated statistics, simulated on one machine");
+    out.println("  fedbeam preprocess fit --stats STATS.json --output FILE   a preprocessing fitted from federated statistics");
+    out.println("  fedbeam job new|check                   writes a commented job file; checks one, naming every bad field");
+    out.println("  fedbeam sample-data --dataset NAME --output CSV   a real CSV export (breast-cancer, wine, credit-g)");
     out.println("  fedbeam predict --model BUNDLE --input CSV --output CSV   a trained model's predictions for a CSV file");
     out.println("  fedbeam keys new --out DIR              an Ed25519 key pair for a submitter or a silo");
     out.println("  fedbeam keys rotate --key DIR           a new key pair in DIR, the old one kept in DIR/previous/");
