@@ -41,6 +41,9 @@ public final class Help {
     Map<String, List<String>> g = new LinkedHashMap<>();
     g.put("Output and data", List.of("output", "dataset", "fashionMnistDir", "labelColumn", "testShare",
         "validationShare", "maxBadRowShare"));
+    g.put("Reading a provider's CSV (docs/prepare.md) and its preprocessing (docs/preprocessing.md)", List.of(
+        "delimiter", "idColumn", "dropColumns", "categoricalColumns", "missing", "missingValues", "preprocessing",
+        "scaling", "minCategoryCount"));
     g.put("Silos", List.of("silos", "partition", "alpha", "seed"));
     g.put("Model and local training", List.of("model", "hidden", "epochs", "lr", "batchSize", "momentum", "weightDecay"));
     g.put("Rounds and convergence", List.of("rounds", "patience", "tolerance", "baselines"));

@@ -46,7 +46,11 @@ public final class OptionFlags {
       Map.entry("strategyParams", "NAME=X[,...]"), Map.entry("partition", "iid|dirichlet|quantity"),
       Map.entry("model", "mlp|logreg"), Map.entry("attack", "sign-flip|scaled|label-flip"),
       Map.entry("webUiPort", "PORT[-PORT]"), Map.entry("flinkMaster", "HOST:PORT"), Map.entry("runner", "NAME"),
-      Map.entry("python", "PATH"), Map.entry("labelColumn", "NAME"), Map.entry("jobId", "ID"));
+      Map.entry("python", "PATH"), Map.entry("labelColumn", "NAME"), Map.entry("jobId", "ID"),
+      Map.entry("delimiter", "C|tab"), Map.entry("idColumn", "NAME"), Map.entry("dropColumns", "NAME[,NAME...]"),
+      Map.entry("categoricalColumns", "NAME[,NAME...]"), Map.entry("missing", "drop|impute"),
+      Map.entry("missingValues", "TEXT[,TEXT...]"), Map.entry("preprocessing", "federated|pooled"),
+      Map.entry("scaling", "standardize|minmax|none"));
 
   /** Whether {@code iface} is one of FedBeam's own options interfaces. */
   public static boolean isOwn(Class<?> iface) {
