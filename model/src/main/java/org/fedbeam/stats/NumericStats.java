@@ -24,7 +24,8 @@ final class NumericStats {
     String sketch = null;
     if (noise == null) {
       if (enough) {
-        moments = Moments.of(values);
+        // the dominance rule: no moments when one record carries most of M2 (its value would follow)
+        moments = dominated(values) ? null : Moments.of(values);
         double[] grouped = Disclosure.microaggregate(values, k, q.significantDigits());
         sketch = grouped == null ? null : Sketches.encode(Sketches.of(grouped, seedOf(values)));
         if (q.releaseMinMax()) {
@@ -56,7 +57,7 @@ final class NumericStats {
   }
 
   /**
-   * HISTOGRAM: the counts in the query's fixed bins, suppressed over the partition {missing, bins}
+   * HISTOGRAM: the counts in the query's fixed bins, suppressed among themselves against the present count
    * (with noise: noisy bins, suppressed among themselves); none for a column with fewer than k values
    * or without edges in the query.
    */
@@ -72,10 +73,14 @@ final class NumericStats {
     }
     List<Long> released;
     if (noise == null) {
-      long[] cells = new long[counts.length + 1];
-      cells[0] = c.missingCount();
-      System.arraycopy(counts, 0, cells, 1, counts.length);
-      released = Disclosure.suppress(cells, q.k()).subList(1, cells.length);
+      // The bins partition the column's present count, which the summary pass released (or withheld): the
+      // bins are suppressed among themselves against that known total. A cell the summary pass already
+      // released (the missing count) hides nothing, so it is never the complementary cell; and a column
+      // whose present count the summary pass withheld releases no histogram (its bins would sum to it).
+      if (Disclosure.suppress(new long[] {values.length, c.missingCount()}, q.k()).get(0) == null) {
+        return new SiloStats.ColumnStats(c.name(), c.type(), null, null, null, null, null, null, null, null, null);
+      }
+      released = Disclosure.suppress(counts, q.k());
     } else {
       for (int i = 0; i < counts.length; i++) {
         counts[i] = noise.count(counts[i]);
@@ -96,6 +101,28 @@ final class NumericStats {
       h ^= h >>> 31;
     }
     return h;
+  }
+
+  /** The share of a column's sum of squared deviations one record may carry for its moments to be released. */
+  static final double MAX_DOMINANCE = 0.5;
+
+  /**
+   * The dominance rule of statistical disclosure control, on the variance: whether one record carries more
+   * than {@link #MAX_DOMINANCE} of the values' sum of squared deviations. Then the mean and the variance
+   * would give that record's value away ({@code mean + sqrt(M2)} is close to an outlier that dominates M2),
+   * though the minimum and maximum are withheld, so the column releases no moments.
+   */
+  static boolean dominated(double[] values) {
+    Moments m = Moments.of(values);
+    if (!(m.m2() > 0)) {
+      return false; // a constant column: every record has the same value, shared by at least k of them
+    }
+    double worst = 0;
+    for (double v : values) {
+      double d = v - m.mean();
+      worst = Math.max(worst, d * d);
+    }
+    return worst > MAX_DOMINANCE * m.m2();
   }
 
   private static double[] present(NumericColumn c) {

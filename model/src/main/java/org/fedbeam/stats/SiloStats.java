@@ -43,6 +43,11 @@ public record SiloStats(
   public static final int MAX_CATEGORY = 1024;
 
   /** @throws IllegalArgumentException naming the field at fault */
+  /** The largest |mean| (and |min|, |max|) a release may carry: merges of such values stay finite. */
+  public static final double MAX_MEAN = 1e150;
+  /** The largest sum of squared deviations a release may carry. */
+  public static final double MAX_M2 = 1e300;
+
   public SiloStats {
     StatsQuery.requireName("silo", silo);
     if (pass == null) {
@@ -91,6 +96,16 @@ public record SiloStats(
     }
     if (labels != null) {
       requireCells("labels", labels, k);
+    }
+    if (rows != null && "none".equals(mechanism)) {
+      for (ColumnStats c : columns) {
+        long present = c.count() == null ? 0 : c.count();
+        long missing = c.missing() == null ? 0 : c.missing();
+        if (present + missing > rows || c.count() != null && c.missing() != null && present + missing != rows) {
+          throw new IllegalArgumentException("column '" + c.name() + "': count " + c.count() + " and missing "
+              + c.missing() + " do not add up to the rows " + rows);
+        }
+      }
     }
   }
 
@@ -151,6 +166,14 @@ public record SiloStats(
       }
       if (moments != null && !moments.equals(Moments.EMPTY) && (count == null || moments.n() != count)) {
         throw new IllegalArgumentException(at + "moments.n " + moments.n() + " differs from count " + count);
+      }
+      // bounds that keep every merge finite (Chan's update squares a difference of means and multiplies counts)
+      if (moments != null && (Math.abs(moments.mean()) > MAX_MEAN || moments.m2() > MAX_M2)) {
+        throw new IllegalArgumentException(at + "moments out of range: |mean| must be <= " + MAX_MEAN + " and m2 <= "
+            + MAX_M2 + ", were " + moments.mean() + ", " + moments.m2());
+      }
+      if (min != null && (Math.abs(min) > MAX_MEAN || Math.abs(max) > MAX_MEAN)) {
+        throw new IllegalArgumentException(at + "min and max must be within +-" + MAX_MEAN);
       }
       if ((min == null) != (max == null)) {
         throw new IllegalArgumentException(at + "min and max are released together or not at all");

@@ -134,8 +134,11 @@ public final class GuardStatsEgress extends PTransform<PCollection<String>, PCol
         if (c.bins().bins() > e.maxBins()) {
           throw new IllegalArgumentException(at + c.bins().bins() + " bins, more than " + e.maxBins());
         }
-        if (exact && c.count() != null) {
-          suppressedSum(at + "histogram", c.count(), new ArrayList<>(c.histogram()), k);
+        if (exact) {
+          // the bins partition the column's present count, whatever this pass released of it: the summary
+          // pass released it, so the suppressed bins must sum to 0 or at least k against the table's own count
+          long present = presentCount(table.column(c.name()), at);
+          suppressedSum(at + "histogram", present, new ArrayList<>(c.histogram()), k);
         }
       }
       if (c.categories() != null) {
@@ -144,9 +147,46 @@ public final class GuardStatsEgress extends PTransform<PCollection<String>, PCol
       if (c.sketch() != null) {
         sketch(at, c, table.column(c.name()), k, e.significantDigits());
       }
+      if (c.moments() != null && exact) {
+        moments(at, c.moments(), table.column(c.name()), k);
+      }
     }
     if (s.labels() != null) {
       categories("labels", s.labels(), s.rows(), k, exact);
+    }
+  }
+
+  private static long presentCount(TableColumn column, String at) {
+    if (column == null) {
+      throw new IllegalArgumentException(at + "a histogram for a column the table does not have");
+    }
+    return column.rows() - column.missingCount();
+  }
+
+  /**
+   * Exact moments must be the column's own (n, mean and M2 of its present values; no bits to spare for a
+   * covert channel), of at least k values, none of which carries more than half of M2 (the dominance rule:
+   * else mean + sqrt(M2) would give that record's value away).
+   */
+  private static void moments(String at, org.fedbeam.stats.Moments m, TableColumn column, int k) {
+    if (!(column instanceof NumericColumn n)) {
+      throw new IllegalArgumentException(at + "moments for a column that is not numeric in the table");
+    }
+    double[] present = java.util.Arrays.stream(n.values()).filter(v -> !Double.isNaN(v)).toArray();
+    org.fedbeam.stats.Moments own = org.fedbeam.stats.Moments.of(present);
+    double tolerance = 1e-9;
+    if (m.n() != own.n() || present.length < k
+        || Math.abs(m.mean() - own.mean()) > tolerance * Math.max(1, Math.abs(own.mean()))
+        || Math.abs(m.m2() - own.m2()) > tolerance * Math.max(1, own.m2())) {
+      throw new IllegalArgumentException(at + "the moments are not the column's own");
+    }
+    double worst = 0;
+    for (double v : present) {
+      worst = Math.max(worst, (v - own.mean()) * (v - own.mean()));
+    }
+    if (own.m2() > 0 && worst > 0.5 * own.m2()) {
+      throw new IllegalArgumentException(at + "one record carries more than half of the column's sum of squared"
+          + " deviations: its moments would give its value away");
     }
   }
 

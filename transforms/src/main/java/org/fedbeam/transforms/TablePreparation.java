@@ -204,7 +204,7 @@ public final class TablePreparation {
     Table prepared = new Table(rows.source(), columns, rows.label());
     Dataset data = pre.apply(prepared);
     Map<String, Long> clamped = new LinkedHashMap<>();
-    Dataset bounded = clamp(data, pre, limits.maxAbsInput(), clamped);
+    Dataset bounded = clamp(data, pre, limits.maxAbsInput(), limits.minCategoryCount(), clamped);
     return new Result(bounded, new Report(bounded.size(), folded, rareClasses, table.rows() - kept.length, clamped));
   }
 
@@ -288,12 +288,22 @@ public final class TablePreparation {
   }
 
   /** Every input within {@code [-bound, bound]}; clamped inputs counted per raw column. */
-  private static Dataset clamp(Dataset data, Preprocessing pre, double bound, Map<String, Long> clamped) {
+  /**
+   * Clamps every input to +-{@code bound}, and refuses a numeric scaling that would single out a record: for
+   * each numeric input, the rows at -bound, the rows inside and the rows at +bound must each be none or at
+   * least {@code k}. An honest standardisation fitted from the federation's statistics clamps nothing (a
+   * standardised value exceeds sqrt(n) in no data set of n rows); a crafted centre and a tiny scale (or an
+   * imputed value far out) that leaves one record inside the window, or alone at a clamp, would make that
+   * input an indicator of the one record, as a one-hot input of a rare value would.
+   */
+  private static Dataset clamp(Dataset data, Preprocessing pre, double bound, long k, Map<String, Long> clamped) {
     int d = data.featureCount();
     String[] columnOf = new String[d];
+    boolean[] numeric = new boolean[d];
     int at = 0;
     for (var spec : pre.columns()) {
       for (int i = 0; i < spec.width(); i++) {
+        numeric[at] = spec instanceof org.fedbeam.preprocess.NumericSpec;
         columnOf[at++] = spec.name();
       }
     }
@@ -301,6 +311,7 @@ public final class TablePreparation {
     float[] row = new float[d];
     float max = (float) bound;
     int[] labels = new int[data.size()];
+    long[][] groups = new long[d][3]; // per input: rows at -bound, inside, at +bound
     for (int r = 0; r < data.size(); r++) {
       data.copyRow(r, row, 0);
       labels[r] = data.label(r);
@@ -314,7 +325,21 @@ public final class TablePreparation {
           v = v > 0 ? max : -max;
           clamped.merge(columnOf[f], 1L, Long::sum);
         }
+        groups[f][v <= -max ? 0 : v >= max ? 2 : 1]++;
         x[r * d + f] = v;
+      }
+    }
+    for (int f = 0; f < d; f++) {
+      if (!numeric[f]) {
+        continue;
+      }
+      for (int g = 0; g < 3; g++) {
+        if (groups[f][g] > 0 && groups[f][g] < k) {
+          throw new IllegalArgumentException(data.name() + ": column '" + columnOf[f] + "': the preprocessing's scaling"
+              + " leaves " + groups[f][g] + " of this silo's records " + (g == 1 ? "inside +-" + bound
+              + " and the rest clamped" : "alone at the clamp " + (g == 0 ? "-" : "+") + bound) + ", fewer than k = "
+              + k + ": that input would single them out");
+        }
       }
     }
     return new Dataset(data.name(), x, labels, d, data.classes());
