@@ -70,18 +70,18 @@ class UpdateReportMetadataTest {
     assertThat(declared.silos().get(0).declaredSamples(), equalTo(120L));
     assertThat(declared.maxSiloShare(), equalTo(0.4));
 
-    assertBadJob(world, j -> silo(j).put("samples", 0), "silo alpha: samples must be an integer >= 1");
-    assertBadJob(world, j -> silo(j).put("samples", 12.5), "silo alpha: samples must be an integer >= 1");
+    assertBadJob(world, j -> silo(j).put("samples", 0), "silos[0]: samples must be an integer >= 1");
+    assertBadJob(world, j -> silo(j).put("samples", 12.5), "silos[0]: samples must be an integer >= 1");
     assertBadJob(world, j -> j.put("max_silo_share", 0), "max_silo_share must be a number in (0, 1], was 0");
     assertBadJob(world, j -> j.put("max_silo_share", 1.5), "max_silo_share must be a number in (0, 1], was 1.5");
-    assertBadJob(world, j -> silo(j).remove("public_key"), "silo alpha: public_key or public_keys is missing");
+    assertBadJob(world, j -> silo(j).remove("public_key"), "silos[0]: public_key or public_keys is missing");
     assertBadJob(world, j -> silo(j).putArray("public_keys").addObject().put("public_key",
-        world.siloKeys.get("alpha").publicKeyBase64()), "silo alpha: a public key is listed twice");
+        world.siloKeys.get("alpha").publicKeyBase64()), "silos[0]: a public key is listed twice");
     assertBadJob(world, j -> {
       silo(j).remove("public_key");
       silo(j).putArray("public_keys").addObject().put("public_key", world.siloKeys.get("alpha").publicKeyBase64())
           .put("not_after", "next tuesday");
-    }, "silo alpha public_keys[0]: not_after 'next tuesday' is not an ISO-8601 date-time");
+    }, "silos[0].public_keys[0]: not_after 'next tuesday' is not an ISO-8601 date-time");
     assertBadJob(world, j -> {
       silo(j).remove("public_key");
       silo(j).putArray("public_keys").addObject().put("public_key", world.siloKeys.get("alpha").publicKeyBase64())
