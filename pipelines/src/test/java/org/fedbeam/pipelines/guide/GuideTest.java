@@ -92,7 +92,12 @@ class GuideTest {
     assertThat(out.size(), equalTo(in.size()));
     assertThat(out.get(0), startsWith("record_id,"));
     Map<String, String> truth = new HashMap<>();
-    List<String> export = Files.readAllLines(hospital.resolve("export.csv"));
+    // the later export: patients no silo trained on (the diagnosis the hospital learns afterwards)
+    List<String> export = Files.readAllLines(hospital.resolve("later-export.csv"));
+    for (String line : Files.readAllLines(hospital.resolve("export.csv"))) {
+      assertThat("a new patient was in the training export", in.stream().skip(1).anyMatch(
+          l -> l.substring(0, l.indexOf(',')).equals(line.substring(0, line.indexOf(',')))), equalTo(false));
+    }
     for (String line : export.subList(1, export.size())) {
       truth.put(line.substring(0, line.indexOf(',')), line.substring(line.lastIndexOf(',') + 1));
     }
@@ -104,7 +109,7 @@ class GuideTest {
       assertThat(List.of("benign", "malignant"), hasItem(cells[1]));
       right += cells[1].equals(truth.get(id)) ? 1 : 0;
     }
-    // measured: 45 of 50 after 5 DP-SGD rounds (the silos' noise differs each run). Predicting one class
+    // measured: 48 of 50 patients no silo trained on, after 5 DP-SGD rounds (the silos' noise differs each run). Predicting one class
     // for every row, as a model fed unscaled inputs tends to, gets about 63% (the share of benign rows)
     assertThat("predictions right of " + NEW_PATIENTS, right, greaterThanOrEqualTo(NEW_PATIENTS * 80 / 100));
   }
