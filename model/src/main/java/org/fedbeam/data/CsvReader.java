@@ -159,7 +159,15 @@ public final class CsvReader {
   }
 
   private static List<String> sortedClasses(List<String> labels) {
-    String[] distinct = labels.stream().distinct().toArray(String[]::new);
+    return classOrder(labels);
+  }
+
+  /**
+   * The order of a label's classes everywhere in FedBeam (the CSV readers, the simulation, a fitted
+   * preprocessing): numerically when every class is a finite number, else as text; each class once.
+   */
+  public static List<String> classOrder(java.util.Collection<String> classes) {
+    String[] distinct = classes.stream().distinct().toArray(String[]::new);
     boolean numeric = Arrays.stream(distinct).allMatch(CsvReader::isNumber);
     if (numeric) {
       Arrays.sort(distinct, (a, b) -> Double.compare(Double.parseDouble(a), Double.parseDouble(b)));
@@ -176,8 +184,7 @@ public final class CsvReader {
 
   private static boolean isNumber(String s) {
     try {
-      Double.parseDouble(s);
-      return true;
+      return Double.isFinite(Double.parseDouble(s));
     } catch (NumberFormatException e) {
       return false;
     }

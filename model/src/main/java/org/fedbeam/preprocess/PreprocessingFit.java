@@ -101,20 +101,6 @@ final class PreprocessingFit {
       throw new IllegalArgumentException("the label '" + facts.labelName() + "' has " + named.length
           + " released classes, at least 2 are needed");
     }
-    if (Arrays.stream(named).allMatch(PreprocessingFit::isNumber)) {
-      Arrays.sort(named, (a, b) -> Double.compare(Double.parseDouble(a), Double.parseDouble(b)));
-    } else {
-      Arrays.sort(named);
-    }
-    return List.of(named);
-  }
-
-  private static boolean isNumber(String s) {
-    try {
-      Double.parseDouble(s);
-      return true;
-    } catch (NumberFormatException e) {
-      return false;
-    }
+    return org.fedbeam.data.CsvReader.classOrder(Arrays.asList(named));
   }
 }

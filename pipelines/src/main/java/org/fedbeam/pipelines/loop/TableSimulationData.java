@@ -114,23 +114,7 @@ final class TableSimulationData {
   }
 
   private static List<String> sortedLabels(Table t) {
-    String[] values = t.label().compact().dictionary().toArray(String[]::new);
-    boolean numeric = Arrays.stream(values).allMatch(v -> v.matches("[-+]?[0-9.eE+-]+") && isNumber(v));
-    if (numeric) {
-      Arrays.sort(values, (a, b) -> Double.compare(Double.parseDouble(a), Double.parseDouble(b)));
-    } else {
-      Arrays.sort(values);
-    }
-    return List.of(values);
-  }
-
-  private static boolean isNumber(String s) {
-    try {
-      Double.parseDouble(s);
-      return true;
-    } catch (NumberFormatException e) {
-      return false;
-    }
+    return org.fedbeam.data.CsvReader.classOrder(t.label().compact().dictionary());
   }
 
   private static Preprocessing.Scaling scaling(String s) {

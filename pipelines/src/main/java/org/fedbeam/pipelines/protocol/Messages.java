@@ -238,7 +238,7 @@ public final class Messages {
     return n;
   }
 
-  private static JsonNode object(JsonNode n, String field, String where) throws Rejected {
+  static JsonNode object(JsonNode n, String field, String where) throws Rejected {
     JsonNode v = n.get(field);
     if (v == null || !v.isObject()) {
       throw new Rejected("malformed message", where + ": " + field + " missing or not an object");
@@ -246,7 +246,7 @@ public final class Messages {
     return v;
   }
 
-  private static String text(JsonNode n, String field, String where) throws Rejected {
+  static String text(JsonNode n, String field, String where) throws Rejected {
     JsonNode v = n.get(field);
     if (v == null || !v.isTextual() || v.asText().isBlank()) {
       throw new Rejected("malformed message", where + ": " + field + " missing or not text");
@@ -259,7 +259,7 @@ public final class Messages {
     return v != null && v.isTextual() ? v.asText() : "";
   }
 
-  private static String id(JsonNode n, String field, String where) throws Rejected {
+  static String id(JsonNode n, String field, String where) throws Rejected {
     String v = text(n, field, where);
     if (!ID.matcher(v).matches()) {
       throw new Rejected("malformed message", where + ": " + field + " is not a valid id");
@@ -267,7 +267,7 @@ public final class Messages {
     return v;
   }
 
-  private static String hex64(JsonNode n, String field, String where) throws Rejected {
+  static String hex64(JsonNode n, String field, String where) throws Rejected {
     String v = text(n, field, where);
     if (!HEX64.matcher(v).matches()) {
       throw new Rejected("malformed message", where + ": " + field + " is not a SHA-256 in lower-case hex");
@@ -275,7 +275,7 @@ public final class Messages {
     return v;
   }
 
-  private static String nonceField(JsonNode n, String where) throws Rejected {
+  static String nonceField(JsonNode n, String where) throws Rejected {
     String v = text(n, "nonce", where);
     if (!NONCE.matcher(v).matches()) {
       throw new Rejected("malformed message", where + ": nonce is not 32 hex digits");
@@ -283,7 +283,7 @@ public final class Messages {
     return v;
   }
 
-  private static int positive(JsonNode n, String field, String where) throws Rejected {
+  static int positive(JsonNode n, String field, String where) throws Rejected {
     int v = integer(n, field, where);
     if (v < 1) {
       throw new Rejected("malformed message", where + ": " + field + " must be >= 1, was " + v);
@@ -291,7 +291,7 @@ public final class Messages {
     return v;
   }
 
-  private static int integer(JsonNode n, String field, String where) throws Rejected {
+  static int integer(JsonNode n, String field, String where) throws Rejected {
     JsonNode v = n.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToInt()) {
       throw new Rejected("malformed message", where + ": " + field + " missing or not an integer");
@@ -299,7 +299,7 @@ public final class Messages {
     return v.asInt();
   }
 
-  private static long longValue(JsonNode n, String field, String where) throws Rejected {
+  static long longValue(JsonNode n, String field, String where) throws Rejected {
     JsonNode v = n.get(field);
     if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
       throw new Rejected("malformed message", where + ": " + field + " missing or not an integer");

@@ -3,7 +3,6 @@ package org.fedbeam.pipelines.protocol;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
-import java.util.regex.Pattern;
 import org.fedbeam.stats.StatsQuery;
 import org.fedbeam.stats.StatsQueryJson;
 import org.fedbeam.transforms.Artifacts;
@@ -29,8 +28,6 @@ public final class StatsMessages {
   public static final String STATS = "stats";
   /** The largest stats file either party reads (a release of many columns with sketches stays far below). */
   public static final long MAX_STATS_BYTES = 8L << 20;
-  private static final Pattern HEX64 = Pattern.compile("[0-9a-f]{64}");
-  private static final Pattern NONCE = Pattern.compile("[0-9a-f]{32}");
 
   private StatsMessages() {}
 
@@ -82,14 +79,14 @@ public final class StatsMessages {
       } catch (IllegalArgumentException e) {
         throw new Rejected("malformed message", e.getMessage());
       }
-      int pass = positive(n, "pass", where);
+      int pass = Messages.positive(n, "pass", where);
       if (pass != passOf(query.pass())) {
         throw new Rejected("malformed message", where + ": pass " + pass + " but the query is of pass " + query.pass());
       }
-      return new StatsRequest(id(n, "job_id", where), pass,
-          positive(n, "attempt", where), hexOf(n, "nonce", NONCE, "32 hex digits", where),
-          id(n, "silo", where), Messages.PipelineRef.fromJson(n.get("pipeline"),
-              where + " pipeline"), query, longValue(n, "deadline_ms", where));
+      return new StatsRequest(Messages.id(n, "job_id", where), pass,
+          Messages.positive(n, "attempt", where), Messages.nonceField(n, where),
+          Messages.id(n, "silo", where), Messages.PipelineRef.fromJson(n.get("pipeline"),
+              where + " pipeline"), query, Messages.longValue(n, "deadline_ms", where));
     }
   }
 
@@ -117,47 +114,10 @@ public final class StatsMessages {
     public static StatsReport fromJson(JsonNode n) throws Rejected {
       String where = "stats answer";
       known(n, where, "job_id", "pass", "nonce", "silo", "query_sha256", "stats_sha256");
-      return new StatsReport(id(n, "job_id", where),
-          positive(n, "pass", where), hexOf(n, "nonce", NONCE, "32 hex digits", where),
-          id(n, "silo", where), hex(n, "query_sha256", where), hex(n, "stats_sha256", where));
+      return new StatsReport(Messages.id(n, "job_id", where),
+          Messages.positive(n, "pass", where), Messages.nonceField(n, where),
+          Messages.id(n, "silo", where), Messages.hex64(n, "query_sha256", where), Messages.hex64(n, "stats_sha256", where));
     }
-  }
-
-  private static String hex(JsonNode n, String field, String where) throws Rejected {
-    return hexOf(n, field, HEX64, "a SHA-256 in lower-case hex", where);
-  }
-
-  private static String hexOf(JsonNode n, String field, Pattern p, String what, String where) throws Rejected {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isTextual() || !p.matcher(v.asText()).matches()) {
-      throw new Rejected("malformed message", where + ": " + field + " is not " + what);
-    }
-    return v.asText();
-  }
-
-  private static String id(JsonNode n, String field, String where) throws Rejected {
-    JsonNode v = n.get(field);
-    try {
-      return Messages.requireId(v == null || !v.isTextual() ? null : v.asText(), field);
-    } catch (IllegalArgumentException e) {
-      throw new Rejected("malformed message", where + ": " + field + " is missing or not a valid id");
-    }
-  }
-
-  private static int positive(JsonNode n, String field, String where) throws Rejected {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < 1) {
-      throw new Rejected("malformed message", where + ": " + field + " missing or not an integer >= 1");
-    }
-    return v.asInt();
-  }
-
-  private static long longValue(JsonNode n, String field, String where) throws Rejected {
-    JsonNode v = n.get(field);
-    if (v == null || !v.isIntegralNumber() || !v.canConvertToLong()) {
-      throw new Rejected("malformed message", where + ": " + field + " missing or not an integer");
-    }
-    return v.asLong();
   }
 
   private static void known(JsonNode n, String where, String... fields) throws Rejected {
