@@ -85,7 +85,7 @@ class Issue13SecondAttackTest {
     Run r = child(192, "prepare", "--input", csv.toString(), "--output", fbt.toString(), "--label-column", "label",
         "--max-bad-row-share", "0.5");
 
-    assertThat(r.err, not(containsString("OutOfMemoryError")));
+    assertThat(r.out + r.err, not(containsString("OutOfMemoryError")));
     assertThat(r.err + r.out, r.code, equalTo(0)); // one malformed row of three, under the 50% allowed
     assertThat(Files.exists(fbt), equalTo(true));
   }
@@ -116,7 +116,7 @@ class Issue13SecondAttackTest {
 
     Run r = child(256, "prepare", "--input", csv.toString(), "--output", fbt.toString(), "--label-column", "label");
 
-    assertThat(r.err, not(containsString("OutOfMemoryError")));
+    assertThat(r.out + r.err, not(containsString("OutOfMemoryError")));
     assertThat(r.err, r.code, equalTo(2));
     assertThat(r.err, containsString("line 1"));
     assertThat(Files.exists(fbt), equalTo(false));
@@ -157,8 +157,25 @@ class Issue13SecondAttackTest {
     Run r = child(128, "job", "new", "--job-id", "study-1", "--silo", "a=" + dir.resolve("ex-a") + "=" + zero,
         "--model", "mlp:30-16-2", "--rounds", "3", "--output", dir.resolve("run").toString());
 
-    assertThat(r.err, not(containsString("OutOfMemoryError")));
+    assertThat(r.out + r.err, not(containsString("OutOfMemoryError")));
     assertThat(r.err + r.out, r.code, equalTo(2));
     assertThat(r.err, containsString("--silo"));
+  }
+
+  /**
+   * {@code job check JOB} where JOB is a link to /dev/zero (or any endless or huge file): {@code JobSpec.tree}
+   * reads the file whole ({@code Files.readAllBytes}) before parsing. A job file is a few kilobytes; the
+   * checker should refuse it naming the file (as it does for a folder), not die of an OutOfMemoryError.
+   */
+  @Test
+  void jobCheckRefusesAnEndlessJobFileNamingIt() throws Exception {
+    Path job = dir.resolve("job.json");
+    Files.createSymbolicLink(job, Path.of("/dev/zero"));
+
+    Run r = child(128, "job", "check", job.toString());
+
+    assertThat(r.out + r.err, not(containsString("OutOfMemoryError")));
+    assertThat(r.err + r.out, r.code, equalTo(2));
+    assertThat(r.out + r.err, containsString(job.toString()));
   }
 }
