@@ -16,6 +16,8 @@ final class CsvRecords {
   record Record(int line, List<String> cells, String problem) {}
 
   private static final int MAX_CELL = 1 << 20;
+  /** The most columns a header may have (docs/prepare.md). */
+  static final int MAX_COLUMNS = 100_000;
 
   private final Reader in;
   private final String source;
@@ -23,11 +25,21 @@ final class CsvRecords {
   private int line = 1;
   private int pushedBack = -2;
   private boolean first = true;
+  /** The most cells a record may have: {@link #MAX_COLUMNS} for the header, then the header's width + 1. */
+  private int maxCells = MAX_COLUMNS;
 
   CsvRecords(Reader in, String source, char delimiter) {
     this.in = in;
     this.source = source;
     this.delimiter = delimiter;
+  }
+
+  /**
+   * Caps the cells of the records that follow: a record with more is malformed, its extra cells not kept
+   * (so one endless row costs no memory).
+   */
+  void maxCells(int cells) {
+    maxCells = cells;
   }
 
   /** The next non-blank record, or null at the end of the text. */
@@ -53,10 +65,13 @@ final class CsvRecords {
           if (ch != -1) {
             line++;
           }
-          cells.add(cell.toString().trim());
+          add(cells, cell);
           break;
         } else if (ch == delimiter) {
-          cells.add(cell.toString().trim());
+          add(cells, cell);
+          if (cells.size() > maxCells && problem == null) {
+            problem = "more than " + maxCells + " cells";
+          }
           cell.setLength(0);
           quotedCell = false;
         } else if (ch == '"' && cell.toString().isBlank() && !quotedCell) {
@@ -76,7 +91,17 @@ final class CsvRecords {
       if (cells.size() == 1 && cells.get(0).isEmpty() && !quotedCell) {
         continue;
       }
+      if (cells.size() > maxCells && problem == null) {
+        problem = "more than " + maxCells + " cells";
+      }
       return new Record(start, cells, problem);
+    }
+  }
+
+  /** Keeps a cell while the record is within its cap; past it, cells are counted out, not kept. */
+  private void add(List<String> cells, StringBuilder cell) {
+    if (cells.size() <= maxCells) {
+      cells.add(cell.toString().trim());
     }
   }
 

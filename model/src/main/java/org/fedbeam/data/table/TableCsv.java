@@ -126,6 +126,7 @@ public final class TableCsv {
     List<String> header = head.cells();
     checkHeader(head, source, o);
     int width = header.size();
+    records.maxCells(width + 1);
     int labelIdx = header.indexOf(o.labelColumn());
     int idIdx = o.idColumn() == null ? -1 : header.indexOf(o.idColumn());
     List<Integer> featureIdx = new ArrayList<>();

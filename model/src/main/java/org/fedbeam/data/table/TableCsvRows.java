@@ -50,6 +50,7 @@ public final class TableCsvRows {
     }
     TableCsv.checkHeader(head, source, options);
     this.header = List.copyOf(head.cells());
+    records.maxCells(header.size() + 1);
     for (int i = 0; i < header.size(); i++) {
       index.put(header.get(i), i);
     }

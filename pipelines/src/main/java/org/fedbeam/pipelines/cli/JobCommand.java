@@ -117,10 +117,17 @@ final class JobCommand {
         Integer.parseInt(f.get("rounds")), f.get("output"), f.getOrDefault("submitter-key", "key"));
     if (f.containsKey("out")) {
       Path file = Path.of(f.get("out"));
-      if (Files.exists(file)) {
+      if (Files.exists(file, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+        throw new IllegalArgumentException("--out " + file + " exists" + (Files.isSymbolicLink(file)
+            ? " as a symbolic link" : "") + "; it was left as it is");
+      }
+      try {
+        // CREATE_NEW: never through a link planted at the name between the check and the write
+        Files.writeString(file, text, StandardCharsets.UTF_8, java.nio.file.StandardOpenOption.CREATE_NEW,
+            java.nio.file.StandardOpenOption.WRITE);
+      } catch (java.nio.file.FileAlreadyExistsException e) {
         throw new IllegalArgumentException("--out " + file + " exists; it was left as it is");
       }
-      Files.writeString(file, text, StandardCharsets.UTF_8);
       out.println("job file written to " + file + "; check it with: fedbeam job check " + file);
     } else {
       out.print(text);
@@ -141,8 +148,9 @@ final class JobCommand {
     }
     String base64;
     try {
-      base64 = Files.readAllLines(keyFile, StandardCharsets.US_ASCII).stream().filter(l -> !l.startsWith("-----"))
-          .map(String::strip).collect(Collectors.joining());
+      base64 = new String(org.fedbeam.pipelines.protocol.ConfigFields.readBounded(keyFile, 16 << 10,
+          "--silo " + spec), StandardCharsets.US_ASCII).lines()
+          .filter(l -> !l.startsWith("-----")).map(String::strip).collect(Collectors.joining());
     } catch (IOException e) {
       throw new IllegalArgumentException("--silo " + spec + ": cannot read the public key file " + keyFile + ": " + e);
     }

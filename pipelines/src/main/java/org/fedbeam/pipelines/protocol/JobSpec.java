@@ -125,11 +125,14 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
       .enable(JsonReadFeature.ALLOW_JAVA_COMMENTS)
       .build();
 
+  /** The largest job file read (thousands of silos with their keys fit in it). */
+  static final int MAX_FILE_BYTES = 4 << 20;
+
   /** Parses a job file's JSON (comments allowed); an unreadable file or bad JSON is an error naming the file. */
   public static JsonNode tree(Path file) {
     JsonNode n;
     try {
-      n = JSON.readTree(Files.readAllBytes(file));
+      n = JSON.readTree(ConfigFields.readBounded(file, MAX_FILE_BYTES, "job file"));
     } catch (IOException e) {
       throw new IllegalArgumentException("cannot read the job file " + file + ": " + e.getMessage(), e);
     }
