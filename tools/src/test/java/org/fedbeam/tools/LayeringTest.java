@@ -42,7 +42,8 @@ class LayeringTest {
         "org.fedbeam.transforms", "org.fedbeam.transforms.storage", "org.fedbeam.testing",
         "org.fedbeam.pipelines.cli", "org.fedbeam.pipelines.federated", "org.fedbeam.pipelines.loop",
         "org.fedbeam.pipelines.rounds", "org.fedbeam.pipelines.protocol", "org.fedbeam.pipelines.runners",
-        "org.fedbeam.pipelines.digest", "org.fedbeam.tools"}) {
+        "org.fedbeam.pipelines.digest", "org.fedbeam.tools", "org.fedbeam.stats", "org.fedbeam.preprocess",
+        "org.fedbeam.data.table"}) {
       assertThat(packages, hasItem(p));
     }
   }
@@ -54,7 +55,8 @@ class LayeringTest {
 
   @Test
   void modelKnowsNoBeamNoFlinkAndNoOtherModule() {
-    noClasses().that().resideInAnyPackage("org.fedbeam.model..", "org.fedbeam.data..")
+    noClasses().that().resideInAnyPackage("org.fedbeam.model..", "org.fedbeam.data..", "org.fedbeam.stats..",
+            "org.fedbeam.preprocess..")
         .should().dependOnClassesThat().resideInAnyPackage("org.fedbeam.transforms..", "org.fedbeam.pipelines..",
             "org.fedbeam.tools..", "org.fedbeam.testing..", "org.apache.beam..", "org.apache.flink..")
         .check(classes);
@@ -79,7 +81,8 @@ class LayeringTest {
   void testSupportDependsOnNoModule() {
     noClasses().that().resideInAPackage("org.fedbeam.testing..")
         .should().dependOnClassesThat().resideInAnyPackage("org.fedbeam.model..", "org.fedbeam.data..",
-            "org.fedbeam.transforms..", "org.fedbeam.pipelines..", "org.fedbeam.tools..")
+            "org.fedbeam.stats..", "org.fedbeam.preprocess..", "org.fedbeam.transforms..", "org.fedbeam.pipelines..",
+            "org.fedbeam.tools..")
         .check(classes);
   }
 
