@@ -23,6 +23,14 @@ import java.util.Map;
  * </ul>
  */
 public final class Disclosure {
+  /**
+   * The dominance rule's threshold: a silo releases no mean and variance of a column where one record
+   * carries more than this share of the sum of squared deviations (its value would follow from them).
+   * Honest heavy-tailed columns stay below it: the largest share in any silo of the breast-cancer table
+   * split 2 to 10 ways was 0.81 (a 57-row silo).
+   */
+  public static final double MAX_DOMINANCE = 0.9;
+
   private Disclosure() {}
 
   /**

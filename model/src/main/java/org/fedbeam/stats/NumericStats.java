@@ -103,12 +103,10 @@ final class NumericStats {
     return h;
   }
 
-  /** The share of a column's sum of squared deviations one record may carry for its moments to be released. */
-  static final double MAX_DOMINANCE = 0.5;
 
   /**
    * The dominance rule of statistical disclosure control, on the variance: whether one record carries more
-   * than {@link #MAX_DOMINANCE} of the values' sum of squared deviations. Then the mean and the variance
+   * than {@link Disclosure#MAX_DOMINANCE} of the values' sum of squared deviations. Then the mean and the variance
    * would give that record's value away ({@code mean + sqrt(M2)} is close to an outlier that dominates M2),
    * though the minimum and maximum are withheld, so the column releases no moments.
    */
@@ -122,7 +120,7 @@ final class NumericStats {
       double d = v - m.mean();
       worst = Math.max(worst, d * d);
     }
-    return worst > MAX_DOMINANCE * m.m2();
+    return worst > Disclosure.MAX_DOMINANCE * m.m2();
   }
 
   private static double[] present(NumericColumn c) {

@@ -165,7 +165,7 @@ public final class GuardStatsEgress extends PTransform<PCollection<String>, PCol
 
   /**
    * Exact moments must be the column's own (n, mean and M2 of its present values; no bits to spare for a
-   * covert channel), of at least k values, none of which carries more than half of M2 (the dominance rule:
+   * covert channel), of at least k values, none of which carries more than Disclosure.MAX_DOMINANCE of M2 (the dominance rule:
    * else mean + sqrt(M2) would give that record's value away).
    */
   private static void moments(String at, org.fedbeam.stats.Moments m, TableColumn column, int k) {
@@ -184,9 +184,9 @@ public final class GuardStatsEgress extends PTransform<PCollection<String>, PCol
     for (double v : present) {
       worst = Math.max(worst, (v - own.mean()) * (v - own.mean()));
     }
-    if (own.m2() > 0 && worst > 0.5 * own.m2()) {
-      throw new IllegalArgumentException(at + "one record carries more than half of the column's sum of squared"
-          + " deviations: its moments would give its value away");
+    if (own.m2() > 0 && worst > Disclosure.MAX_DOMINANCE * own.m2()) {
+      throw new IllegalArgumentException(at + "one record carries more than " + Disclosure.MAX_DOMINANCE
+          + " of the column's sum of squared deviations: its moments would give its value away");
     }
   }
 
