@@ -167,4 +167,14 @@ public record GlobalStats(
     }
     return out;
   }
+
+  /**
+   * The numeric columns whose moments some silo withheld (fewer than k values there, or one record
+   * dominating): their merged mean and variance are the other silos', not the whole federation's, so a
+   * preprocessing fitted from them is not the pooled one. Callers warn with these names.
+   */
+  public java.util.List<String> partialColumns() {
+    return globalColumns().stream().filter(c -> c.partial() && "numeric".equals(c.type())).map(GlobalColumn::name)
+        .toList();
+  }
 }

@@ -32,6 +32,24 @@ class GlobalStatsTest {
     return g;
   }
 
+  @Test
+  void aColumnWhoseMomentsOneSiloWithheldIsListedAsPartial() {
+    double[] ordinary = new double[200];
+    double[] dominated = new double[200];
+    for (int i = 0; i < 200; i++) {
+      ordinary[i] = 50 + i % 17;
+      dominated[i] = 50 + i % 17;
+    }
+    dominated[7] = 1e7; // one record carries nearly all of this silo's M2: the dominance rule withholds its moments
+    List<Table> silos = List.of(StatsFixtures.of("A", ordinary, List.of("u"), new int[200]),
+        StatsFixtures.of("B", dominated, List.of("u"), new int[200]));
+    GlobalStats g = merged(StatsQuery.summary(K), silos);
+    assertThat(g.partialColumns(), equalTo(List.of("v")));
+    assertThat("the merged moments are silo A's only", g.column("v").moments().n(), equalTo(200L));
+    assertThat(merged(StatsQuery.summary(K), List.of(silos.get(0), silos.get(0).withSource("C"))).partialColumns(),
+        equalTo(List.of()));
+  }
+
   private static double[] pooled(List<Table> silos, String column) {
     return silos.stream().flatMapToDouble(t -> Arrays.stream(((NumericColumn) t.column(column)).values()))
         .filter(v -> !Double.isNaN(v)).toArray();

@@ -46,6 +46,10 @@ final class PreprocessCommand {
         choice(Preprocessing.Impute.class, "impute", f.getOrDefault("impute", "mean")),
         Long.parseLong(f.getOrDefault("min-category-count", "1")));
     Preprocessing pre = Preprocessing.fit(facts, options);
+    for (String c : facts.partialColumns()) {
+      out.printf("warning: column '%s': some silo released no moments of it (fewer than k values there, or one record"
+          + " dominating), so its scaling is fitted from the other silos' values only%n", c);
+    }
     Artifacts.writeAtomically(f.get("output"), pre.toJson());
     out.printf(Locale.ROOT, "preprocessing fitted from %s: %d columns -> %d model inputs, classes %s; written to %s%n",
         stats, pre.columns().size(), pre.inputs(), pre.classes(), f.get("output"));

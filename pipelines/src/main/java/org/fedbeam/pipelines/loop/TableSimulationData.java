@@ -72,6 +72,12 @@ final class TableSimulationData {
           + o.getPreprocessing() + "'");
     };
     TableFacts facts = federated ? merged(silos, o.getMinCategoryCount(), seed) : Preprocessing.pooled(train);
+    if (facts instanceof GlobalStats g) {
+      for (String c : g.partialColumns()) {
+        out.printf("warning: column '%s': some silo released no moments of it (fewer than k values there, or one"
+            + " record dominating), so its scaling is fitted from the other silos' values only%n", c);
+      }
+    }
     Preprocessing pre = Preprocessing.fit(facts, new Preprocessing.Options(scaling(o.getScaling()),
         Preprocessing.Impute.MEAN, o.getMinCategoryCount()));
     List<Dataset> shards = new ArrayList<>();
