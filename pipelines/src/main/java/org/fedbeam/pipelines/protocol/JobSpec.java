@@ -259,7 +259,7 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
   }
 
   /** A number {@code > 0} (or {@code >= 0} if {@code zeroAllowed}), {@code fallback} if absent. */
-  private static double atLeast(JsonNode n, String field, double fallback, boolean zeroAllowed, String where) {
+  static double atLeast(JsonNode n, String field, double fallback, boolean zeroAllowed, String where) {
     double v = number(n, field, fallback, where);
     if (zeroAllowed ? !(v >= 0) : !(v > 0)) {
       throw new IllegalArgumentException(where + ": " + field + " must be " + (zeroAllowed ? ">= 0" : "> 0") + ", was "
@@ -268,7 +268,7 @@ public record JobSpec(String jobId, Path submitterKey, String output, ModelSpec 
     return v;
   }
 
-  private static int whole(JsonNode n, String field, int fallback, int min, int max, String where) {
+  static int whole(JsonNode n, String field, int fallback, int min, int max, String where) {
     JsonNode v = n.get(field);
     if (v == null) {
       return fallback;

@@ -72,37 +72,14 @@ public record StatsJob(String jobId, String exchangeJob, Path submitterKey, Stri
     String output = p.get(() -> ConfigFields.text(n, "output", where), null);
     List<JobSpec.Silo> silos = JobSilos.read(n.get("silos"), where, p);
     int count = silos.size();
-    int minSilos = p.get(() -> whole(n, "min_silos", count, 1, Math.max(1, count), where), 1);
-    double timeout = p.get(() -> positive(n, "round_timeout_s", 300, where), 1.0);
-    double grace = p.get(() -> positive(n, "grace_s", 5, where), 0.0);
-    int attempts = p.get(() -> whole(n, "max_attempts", 3, 1, 1000, where), 1);
-    int poll = p.get(() -> whole(n, "poll_ms", 100, 5, 60_000, where), 100);
+    int minSilos = p.get(() -> JobSpec.whole(n, "min_silos", count, 1, Math.max(1, count), where), 1);
+    double timeout = p.get(() -> JobSpec.atLeast(n, "round_timeout_s", 300, true, where), 1.0);
+    double grace = p.get(() -> JobSpec.atLeast(n, "grace_s", 5, true, where), 0.0);
+    int attempts = p.get(() -> JobSpec.whole(n, "max_attempts", 3, 1, 1000, where), 1);
+    int poll = p.get(() -> JobSpec.whole(n, "poll_ms", 100, 5, 60_000, where), 100);
     StatsQuery query = p.get(() -> query(n.get("statistics"), where), null);
     p.throwIfAny();
     return new StatsJob(jobId, jobId + "-stats", key, output, silos, minSilos, (long) (timeout * 1000),
         (long) (grace * 1000), attempts, poll, query);
-  }
-
-  private static int whole(JsonNode n, String field, int fallback, int min, int max, String where) {
-    JsonNode v = n.get(field);
-    if (v == null) {
-      return fallback;
-    }
-    if (!v.isIntegralNumber() || !v.canConvertToInt() || v.asInt() < min || v.asInt() > max) {
-      throw new IllegalArgumentException(where + ": " + field + " must be a whole number in [" + min + ", " + max
-          + "], was " + v);
-    }
-    return v.asInt();
-  }
-
-  private static double positive(JsonNode n, String field, double fallback, String where) {
-    JsonNode v = n.get(field);
-    if (v == null) {
-      return fallback;
-    }
-    if (!v.isNumber() || !(v.asDouble() >= 0) || !Double.isFinite(v.asDouble())) {
-      throw new IllegalArgumentException(where + ": " + field + " must be a number >= 0, was " + v);
-    }
-    return v.asDouble();
   }
 }

@@ -56,6 +56,9 @@ class PreprocessingAttackTest {
   private Preprocessing fitted;
   private int round;
 
+  /** The real agents, each answering what waits in its exchange when asked (no background thread to wait on). */
+  private final java.util.Map<String, SiloAgent> agents = new java.util.HashMap<>();
+
   @BeforeEach
   void setUp() throws Exception {
     world = new World(dir, List.of("alpha", "beta"));
@@ -70,8 +73,8 @@ class PreprocessingAttackTest {
     List<TableColumn> columns = new ArrayList<>(t.columns());
     columns.add(new CategoricalColumn("ward", List.of("A", "B", "Z"), codes));
     Artifacts.writeAtomically(world.data.get("alpha"), TableFormat.encode(new Table(t.source(), columns, t.label())));
-    world.serve("alpha");
-    world.serve("beta");
+    agents.put("alpha", world.agent("alpha"));
+    agents.put("beta", world.agent("beta"));
   }
 
   @AfterEach
@@ -165,14 +168,15 @@ class PreprocessingAttackTest {
   void aNumericShardRefusesAPreprocessingAndAVocabularyAboveThePolicysBoundIsRefused() throws Exception {
     World shard = new World(dir.resolve("shards"), List.of("gamma"));
     try {
-      shard.serve("gamma");
+      SiloAgent gamma = shard.agent("gamma");
       Keys.Identity key = shard.submitter;
       byte[] global = World.encode(shard.initialModel());
       Messages.RoundRequest r = shard.request("gamma", JOB, 1, 1, Artifacts.sha256Hex(global));
       Messages.RoundRequest withPre = new Messages.RoundRequest(r.jobId(), 1, 1, r.nonce(), "gamma", r.pipeline(),
           r.spec(), r.modelSha256(), r.config(), r.seed(), r.deadlineMillis(), Artifacts.sha256Hex(fitted.toJson()));
       shard.publish("gamma", withPre, key, global);
-      JsonNode refused = awaitAudit(shard, "gamma", 1);
+      gamma.answerPending();
+      JsonNode refused = answered(shard, "gamma", 1);
       assertRefused(refused, RefusalReason.OUTSIDE_POLICY, "this silo's data is a numeric shard");
     } finally {
       shard.close();
@@ -213,20 +217,18 @@ class PreprocessingAttackTest {
       Artifacts.writeAtomically(TableRequests.preprocessingUri(ex, slot), preBytes);
     }
     world.publish(silo, r, world.submitter, global);
-    return awaitAudit(world, silo, round);
+    agents.get(silo).answerPending();
+    return answered(world, silo, round);
   }
 
-  private static JsonNode awaitAudit(World w, String silo, int round) throws Exception {
-    long until = System.currentTimeMillis() + 120_000;
-    while (System.currentTimeMillis() < until) {
-      for (String line : w.auditLines(silo)) {
-        JsonNode e = FederatedPreprocessingTest.json(line);
-        String d = e.path("decision").asText();
-        if (e.path("round").asInt() == round && (d.equals("update sent") || d.equals("refused"))) {
-          return e;
-        }
+  /** The silo's audit line answering {@code round} (its agent has answered what waited). */
+  private static JsonNode answered(World w, String silo, int round) throws Exception {
+    for (String line : w.auditLines(silo)) {
+      JsonNode e = FederatedPreprocessingTest.json(line);
+      String d = e.path("decision").asText();
+      if (e.path("round").asInt() == round && (d.equals("update sent") || d.equals("refused"))) {
+        return e;
       }
-      Thread.sleep(50);
     }
     throw new AssertionError("silo " + silo + " did not answer round " + round);
   }
