@@ -1,8 +1,6 @@
 package org.fedbeam.transforms;
 
 import java.io.Serializable;
-import java.math.BigDecimal;
-import java.math.MathContext;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
@@ -255,9 +253,5 @@ public final class GuardStatsEgress extends PTransform<PCollection<String>, PCol
       throw new IllegalArgumentException(at + "fewer than k = " + k + " records lie at or beyond the sketch's smallest"
           + " or largest item (" + atOrBelow + ", " + atOrAbove + ")");
     }
-  }
-
-  private static double round(double v, MathContext mc) {
-    return v == 0 || !Double.isFinite(v) ? v : new BigDecimal(v).round(mc).doubleValue();
   }
 }

@@ -15,7 +15,6 @@ import org.fedbeam.data.table.TableColumn;
 import org.fedbeam.data.table.TableCsv;
 import org.fedbeam.stats.GlobalColumn;
 import org.fedbeam.stats.GlobalStats;
-import org.fedbeam.stats.SiloStats;
 import org.fedbeam.stats.StatsQuery;
 
 /** The silos of a statistics simulation, its query, and its check against the pooled data. */
